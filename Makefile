@@ -1,0 +1,32 @@
+# The README's vocabulary. Every target does its own set-up first; see ops/.
+.PHONY: run test lint format train setup lock bench clean
+
+run:            ## set up, train if needed, start everything, Ctrl-C stops it
+	@ops/run.sh
+
+test:           ## set up, train if needed, then the whole suite
+	@ops/test.sh
+
+setup:          ## create or update both environments from the lock files
+	@ops/setup.sh
+
+train: setup    ## train the Rasa model if its inputs changed (content hash)
+	@.venv/bin/python -m ops.train
+
+lint: setup     ## ruff (lint and format check) and mypy
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+format: setup
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+bench: setup    ## every benchmark in bench/
+	@ops/bench.sh
+
+lock:           ## re-resolve dependencies into requirements/*.lock
+	@ops/lock.sh
+
+clean:          ## remove environments, models and data
+	rm -rf .venv .venv-rasa models var

@@ -1,0 +1,1 @@
+"""Import every table so that `Base.metadata` knows the whole schema (for Alembic and tests)."""

@@ -1,0 +1,1 @@
+"""Reference data the backend builds on: departments, the gazetteer, the category tree."""

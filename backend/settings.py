@@ -1,0 +1,28 @@
+"""The case backend's settings, read once from the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import SecretStr
+
+from common.settings import ServiceSettings
+
+
+class BackendSettings(ServiceSettings):
+    backend_host: str = "127.0.0.1"
+    backend_port: int = 8000
+    backend_database_url: str | None = None
+    backend_service_token: SecretStr
+    backend_admin_password: SecretStr | None = None
+    backend_session_ttl_minutes: int = 8 * 60
+    backend_routing_rate_per_minute: int = 120
+
+    @property
+    def database_url(self) -> str:
+        return self.backend_database_url or self.sqlite_url("backend.db")
+
+
+@lru_cache
+def get_settings() -> BackendSettings:
+    return BackendSettings()  # type: ignore[call-arg]  # required fields come from the environment

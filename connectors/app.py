@@ -1,0 +1,120 @@
+"""The channel gateway's ASGI application: web chat, Telegram, pushes, operators, all on one core."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from connectors.core.conversation import ConversationCore
+from connectors.core.limits import RateLimiter
+from connectors.core.models import Base
+from connectors.core.rasa import RasaClient
+from connectors.settings import GatewaySettings, get_settings
+from connectors.webchat.channel import WebChatAdapter
+from connectors.webchat.routes import STATIC as WEBCHAT_STATIC
+from connectors.webchat.routes import router as webchat_router
+
+log = logging.getLogger(__name__)
+
+
+def async_url(url: str) -> str:
+    """Pick the asyncio driver for a database URL (aiosqlite, psycopg)."""
+    if url.startswith("sqlite:"):
+        return "sqlite+aiosqlite:" + url.removeprefix("sqlite:")
+    if url.startswith(("postgresql:", "postgresql+psycopg:")):
+        return "postgresql+psycopg:" + url.split(":", 1)[1]
+    return url
+
+
+def make_async_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(async_url(url), connect_args={"timeout": 30})
+
+        from sqlalchemy import event
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_async_engine(async_url(url), pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+async def retry_pending(core: ConversationCore, interval_s: float) -> None:
+    """Keep answering messages that arrived while the bot was down."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            answered = await core.process_pending()
+            if answered:
+                log.info("answered %d queued replies", answered)
+        except Exception:
+            log.exception("retrying queued messages failed")
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_async_engine(settings.database_url)
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        rasa = RasaClient(
+            base_url=settings.rasa_url,
+            token=settings.rasa_token.get_secret_value(),
+            timeout_s=settings.rasa_timeout_s,
+        )
+        core = ConversationCore(sessions=sessions, rasa=rasa, max_chars=settings.chat_max_message_chars)
+        webchat = WebChatAdapter(sessions)
+        core.add_adapter(webchat)
+        app.state.settings = settings
+        app.state.sessions = sessions
+        app.state.core = core
+        app.state.webchat = webchat
+        app.state.chat_limiter = RateLimiter(limit=settings.chat_messages_per_minute)
+        if settings.telegram_bot_token is None:
+            log.info("Telegram is off: TELEGRAM_BOT_TOKEN is not set")
+        worker = asyncio.create_task(retry_pending(core, settings.retry_interval_s))
+        try:
+            yield
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+            await rasa.close()
+            await engine.dispose()
+
+    app = FastAPI(title="Jiesu channel gateway", version="1.0", lifespan=lifespan)
+    app.include_router(webchat_router)
+    app.mount("/chat/static", StaticFiles(directory=WEBCHAT_STATIC), name="chat-static")
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/chat/")
+
+    @app.get("/health", tags=["health"])
+    async def health(request: Request) -> JSONResponse:
+        try:
+            async with request.app.state.sessions() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as error:  # noqa: BLE001 - any database failure means unhealthy
+            return JSONResponse({"status": "unavailable", "error": type(error).__name__}, 503)
+        bot = await request.app.state.core.rasa.healthy()
+        return JSONResponse({"status": "ok", "bot": "up" if bot else "down"})
+
+    return app

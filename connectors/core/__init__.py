@@ -1,0 +1,1 @@
+"""The conversation core: one path for every channel between citizens, the bot and operators."""

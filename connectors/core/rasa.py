@@ -1,0 +1,76 @@
+"""The gateway's client of the Rasa server: its REST channel and the token-protected HTTP API."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+
+class RasaUnavailable(Exception):
+    """The Rasa server (or the action server behind it) could not answer."""
+
+
+class RasaClient:
+    def __init__(self, *, base_url: str, token: str, timeout_s: float) -> None:
+        self._token = token
+        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def send(self, sender_id: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        """Send one citizen message through the REST channel; return the bot's replies."""
+        body = {"sender": sender_id, "message": text, "metadata": metadata}
+        replies = await self._post("/webhooks/rest/webhook", body)
+        if not isinstance(replies, list):
+            raise RasaUnavailable(f"unexpected REST reply: {type(replies).__name__}")
+        return replies
+
+    async def trigger_intent(
+        self, sender_id: str, intent: str, entities: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Start a conversation turn from outside (e.g. the rating after a case is resolved)."""
+        body = {"name": intent, "entities": entities}
+        answer = await self._post(f"/conversations/{sender_id}/trigger_intent", body, api=True)
+        return list(answer.get("messages", []))
+
+    async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
+        """Append events (pause, resume, slots) to a conversation's tracker."""
+        await self._post(f"/conversations/{sender_id}/tracker/events", events, api=True)
+
+    async def tracker(self, sender_id: str) -> dict[str, Any]:
+        return await self._get(f"/conversations/{sender_id}/tracker", api=True)
+
+    async def healthy(self) -> bool:
+        try:
+            response = await self._http.get("/status", params={"token": self._token}, timeout=2.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    async def _post(self, path: str, body: Any, *, api: bool = False) -> Any:
+        params = {"token": self._token} if api else None
+        try:
+            response = await self._http.post(path, json=body, params=params)
+        except httpx.HTTPError as error:
+            raise RasaUnavailable(f"{type(error).__name__} on {path.split('/')[1]}") from error
+        return self._json(response, path)
+
+    async def _get(self, path: str, *, api: bool = False) -> Any:
+        params = {"token": self._token} if api else None
+        try:
+            response = await self._http.get(path, params=params)
+        except httpx.HTTPError as error:
+            raise RasaUnavailable(f"{type(error).__name__} on {path.split('/')[1]}") from error
+        return self._json(response, path)
+
+    @staticmethod
+    def _json(response: httpx.Response, path: str) -> Any:
+        if response.status_code >= 500:
+            raise RasaUnavailable(f"HTTP {response.status_code} on {path.split('/')[1]}")
+        response.raise_for_status()
+        return response.json()

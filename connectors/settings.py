@@ -1,0 +1,48 @@
+"""The channel gateway's settings, read once from the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import SecretStr
+
+from common.settings import ServiceSettings
+
+
+class GatewaySettings(ServiceSettings):
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8080
+    gateway_public_url: str | None = None
+    gateway_database_url: str | None = None
+    gateway_secret_key: SecretStr
+
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: SecretStr
+    rasa_timeout_s: float = 30.0
+
+    backend_url: str = "http://127.0.0.1:8000"
+    backend_service_token: SecretStr
+    backend_timeout_s: float = 5.0
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_webhook_secret: SecretStr | None = None
+
+    chat_max_message_chars: int = 2000
+    chat_messages_per_minute: int = 30
+    retry_interval_s: float = 5.0
+
+    @property
+    def database_url(self) -> str:
+        return self.gateway_database_url or self.sqlite_url("gateway.db")
+
+    @property
+    def public_url(self) -> str:
+        return (self.gateway_public_url or f"http://127.0.0.1:{self.gateway_port}").rstrip("/")
+
+
+@lru_cache
+def get_settings() -> GatewaySettings:
+    return GatewaySettings()  # type: ignore[call-arg]  # required fields come from the environment

@@ -1,0 +1,1 @@
+"""The web chat channel: a page with a WebSocket underneath, and a JSON endpoint for simple clients."""

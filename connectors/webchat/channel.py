@@ -1,0 +1,75 @@
+"""The web chat adapter: issued sender ids, live WebSocket connections, delivery of pushed replies."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import defaultdict
+from typing import Any
+
+from fastapi import WebSocket
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from connectors.core.conversation import sender_id_for
+from connectors.core.messages import Reply
+from connectors.core.models import Conversation, Message
+
+log = logging.getLogger(__name__)
+CHANNEL = "webchat"
+
+
+class WebChatAdapter:
+    name = CHANNEL
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self.sockets: defaultdict[str, set[WebSocket]] = defaultdict(set)
+
+    async def issue_sender(self) -> str:
+        """Create a conversation under a new unguessable sender id and return the id."""
+        identity = secrets.token_urlsafe(24)
+        async with self.sessions() as session:
+            session.add(
+                Conversation(channel=CHANNEL, identity=identity, sender_id=sender_id_for(CHANNEL, identity))
+            )
+            await session.commit()
+        return identity
+
+    async def known(self, identity: str) -> bool:
+        async with self.sessions() as session:
+            found = await session.scalar(
+                select(Conversation.id).where(
+                    Conversation.channel == CHANNEL, Conversation.identity == identity
+                )
+            )
+        return found is not None
+
+    async def history(self, identity: str, *, limit: int = 200) -> list[dict[str, Any]]:
+        """The conversation as the citizen saw it, oldest first."""
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(Message)
+                .join(Conversation)
+                .where(Conversation.channel == CHANNEL, Conversation.identity == identity)
+                .order_by(Message.id.desc())
+                .limit(limit)
+            )
+            messages = list(rows)
+        return [
+            {
+                "id": m.id, "author": m.author, "text": m.text,
+                "buttons": (m.payload or {}).get("buttons", []),
+                "created_at": m.created_at.isoformat(),
+            }
+            for m in reversed(messages)
+        ]
+
+    async def deliver(self, conversation: Conversation, replies: list[Reply]) -> None:
+        """Push replies to every open page of this citizen; a closed page sees them on reload."""
+        for socket in list(self.sockets.get(conversation.identity, ())):
+            try:
+                for reply in replies:
+                    await socket.send_json({"type": "message", **reply.public()})
+            except (RuntimeError, OSError):
+                self.sockets[conversation.identity].discard(socket)

@@ -1,0 +1,51 @@
+"""Make the development secrets once per data folder and print the env files honcho should read.
+
+Secrets have no default anywhere in the code; `make run` (development) generates random ones into
+`$JIESU_DATA_DIR/dev-secrets.env`. In production they come from `.env` or the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET_NAMES = (
+    "RASA_TOKEN",
+    "BACKEND_SECRET_KEY",
+    "BACKEND_SERVICE_TOKEN",
+    "BACKEND_ADMIN_PASSWORD",
+    "GATEWAY_SECRET_KEY",
+)
+
+
+def ensure_dev_secrets(data_dir: Path) -> Path:
+    """Create the development secrets file if it is missing; keep existing values."""
+    path = data_dir / "dev-secrets.env"
+    existing: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            name, _, value = line.partition("=")
+            if value:
+                existing[name.strip()] = value.strip()
+    for name in SECRET_NAMES:
+        existing.setdefault(name, secrets.token_urlsafe(24))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{k}={v}\n" for k, v in existing.items()))
+    path.chmod(0o600)
+    return path
+
+
+def main() -> None:
+    data_dir = Path(os.environ.get("JIESU_DATA_DIR", "var/data"))
+    files = []
+    if os.environ.get("JIESU_ENV", "development") == "development":
+        files.append(str(ensure_dev_secrets(data_dir)))
+    if (ROOT / ".env").exists():
+        files.append(".env")
+    print(",".join(files) if files else "/dev/null")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Wait until every service reports healthy, say where to go, then stay up beside them.
+
+Runs as the `ready` entry of the Procfile: honcho stops everything when it exits, so it exits only
+when a service fails to come up in time (non-zero) and otherwise sleeps until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import httpx
+
+STARTUP_TIMEOUT_S = float(os.environ.get("JIESU_STARTUP_TIMEOUT", "300"))
+
+
+def health_checks() -> dict[str, str]:
+    rasa = os.environ.get("RASA_URL", f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}")
+    token = os.environ.get("RASA_TOKEN", "")
+    return {
+        "backend": f"{backend_url()}/health",
+        "actions": f"http://127.0.0.1:{os.environ.get('ACTION_SERVER_PORT', '5055')}/health",
+        "rasa": f"{rasa}/status?token={token}",
+        "gateway": f"{gateway_url()}/health",
+    }
+
+
+def backend_url() -> str:
+    return os.environ.get("BACKEND_URL", f"http://127.0.0.1:{os.environ.get('BACKEND_PORT', '8000')}")
+
+
+def gateway_url() -> str:
+    port = os.environ.get("GATEWAY_PORT", "8080")
+    return os.environ.get("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{port}").rstrip("/")
+
+
+def wait_healthy(checks: dict[str, str], timeout_s: float) -> list[str]:
+    """Poll every check until all answer 200; return the names still failing at the deadline."""
+    pending = dict(checks)
+    deadline = time.monotonic() + timeout_s
+    with httpx.Client(timeout=2.0) as client:
+        while pending and time.monotonic() < deadline:
+            for name, url in list(pending.items()):
+                try:
+                    if client.get(url).status_code == 200:
+                        del pending[name]
+                        print(f"  {name} is healthy", flush=True)
+                except httpx.HTTPError:
+                    pass
+            if pending:
+                time.sleep(1.0)
+    return sorted(pending)
+
+
+def main() -> int:
+    started = time.monotonic()
+    failing = wait_healthy(health_checks(), STARTUP_TIMEOUT_S)
+    if failing:
+        print(f"not healthy after {STARTUP_TIMEOUT_S:.0f} s: {', '.join(failing)}", file=sys.stderr)
+        return 1
+    gateway = gateway_url()
+    print(
+        f"\nJiesu is up ({time.monotonic() - started:.0f} s).\n"
+        f"  web chat          {gateway}/chat/\n"
+        f"  operator console  {gateway}/console/  (user admin, password BACKEND_ADMIN_PASSWORD in "
+        f"{os.environ.get('JIESU_DATA_DIR', 'var/data')}/dev-secrets.env)\n"
+        f"  backend API       {backend_url()}/docs\n"
+        "Ctrl-C stops everything.",
+        flush=True,
+    )
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,81 @@
+"""Train the Rasa model only when its inputs changed, and print the model's path.
+
+The model is named by a content hash of everything training reads (config, domain, training data,
+the jieba dictionary), so an unchanged project never trains twice and a changed one always does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAINING_INPUTS = ("config.yml", "bot/domain.yml", "bot/data", "bot/dictionary")
+KEEP_MODELS = 3
+
+
+def inputs_hash(root: Path = ROOT) -> str:
+    """Hash the path and content of every file the Rasa training reads."""
+    digest = hashlib.sha256()
+    for entry in TRAINING_INPUTS:
+        path = root / entry
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest.update(file.relative_to(root).as_posix().encode())
+            digest.update(b"\0")
+            digest.update(file.read_bytes())
+            digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def model_path(models_dir: Path, digest: str) -> Path:
+    return models_dir / f"jiesu-{digest}.tar.gz"
+
+
+def train(models_dir: Path, digest: str) -> float:
+    """Run `rasa train` in the Rasa environment; return the seconds it took."""
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
+    command = [
+        str(ROOT / ".venv-rasa/bin/rasa"), "train",
+        "--config", "config.yml", "--domain", "bot/domain.yml", "--data", "bot/data",
+        "--out", str(models_dir), "--fixed-model-name", f"jiesu-{digest}",
+    ]
+    started = time.monotonic()
+    subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=sys.stderr)
+    return time.monotonic() - started
+
+
+def prune(models_dir: Path, keep: Path) -> None:
+    """Keep the newest few models so that switching branches does not retrain."""
+    models = sorted(models_dir.glob("jiesu-*.tar.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in models[KEEP_MODELS:]:
+        if old != keep:
+            old.unlink()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models-dir", type=Path, default=ROOT / "models")
+    parser.add_argument("--force", action="store_true", help="train even when a model exists")
+    args = parser.parse_args()
+    args.models_dir.mkdir(parents=True, exist_ok=True)
+    digest = inputs_hash()
+    target = model_path(args.models_dir, digest)
+    if target.exists() and not args.force:
+        print(f"model up to date: {target.relative_to(ROOT)}", file=sys.stderr)
+        target.touch()
+    else:
+        seconds = train(args.models_dir, digest)
+        print(f"trained {target.relative_to(ROOT)} in {seconds:.0f} s", file=sys.stderr)
+    prune(args.models_dir, target)
+    print(target)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
