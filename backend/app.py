@@ -31,7 +31,7 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
         try:
             with request.app.state.sessions() as session:
                 session.execute(text("SELECT 1"))
-        except Exception as error:  # noqa: BLE001 - any database failure means unhealthy
+        except Exception as error:
             return JSONResponse({"status": "unavailable", "error": type(error).__name__}, 503)
         return JSONResponse({"status": "ok"})
 

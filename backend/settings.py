@@ -25,4 +25,4 @@ class BackendSettings(ServiceSettings):
 
 @lru_cache
 def get_settings() -> BackendSettings:
-    return BackendSettings()  # type: ignore[call-arg]  # required fields come from the environment
+    return BackendSettings()  # required fields come from the environment

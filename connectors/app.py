@@ -11,9 +11,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from common.database import sqlite_pragmas
 from connectors.core.conversation import ConversationCore
 from connectors.core.limits import RateLimiter
 from connectors.core.models import Base
@@ -38,17 +39,7 @@ def async_url(url: str) -> str:
 def make_async_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(async_url(url), connect_args={"timeout": 30})
-
-        from sqlalchemy import event
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
     return create_async_engine(async_url(url), pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -112,7 +103,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         try:
             async with request.app.state.sessions() as session:
                 await session.execute(text("SELECT 1"))
-        except Exception as error:  # noqa: BLE001 - any database failure means unhealthy
+        except Exception as error:
             return JSONResponse({"status": "unavailable", "error": type(error).__name__}, 503)
         bot = await request.app.state.core.rasa.healthy()
         return JSONResponse({"status": "ok", "bot": "up" if bot else "down"})

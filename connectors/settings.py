@@ -45,4 +45,4 @@ class GatewaySettings(ServiceSettings):
 
 @lru_cache
 def get_settings() -> GatewaySettings:
-    return GatewaySettings()  # type: ignore[call-arg]  # required fields come from the environment
+    return GatewaySettings()  # required fields come from the environment

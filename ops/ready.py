@@ -9,30 +9,31 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Mapping
 
 import httpx
 
 STARTUP_TIMEOUT_S = float(os.environ.get("JIESU_STARTUP_TIMEOUT", "300"))
 
 
-def health_checks() -> dict[str, str]:
-    rasa = os.environ.get("RASA_URL", f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}")
-    token = os.environ.get("RASA_TOKEN", "")
+def health_checks(env: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The health URL of every service, from the same variables the services read."""
+    rasa = env.get("RASA_URL", f"http://127.0.0.1:{env.get('RASA_PORT', '5005')}")
     return {
-        "backend": f"{backend_url()}/health",
-        "actions": f"http://127.0.0.1:{os.environ.get('ACTION_SERVER_PORT', '5055')}/health",
-        "rasa": f"{rasa}/status?token={token}",
-        "gateway": f"{gateway_url()}/health",
+        "backend": f"{backend_url(env)}/health",
+        "actions": f"http://127.0.0.1:{env.get('ACTION_SERVER_PORT', '5055')}/health",
+        "rasa": f"{rasa}/status?token={env.get('RASA_TOKEN', '')}",
+        "gateway": f"{gateway_url(env)}/health",
     }
 
 
-def backend_url() -> str:
-    return os.environ.get("BACKEND_URL", f"http://127.0.0.1:{os.environ.get('BACKEND_PORT', '8000')}")
+def backend_url(env: Mapping[str, str] = os.environ) -> str:
+    return env.get("BACKEND_URL", f"http://127.0.0.1:{env.get('BACKEND_PORT', '8000')}")
 
 
-def gateway_url() -> str:
-    port = os.environ.get("GATEWAY_PORT", "8080")
-    return os.environ.get("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{port}").rstrip("/")
+def gateway_url(env: Mapping[str, str] = os.environ) -> str:
+    port = env.get("GATEWAY_PORT", "8080")
+    return env.get("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{port}").rstrip("/")
 
 
 def wait_healthy(checks: dict[str, str], timeout_s: float) -> list[str]:

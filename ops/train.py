@@ -41,9 +41,18 @@ def train(models_dir: Path, digest: str) -> float:
     """Run `rasa train` in the Rasa environment; return the seconds it took."""
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
     command = [
-        str(ROOT / ".venv-rasa/bin/rasa"), "train",
-        "--config", "config.yml", "--domain", "bot/domain.yml", "--data", "bot/data",
-        "--out", str(models_dir), "--fixed-model-name", f"jiesu-{digest}",
+        str(ROOT / ".venv-rasa/bin/rasa"),
+        "train",
+        "--config",
+        "config.yml",
+        "--domain",
+        "bot/domain.yml",
+        "--data",
+        "bot/data",
+        "--out",
+        str(models_dir),
+        "--fixed-model-name",
+        f"jiesu-{digest}",
     ]
     started = time.monotonic()
     subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=sys.stderr)

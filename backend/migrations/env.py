@@ -1,7 +1,7 @@
 """Alembic environment: runs on the connection handed over by backend.db.migrate, or on the URL."""
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import Connection, engine_from_config, pool
 
 import backend.models  # noqa: F401  (registers every table on Base.metadata)
 from backend.db import Base
@@ -10,7 +10,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def run(connection) -> None:  # type: ignore[no-untyped-def]
+def run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -28,7 +28,9 @@ class Department:
 @cache
 def departments() -> dict[str, Department]:
     with (DATA / "departments.csv").open(encoding="utf-8") as file:
-        return {row["code"]: Department(row["code"], row["name"], row["scope"]) for row in csv.DictReader(file)}
+        return {
+            row["code"]: Department(row["code"], row["name"], row["scope"]) for row in csv.DictReader(file)
+        }
 
 
 def department(code: str) -> Department:

@@ -76,7 +76,9 @@ class Gazetteer:
 @cache
 def gazetteer() -> Gazetteer:
     with (DATA / "beijing_districts.csv").open(encoding="utf-8") as file:
-        districts = {r["district_code"]: District(r["district_code"], r["district"]) for r in csv.DictReader(file)}
+        districts = {
+            r["district_code"]: District(r["district_code"], r["district"]) for r in csv.DictReader(file)
+        }
     with (DATA / "beijing_streets.csv").open(encoding="utf-8") as file:
         streets = {
             r["street_code"]: Street(r["street_code"], r["street"], r["type"], districts[r["district_code"]])

@@ -19,4 +19,4 @@ class ActionSettings(ServiceSettings):
 
 @lru_cache
 def get_settings() -> ActionSettings:
-    return ActionSettings()  # type: ignore[call-arg]  # required fields come from the environment
+    return ActionSettings()  # required fields come from the environment

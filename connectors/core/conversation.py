@@ -119,7 +119,11 @@ class ConversationCore:
         return answered
 
     async def set_handling(
-        self, conversation_id: int, handling: Handling, *, operator: str | None = None,
+        self,
+        conversation_id: int,
+        handling: Handling,
+        *,
+        operator: str | None = None,
         reason: str | None = None,
     ) -> Conversation:
         async with self.sessions() as session:
@@ -140,9 +144,9 @@ class ConversationCore:
         """How many conversations have been waiting longer than this one."""
         since = conversation.waiting_since or utcnow()
         ahead = await session.scalar(
-            select(func.count()).select_from(Conversation).where(
-                Conversation.handling == Handling.WAITING, Conversation.waiting_since < since
-            )
+            select(func.count())
+            .select_from(Conversation)
+            .where(Conversation.handling == Handling.WAITING, Conversation.waiting_since < since)
         )
         return int(ahead or 0)
 
@@ -171,8 +175,12 @@ class ConversationCore:
         return replies
 
     async def _answer(
-        self, session: AsyncSession, conversation: Conversation, message: Message,
-        *, apologise: bool = True,
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        message: Message,
+        *,
+        apologise: bool = True,
     ) -> list[Reply]:
         payload = dict(message.payload or {})
         text = payload.pop("rasa_text", message.text)
@@ -261,8 +269,12 @@ class ConversationCore:
             if reply.image:
                 payload["image"] = reply.image
             row = Message(
-                conversation_id=conversation.id, direction=Direction.OUT, author=author,
-                text=reply.text, payload=payload, state=MessageState.PROCESSED,
+                conversation_id=conversation.id,
+                direction=Direction.OUT,
+                author=author,
+                text=reply.text,
+                payload=payload,
+                state=MessageState.PROCESSED,
             )
             session.add(row)
             await session.flush()
@@ -307,7 +319,10 @@ def split_custom(raw: list[dict[str, Any]]) -> tuple[list[Reply], dict[str, Any]
 def _message_event(message: Message) -> dict[str, Any]:
     created: datetime = message.created_at
     return {
-        "id": message.id, "direction": message.direction, "author": message.author,
-        "text": message.text, "buttons": (message.payload or {}).get("buttons", []),
+        "id": message.id,
+        "direction": message.direction,
+        "author": message.author,
+        "text": message.text,
+        "buttons": (message.payload or {}).get("buttons", []),
         "created_at": created.isoformat(),
     }

@@ -58,7 +58,9 @@ class WebChatAdapter:
             messages = list(rows)
         return [
             {
-                "id": m.id, "author": m.author, "text": m.text,
+                "id": m.id,
+                "author": m.author,
+                "text": m.text,
                 "buttons": (m.payload or {}).get("buttons", []),
                 "created_at": m.created_at.isoformat(),
             }

@@ -31,7 +31,9 @@ class SessionOut(BaseModel):
     sender: str
 
 
-def _parts(request: Request | WebSocket) -> tuple[ConversationCore, WebChatAdapter, RateLimiter, int]:
+def _parts(
+    request: Request | WebSocket,
+) -> tuple[ConversationCore, WebChatAdapter, RateLimiter, int]:
     state = request.app.state
     return state.core, state.webchat, state.chat_limiter, state.settings.chat_max_message_chars
 
@@ -102,8 +104,12 @@ async def socket(websocket: WebSocket, sender: str) -> None:
 
 
 async def _on_socket_message(
-    websocket: WebSocket, core: ConversationCore, data: dict[str, Any], sender: str,
-    limiter: RateLimiter, max_chars: int,
+    websocket: WebSocket,
+    core: ConversationCore,
+    data: dict[str, Any],
+    sender: str,
+    limiter: RateLimiter,
+    max_chars: int,
 ) -> None:
     text = str(data.get("text") or "")
     button = data.get("button")

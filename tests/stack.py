@@ -1,0 +1,151 @@
+"""Start the real services as subprocesses on free ports, for full-stack tests and drills."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from ops.ready import health_checks, wait_healthy
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = {
+    "backend": [sys.executable, "-m", "backend"],
+    "actions": [sys.executable, "-m", "bot.actions"],
+    "rasa": ["ops/rasa_server.sh"],
+    "gateway": [sys.executable, "-m", "connectors"],
+}
+PORT_VARS = {
+    "backend": "BACKEND_PORT",
+    "actions": "ACTION_SERVER_PORT",
+    "rasa": "RASA_PORT",
+    "gateway": "GATEWAY_PORT",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def model_path() -> str:
+    """The trained model: RASA_MODEL from `make test`, else the newest in models/."""
+    if os.environ.get("RASA_MODEL"):
+        return os.environ["RASA_MODEL"]
+    models = sorted((ROOT / "models").glob("jiesu-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        raise RuntimeError("no trained model: run `make train` first")
+    return str(models[-1])
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @classmethod
+    def configure(cls, data_dir: Path, **overrides: str) -> Stack:
+        ports = {name: free_port() for name in ("backend", "actions", "rasa", "gateway")}
+        env = {
+            **os.environ,
+            "JIESU_ENV": "test",
+            "JIESU_DATA_DIR": str(data_dir),
+            "BACKEND_PORT": str(ports["backend"]),
+            "BACKEND_URL": f"http://127.0.0.1:{ports['backend']}",
+            "ACTION_SERVER_PORT": str(ports["actions"]),
+            "ACTION_SERVER_URL": f"http://127.0.0.1:{ports['actions']}",
+            "RASA_PORT": str(ports["rasa"]),
+            "RASA_URL": f"http://127.0.0.1:{ports['rasa']}",
+            "GATEWAY_PORT": str(ports["gateway"]),
+            "RASA_MODEL": model_path(),
+            "RASA_TOKEN": secrets.token_urlsafe(16),
+            "BACKEND_SERVICE_TOKEN": secrets.token_urlsafe(16),
+            "BACKEND_ADMIN_PASSWORD": "admin-password-for-tests",
+            "GATEWAY_SECRET_KEY": secrets.token_urlsafe(16),
+            "RETRY_INTERVAL_S": "1",
+            "PYTHONWARNINGS": "ignore",
+        }
+        env.pop("TELEGRAM_BOT_TOKEN", None)
+        env.update(overrides)
+        return cls(data_dir=data_dir, env=env)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.env[PORT_VARS[service]]}"
+
+    def start(self, *services: str, timeout_s: float = 180) -> None:
+        names = services or tuple(COMMANDS)
+        for name in names:
+            log = (self.data_dir / f"{name}.out").open("ab")
+            self.processes[name] = subprocess.Popen(
+                COMMANDS[name],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        checks = {k: v for k, v in health_checks(self.env).items() if k in names}
+        failing = wait_healthy(checks, timeout_s)
+        if failing:
+            self.stop()
+            raise RuntimeError(f"not healthy: {failing}\n{self.logs(*failing)}")
+
+    def kill(self, service: str) -> None:
+        """Kill a service at once (SIGKILL), as a crash would."""
+        process = self.processes.pop(service)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        self.processes.clear()
+
+    def logs(self, *services: str, tail: int = 40) -> str:
+        parts = []
+        for name in services or tuple(COMMANDS):
+            path = self.data_dir / f"{name}.out"
+            if path.exists():
+                lines = path.read_text(errors="replace").splitlines()[-tail:]
+                parts.append(f"--- {name} ---\n" + "\n".join(lines))
+        return "\n".join(parts)
+
+    def new_web_sender(self) -> str:
+        answer = httpx.post(f"{self.url('gateway')}/chat/api/session", timeout=10)
+        answer.raise_for_status()
+        return str(answer.json()["sender"])
+
+    def say(self, sender: str, text: str, **extra: str) -> list[dict[str, object]]:
+        """Send a web chat message through the gateway's JSON endpoint; return the replies."""
+        answer = httpx.post(
+            f"{self.url('gateway')}/chat/api/messages",
+            json={"sender": sender, "text": text, **extra},
+            timeout=60,
+        )
+        answer.raise_for_status()
+        return list(answer.json())
+
+
+def wait_until(predicate, timeout_s: float = 30, interval_s: float = 0.3) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval_s)
+    return False
