@@ -2,37 +2,101 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
+from backend.cases.routes import router as cases_router
 from backend.db import engine_for, migrate, session_factory
+from backend.errors import DomainError
+from backend.open311.routes import keys as open311_keys
+from backend.open311.routes import router as open311_router
+from backend.reference.routes import router as reference_router
 from backend.settings import BackendSettings, get_settings
+from backend.staff.routes import router as staff_router
+from backend.staff.service import ensure_admin
+from backend.stats.routes import router as stats_router
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 256 * 1024
 
 
 def create_app(settings: BackendSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine_for(settings.database_url)
+    sessions = session_factory(engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         migrate(engine)
+        admin_password = settings.backend_admin_password
+        with sessions.begin() as session:
+            ensure_admin(session=session, password=admin_password.get_secret_value() if admin_password else None)
         yield
 
-    app = FastAPI(title="Jiesu case backend", version="1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Jiesu case backend",
+        version="1.0",
+        description="The 12345 hotline's cases: 受理 → 派单 → 签收/退单 → 办理 → 办结 → 回访 → 归档.",
+        lifespan=lifespan,
+    )
     app.state.settings = settings
-    app.state.sessions = session_factory(engine)
+    app.state.sessions = sessions
+    app.state.router = None
+    for router in (cases_router, staff_router, stats_router, reference_router, open311_router, open311_keys):
+        app.include_router(router)
+    _add_error_handlers(app)
+    app.middleware("http")(_limit_body)
 
     @app.get("/health", tags=["health"])
     def health(request: Request) -> JSONResponse:
         try:
             with request.app.state.sessions() as session:
                 session.execute(text("SELECT 1"))
-        except Exception as error:
-            return JSONResponse({"status": "unavailable", "error": type(error).__name__}, 503)
+        except DBAPIError as error:
+            return JSONResponse({"status": "unavailable", "error": type(error.orig).__name__}, 503)
         return JSONResponse({"status": "ok"})
 
     return app
+
+
+async def _limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+        return _error(request, 413, f"request body too large: at most {MAX_BODY_BYTES} bytes")
+    return await call_next(request)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, error: DomainError) -> JSONResponse:
+        return _error(request, error.status_code, error.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [
+            f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body') or 'request'}: {e.get('msg')}"
+            for e in error.errors()[:10]
+        ]
+        return _error(request, 422, "; ".join(problems), details=problems)
+
+    @app.exception_handler(OperationalError)
+    async def database_down(request: Request, error: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", type(error.orig).__name__)
+        return _error(request, 503, "the case database is unavailable; nothing was saved, please retry")
+
+
+def _error(request: Request, status: int, message: str, details: list[str] | None = None) -> JSONResponse:
+    """The native API's {"detail": ...}, or Open311's [{"code", "description"}] under /open311."""
+    if request.url.path.startswith("/open311"):
+        return JSONResponse([{"code": status, "description": message}], status)
+    body: dict[str, object] = {"detail": message}
+    if details:
+        body["errors"] = details
+    return JSONResponse(body, status)

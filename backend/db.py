@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, ClassVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import JSON, Engine, MetaData
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from common.database import make_engine
+from common.database import UTCDateTime, make_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 NAMING = {
@@ -25,6 +27,11 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[dict[str, Any]]: JSON,
+    }
 
 
 @lru_cache(maxsize=8)

@@ -1,0 +1,77 @@
+"""Dispatch rules (派单): which unit leads a case, and who helps.
+
+- Clear responsibility: the functional department of the category, or, for community-level matters
+  (territorial categories) at a known street, the street office of that place (街乡镇).
+- Unclear responsibility (no category, the `other` category, or a territorial matter whose street
+  is unknown): the district government of the place (兜底).
+- Several units: one lead unit (首接负责) plus co-handlers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from backend.reference.categories import OTHER, Category
+from backend.reference.departments import DISTRICT_GOVERNMENT, STREET_OFFICE, department
+from backend.reference.gazetteer import gazetteer
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A responsible unit: a department code, and for territorial units the area it governs."""
+
+    code: str
+    area: str | None = None  # street code for a street office, district code for a district
+
+    @property
+    def key(self) -> str:
+        return f"{self.code}:{self.area}" if self.area else self.code
+
+    @classmethod
+    def parse(cls, key: str) -> Unit:
+        """Read a unit key ("housing", "street_office:110105026"); ValueError when unknown."""
+        code, _, area = key.partition(":")
+        try:
+            department(code)
+        except KeyError:
+            raise ValueError(f"unknown unit code: {code}") from None
+        places = gazetteer()
+        if code == STREET_OFFICE and area not in places.streets:
+            raise ValueError(f"a street office needs a known street code: {key}")
+        if code == DISTRICT_GOVERNMENT and area not in places.districts:
+            raise ValueError(f"a district government needs a known district code: {key}")
+        if code not in (STREET_OFFICE, DISTRICT_GOVERNMENT) and area:
+            raise ValueError(f"a functional department has no area: {key}")
+        return cls(code, area or None)
+
+    @property
+    def name(self) -> str:
+        places = gazetteer()
+        if self.code == STREET_OFFICE and self.area:
+            street = places.streets[self.area]
+            office = {"街道": "办事处", "地区": "办事处", "other": "管理委员会"}.get(street.kind, "人民政府")
+            return f"{street.district.name}{street.name}{office}"
+        if self.code == DISTRICT_GOVERNMENT and self.area:
+            return f"{places.districts[self.area].name}人民政府"
+        return department(self.code).name
+
+
+@dataclass(frozen=True)
+class DispatchPlan:
+    lead: Unit
+    co_handlers: tuple[Unit, ...] = field(default=())
+    basis: str = "department"  # department | street | fallback | manual
+
+
+def plan_dispatch(
+    *, category: Category | None, district_code: str | None, street_code: str | None
+) -> DispatchPlan | None:
+    """Decide the lead unit by the rules above; None when even the fallback has no district."""
+    if category is not None and category.code != OTHER and category.department:
+        if category.territorial and street_code:
+            return DispatchPlan(Unit(STREET_OFFICE, street_code), basis="street")
+        if not category.territorial:
+            return DispatchPlan(Unit(category.department), basis="department")
+    if district_code:
+        return DispatchPlan(Unit(DISTRICT_GOVERNMENT, district_code), basis="fallback")
+    return None

@@ -1,0 +1,220 @@
+"""Case tables: the case (工单), its timeline (CaseUpdate), assignments, ratings and links."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.cases.deadlines import TimeLimit
+from backend.cases.states import CaseStatus
+from backend.db import Base
+from common.database import utcnow
+
+
+class AppealType(enum.StrEnum):
+    """诉求类型."""
+
+    COMPLAINT = "complaint"  # 投诉
+    REPORT = "report"  # 举报
+    HELP = "help"  # 求助
+    CONSULTATION = "consultation"  # 咨询
+    SUGGESTION = "suggestion"  # 建议
+    PRAISE = "praise"  # 表扬
+
+    @property
+    def label(self) -> str:
+        return APPEAL_LABELS[self]
+
+
+APPEAL_LABELS = {
+    AppealType.COMPLAINT: "投诉",
+    AppealType.REPORT: "举报",
+    AppealType.HELP: "求助",
+    AppealType.CONSULTATION: "咨询",
+    AppealType.SUGGESTION: "建议",
+    AppealType.PRAISE: "表扬",
+}
+
+
+class Channel(enum.StrEnum):
+    PHONE = "phone"
+    TELEGRAM = "telegram"
+    WEBCHAT = "webchat"
+    OPEN311 = "open311"
+    OTHER = "other"
+
+
+class Satisfaction(enum.StrEnum):
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied"  # 基本满意
+    DISSATISFIED = "dissatisfied"  # 不满意
+
+    @property
+    def label(self) -> str:
+        return {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}[self]
+
+
+class Case(Base):
+    """A citizen's appeal (工单) from acceptance to archive."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_due_at", "status", "due_at"),
+        Index("ix_cases_lead_unit_status", "lead_unit", "status"),
+        Index("ix_cases_category_street", "category_code", "street_code"),
+        Index("ix_cases_accepted_at", "accepted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    appeal_type: Mapped[str] = mapped_column(String(16))
+    category_code: Mapped[str | None] = mapped_column(String(40))
+    routing_confidence: Mapped[float | None] = mapped_column(Float)
+    description: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(300))
+    district_code: Mapped[str | None] = mapped_column(String(6))
+    street_code: Mapped[str | None] = mapped_column(String(9))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    occurred_at: Mapped[datetime | None]
+    contact_name: Mapped[str | None] = mapped_column(String(50))
+    contact_phone: Mapped[str | None] = mapped_column(String(11), index=True)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(16))
+    channel_identity: Mapped[str | None] = mapped_column(String(160), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(160))
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    idempotency_hash: Mapped[str | None] = mapped_column(String(64))
+
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.ACCEPTED)
+    time_limit: Mapped[str] = mapped_column(String(12), default=TimeLimit.GENERAL)
+    lead_unit: Mapped[str | None] = mapped_column(String(40))
+    reply: Mapped[str | None] = mapped_column(Text)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    return_count: Mapped[int] = mapped_column(Integer, default=0)
+    failed_verifications: Mapped[int] = mapped_column(Integer, default=0)
+    verification_locked_until: Mapped[datetime | None]
+
+    accepted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime]
+    dispatched_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    returned_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    rated_at: Mapped[datetime | None]
+    reopened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    supervised_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    updates: Mapped[list[CaseUpdate]] = relationship(
+        back_populates="case", order_by="CaseUpdate.id", cascade="all, delete-orphan"
+    )
+    assignments: Mapped[list[CaseAssignment]] = relationship(
+        back_populates="case", order_by="CaseAssignment.id", cascade="all, delete-orphan"
+    )
+    ratings: Mapped[list[Rating]] = relationship(
+        back_populates="case", order_by="Rating.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def state(self) -> CaseStatus:
+        return CaseStatus(self.status)
+
+    @property
+    def limit(self) -> TimeLimit:
+        return TimeLimit(self.time_limit)
+
+    def is_overdue(self, now: datetime) -> bool:
+        """Open past its time limit (超期): flagged and listed for supervision (督办)."""
+        return self.state.is_open() and now > self.due_at
+
+    def active_units(self) -> list[str]:
+        """Unit keys currently on the case: the lead first, then co-handlers."""
+        return [a.unit for a in self.assignments if a.active]
+
+    @property
+    def latest_rating(self) -> Rating | None:
+        return self.ratings[-1] if self.ratings else None
+
+
+class CaseUpdate(Base):
+    """One entry of a case's timeline: a status move, a note, a reply, a supervision."""
+
+    __tablename__ = "case_updates"
+    __table_args__ = (Index("ix_case_updates_case_id_id", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # a Move, or accept / note / supervise / link
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    actor_kind: Mapped[str] = mapped_column(String(16))  # a Role
+    actor: Mapped[str | None] = mapped_column(String(64))  # staff username, "assistant", "system"
+    unit: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)  # shown and pushed to the citizen
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="updates")
+
+
+class CaseAssignment(Base):
+    """A unit on a case: the lead (首接负责) or a co-handler; kept after re-dispatch as history."""
+
+    __tablename__ = "case_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    unit: Mapped[str] = mapped_column(String(40), index=True)
+    role: Mapped[str] = mapped_column(String(8))  # lead | co
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="assignments")
+
+
+class Rating(Base):
+    """A citizen's rating (回访) of a resolved case; a reopened case can be rated twice."""
+
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    resolved: Mapped[bool] = mapped_column(Boolean)
+    satisfaction: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="ratings")
+
+
+class CaseLink(Base):
+    """Two cases about the same matter at the same place (repeat appeals, 重复诉求)."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (UniqueConstraint("case_id", "related_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    related_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseCounter(Base):
+    """The daily sequence behind case numbers (acceptance date in Beijing + sequence)."""
+
+    __tablename__ = "case_counters"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,142 @@
+"""Case routes under /api/v1: thin, one service call each."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from backend.cases import service, views
+from backend.cases.schemas import (
+    CaseCreate,
+    CaseCreated,
+    CaseDetailOut,
+    CaseEventOut,
+    CaseOut,
+    CitizenCaseOut,
+    CitizenLookupIn,
+    NoteIn,
+    RatingIn,
+    TransitionIn,
+    UpdateOut,
+)
+from backend.cases.states import CaseStatus, Role
+from backend.deps import DB, Caller, require
+from backend.staff.principal import Principal
+
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+Intake = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SERVICE))]
+Staff = Annotated[Principal, Depends(require(Role.OPERATOR, Role.UNIT_STAFF, Role.SUPERVISOR))]
+Supervisor = Annotated[Principal, Depends(require(Role.SUPERVISOR))]
+Service = Annotated[Principal, Depends(require(Role.SERVICE))]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
+
+
+@router.post("/cases", response_model=CaseCreated, status_code=201)
+def create_case(
+    request: Request, response: Response, case_in: CaseCreate, session: DB, caller: Intake,
+    idempotency_key: IdempotencyKey = None,
+) -> CaseCreated:
+    """Accept an appeal (受理); a retry with the same Idempotency-Key returns the same case (200)."""
+    case, created = service.create_case(
+        session=session, case_in=case_in, principal=caller, idempotency_key=idempotency_key,
+        router=request.app.state.router,
+    )
+    if not created:
+        response.status_code = 200
+    return CaseCreated(case=views.case_detail(session, case, caller), created=created)
+
+
+@router.get("/cases", response_model=list[CaseOut])
+def list_cases(
+    session: DB, caller: Staff,
+    q: Annotated[str | None, Query(max_length=100, description="case number, phone, or place text")] = None,
+    status: CaseStatus | None = None,
+    unit: Annotated[str | None, Query(max_length=40)] = None,
+    district_code: Annotated[str | None, Query(max_length=6)] = None,
+    category_code: Annotated[str | None, Query(max_length=40)] = None,
+    overdue: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> list[CaseOut]:
+    cases = views.search_cases(
+        session=session, principal=caller, q=q, status=status, unit=unit, district_code=district_code,
+        category_code=category_code, overdue=overdue, limit=limit, offset=offset,
+    )
+    return [views.case_out(case, caller) for case in cases]
+
+
+@router.get("/supervision/overdue", response_model=list[CaseOut], tags=["supervision"])
+def overdue_cases(
+    session: DB, caller: Staff, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[CaseOut]:
+    """Open cases past their time limit (超期), most overdue first: the supervision list (督办)."""
+    cases = views.search_cases(session=session, principal=caller, overdue=True, limit=limit)
+    return [views.case_out(case, caller) for case in cases]
+
+
+@router.get("/cases/{number}", response_model=CaseDetailOut)
+def get_case(number: str, session: DB, caller: Staff) -> CaseDetailOut:
+    case = service.get_case(session=session, number=number, principal=caller)
+    return views.case_detail(session, case, caller)
+
+
+@router.post("/cases/{number}/transitions", response_model=CaseDetailOut)
+def move_case(number: str, move: TransitionIn, session: DB, caller: Caller) -> CaseDetailOut:
+    """Move a case in its lifecycle: dispatch, acknowledge, return, start, resolve, close."""
+    case = service.get_case(session=session, number=number, principal=caller)
+    service.transition(
+        session=session, case=case, move=move.move, principal=caller, lead_unit=move.lead_unit,
+        co_units=move.co_units, reason=move.reason, reply=move.reply, note=move.note,
+    )
+    return views.case_detail(session, case, caller)
+
+
+@router.post("/cases/{number}/notes", response_model=UpdateOut, status_code=201)
+def add_note(number: str, note: NoteIn, session: DB, caller: Staff) -> UpdateOut:
+    """A progress note, or (public) a reply that is pushed to the citizen."""
+    case = service.get_case(session=session, number=number, principal=caller)
+    update = service.add_note(session=session, case=case, text=note.text, public=note.public, principal=caller)
+    detail = views.case_detail(session, case, caller)
+    return next(u for u in detail.timeline if u.id == update.id)
+
+
+@router.post("/cases/{number}/supervise", response_model=CaseDetailOut, tags=["supervision"])
+def supervise_case(number: str, note: NoteIn, session: DB, caller: Supervisor) -> CaseDetailOut:
+    case = service.get_case(session=session, number=number, principal=caller)
+    service.supervise(session=session, case=case, note=note.text, principal=caller)
+    return views.case_detail(session, case, caller)
+
+
+@router.post("/cases/{number}/rating", response_model=CaseDetailOut)
+def rate_case(number: str, rating: RatingIn, session: DB, caller: Intake) -> CaseDetailOut:
+    """The citizen's rating (回访), through the assistant or an operator's return call."""
+    case = service.get_case(session=session, number=number, principal=caller)
+    service.rate_case(session=session, case=case, rating_in=rating, principal=caller)
+    return views.case_detail(session, case, caller)
+
+
+@router.post("/citizen/lookup", response_model=CitizenCaseOut, tags=["citizens"])
+def citizen_lookup(lookup: CitizenLookupIn, session: DB, _: Service) -> CitizenCaseOut:
+    """A citizen's status check: details only with the phone's last 4 digits or the same channel identity."""
+    return views.citizen_view(
+        session=session, number=lookup.number, phone_last4=lookup.phone_last4,
+        channel_identity=lookup.channel_identity,
+    )
+
+
+@router.get("/citizen/cases", response_model=list[CitizenCaseOut], tags=["citizens"])
+def citizen_cases(
+    session: DB, _: Service, channel_identity: Annotated[str, Query(min_length=3, max_length=160)]
+) -> list[CitizenCaseOut]:
+    """"我的工单": the cases filed from this channel identity."""
+    return views.cases_of_identity(session=session, channel_identity=channel_identity)
+
+
+@router.get("/events", response_model=list[CaseEventOut], tags=["citizens"])
+def case_events(
+    session: DB, _: Service, after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[CaseEventOut]:
+    """Public timeline entries after an id, for the gateway to push to citizens (at least once)."""
+    return views.events_after(session=session, after=after, limit=limit)

@@ -1,0 +1,266 @@
+"""Request and response schemas of cases, separate from the tables."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from backend.cases.models import AppealType, Channel, Satisfaction
+from backend.cases.states import CaseStatus, Move
+from backend.reference.categories import categories
+from backend.reference.gazetteer import gazetteer
+from common.database import utcnow
+from common.phone import normalise_mobile
+
+ShortText = Annotated[str, Field(max_length=300)]
+
+
+class Attachment(BaseModel):
+    """A photo or file kept elsewhere (e.g. a Telegram file), referenced by the case."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["photo", "file"] = "photo"
+    ref: Annotated[str, Field(min_length=1, max_length=300)]
+    name: Annotated[str | None, Field(max_length=120)] = None
+
+
+class CaseCreate(BaseModel):
+    """A new appeal, from a channel (assistant, phone operator, Open311)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    appeal_type: AppealType = AppealType.COMPLAINT
+    category_code: Annotated[str | None, Field(max_length=40)] = None
+    description: Annotated[str, Field(min_length=2, max_length=2000)]
+    address: Annotated[str | None, Field(max_length=300)] = None
+    district_code: Annotated[str | None, Field(max_length=6)] = None
+    street_code: Annotated[str | None, Field(max_length=9)] = None
+    latitude: Annotated[float | None, Field(ge=-90, le=90)] = None
+    longitude: Annotated[float | None, Field(ge=-180, le=180)] = None
+    occurred_at: datetime | None = None
+    contact_name: Annotated[str | None, Field(max_length=50)] = None
+    contact_phone: Annotated[str | None, Field(max_length=30)] = None
+    anonymous: bool = False
+    confidential: bool = False
+    channel: Channel = Channel.OTHER
+    channel_identity: Annotated[str | None, Field(max_length=160)] = None
+    conversation_id: Annotated[str | None, Field(max_length=160)] = None
+    attachments: Annotated[list[Attachment], Field(max_length=10)] = []
+    attributes: Annotated[dict[str, str | int | float | bool], Field(max_length=20)] = {}
+    lead_unit: Annotated[str | None, Field(max_length=40)] = None
+    co_units: Annotated[list[str], Field(max_length=5)] = []
+    answer: Annotated[str | None, Field(max_length=2000)] = None
+
+    @field_validator("category_code")
+    @classmethod
+    def known_category(cls, code: str | None) -> str | None:
+        if code is not None and code not in categories():
+            raise ValueError(f"unknown category code: {code}")
+        return code
+
+    @field_validator("district_code")
+    @classmethod
+    def known_district(cls, code: str | None) -> str | None:
+        if code is not None and code not in gazetteer().districts:
+            raise ValueError(f"unknown district code: {code}")
+        return code
+
+    @field_validator("street_code")
+    @classmethod
+    def known_street(cls, code: str | None) -> str | None:
+        if code is not None and code not in gazetteer().streets:
+            raise ValueError(f"unknown street code: {code}")
+        return code
+
+    @field_validator("contact_phone")
+    @classmethod
+    def mobile(cls, raw: str | None) -> str | None:
+        if raw is None or raw == "":
+            return None
+        phone = normalise_mobile(raw)
+        if phone is None:
+            raise ValueError("contact_phone must be an 11-digit mainland mobile number")
+        return phone
+
+    @field_validator("occurred_at")
+    @classmethod
+    def not_in_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("occurred_at needs a timezone")
+        if value is not None and value > utcnow() + timedelta(hours=1):
+            raise ValueError("occurred_at is in the future")
+        return value
+
+    @model_validator(mode="after")
+    def consistent(self) -> CaseCreate:
+        if not self.description.strip():
+            raise ValueError("description must not be blank")
+        if self.anonymous and (self.contact_name or self.contact_phone):
+            raise ValueError("an anonymous case carries no contact name or phone")
+        if not self.anonymous and not self.contact_phone:
+            raise ValueError("contact_phone is required unless the case is anonymous")
+        if self.confidential and self.appeal_type != AppealType.REPORT:
+            raise ValueError("only a report (举报) can keep the reporter confidential")
+        if self.street_code and self.district_code and not self.street_code.startswith(self.district_code):
+            raise ValueError("street_code is not in district_code")
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("latitude and longitude go together")
+        if self.answer and self.appeal_type != AppealType.CONSULTATION:
+            raise ValueError("only a consultation can be answered on the spot")
+        return self
+
+
+class TransitionIn(BaseModel):
+    """A move in the lifecycle, with what that move needs."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    move: Move
+    lead_unit: Annotated[str | None, Field(max_length=40)] = None
+    co_units: Annotated[list[str], Field(max_length=5)] = []
+    reason: Annotated[str | None, Field(max_length=1000)] = None
+    reply: Annotated[str | None, Field(max_length=2000)] = None
+    note: Annotated[str | None, Field(max_length=1000)] = None
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    public: bool = False
+
+
+class RatingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    resolved: bool
+    satisfaction: Satisfaction
+    comment: Annotated[str | None, Field(max_length=1000)] = None
+    channel_identity: Annotated[str | None, Field(max_length=160)] = None
+
+
+class UpdateOut(BaseModel):
+    id: int
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    actor_kind: str
+    actor: str | None
+    unit: str | None
+    unit_name: str | None
+    note: str | None
+    public: bool
+    created_at: datetime
+
+
+class RatingOut(BaseModel):
+    round: int
+    resolved: bool
+    satisfaction: Satisfaction
+    satisfaction_label: str
+    comment: str | None
+    rated_at: datetime
+
+
+class UnitOut(BaseModel):
+    key: str
+    code: str
+    name: str
+    role: str
+
+
+class CaseOut(BaseModel):
+    """A case as staff see it (contact details masked for confidential reports to units)."""
+
+    number: str
+    status: CaseStatus
+    status_label: str
+    appeal_type: AppealType
+    appeal_type_label: str
+    category_code: str | None
+    category_name: str | None
+    description: str
+    address: str | None
+    district_code: str | None
+    district: str | None
+    street_code: str | None
+    street: str | None
+    latitude: float | None
+    longitude: float | None
+    occurred_at: datetime | None
+    contact_name: str | None
+    contact_phone: str | None
+    anonymous: bool
+    confidential: bool
+    channel: str
+    conversation_id: str | None
+    attachments: list[dict[str, Any]]
+    attributes: dict[str, Any]
+    time_limit: str
+    time_limit_label: str
+    accepted_at: datetime
+    due_at: datetime
+    overdue: bool
+    dispatched_at: datetime | None
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    rated_at: datetime | None
+    closed_at: datetime | None
+    supervised_at: datetime | None
+    lead_unit: UnitOut | None
+    co_units: list[UnitOut]
+    reply: str | None
+    reopen_count: int
+    return_count: int
+    routing_confidence: float | None
+
+
+class CaseDetailOut(CaseOut):
+    timeline: list[UpdateOut]
+    ratings: list[RatingOut]
+    related: list[str]
+
+
+class CaseCreated(BaseModel):
+    case: CaseDetailOut
+    created: bool
+
+
+class CitizenLookupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    number: Annotated[str, Field(min_length=6, max_length=30)]
+    phone_last4: Annotated[str | None, Field(pattern=r"^\d{4}$")] = None
+    channel_identity: Annotated[str | None, Field(max_length=160)] = None
+
+
+class CitizenCaseOut(BaseModel):
+    """What a citizen may see about a case, once verified: no personal data of anyone."""
+
+    number: str
+    verified: bool
+    status: CaseStatus | None = None
+    status_text: str | None = None
+    appeal_type_label: str | None = None
+    category_name: str | None = None
+    unit_name: str | None = None
+    accepted_at: datetime | None = None
+    due_at: datetime | None = None
+    time_limit_label: str | None = None
+    latest_reply: str | None = None
+    can_rate: bool = False
+
+
+class CaseEventOut(BaseModel):
+    """A public timeline entry for the gateway to push to the citizen's channel."""
+
+    id: int
+    number: str
+    kind: str
+    status: CaseStatus
+    status_text: str
+    note: str | None
+    unit_name: str | None
+    channel: str
+    channel_identity: str | None
+    conversation_id: str | None
+    created_at: datetime

@@ -1,0 +1,26 @@
+"""Who is calling: a staff member, the service (assistant and gateway), or the backend itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backend.cases.states import Role
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: Role
+    name: str
+    unit: str | None = None
+    staff_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.staff_id is not None
+
+    def sees_all_cases(self) -> bool:
+        """Everyone but handling-unit staff; those see only their unit's cases."""
+        return self.role != Role.UNIT_STAFF
+
+
+SYSTEM = Principal(Role.SYSTEM, "system")

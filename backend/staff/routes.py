@@ -1,0 +1,102 @@
+"""Login, staff accounts (admins) and the audit log (admins, supervisors)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import select
+
+from backend.cases.dispatch import Unit
+from backend.cases.states import Role
+from backend.deps import DB, Caller, bearer_token, require
+from backend.errors import BadInput, Forbidden, NotFound
+from backend.staff import service
+from backend.staff.models import AuditEntry, Staff
+from backend.staff.principal import Principal
+from backend.staff.schemas import AuditOut, LoginIn, LoginOut, StaffCreate, StaffOut, StaffPatch
+
+router = APIRouter(prefix="/api/v1", tags=["staff"])
+Admin = Annotated[Principal, Depends(require())]
+Auditor = Annotated[Principal, Depends(require(Role.SUPERVISOR))]
+
+
+def staff_out(staff: Staff) -> StaffOut:
+    return StaffOut(
+        id=staff.id, username=staff.username, display_name=staff.display_name, role=Role(staff.role),
+        unit=staff.unit, unit_name=Unit.parse(staff.unit).name if staff.unit else None, active=staff.active,
+    )
+
+
+@router.post("/auth/login", response_model=LoginOut)
+def login(request: Request, credentials: LoginIn, session: DB) -> LoginOut:
+    ttl = timedelta(minutes=request.app.state.settings.backend_session_ttl_minutes)
+    token, record = service.login(
+        session=session, username=credentials.username, password=credentials.password, ttl=ttl
+    )
+    return LoginOut(token=token, expires_at=record.expires_at, staff=staff_out(record.staff))
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(session: DB, _: Caller, token: Annotated[str, Depends(bearer_token)]) -> None:
+    service.logout(session=session, token=token)
+
+
+@router.get("/auth/me", response_model=StaffOut)
+def me(session: DB, caller: Caller) -> StaffOut:
+    if caller.staff_id is None:
+        raise Forbidden("the service token belongs to no staff member")
+    return staff_out(session.get_one(Staff, caller.staff_id))
+
+
+@router.get("/staff", response_model=list[StaffOut])
+def list_staff(session: DB, _: Admin) -> list[StaffOut]:
+    return [staff_out(s) for s in session.scalars(select(Staff).order_by(Staff.id))]
+
+
+@router.post("/staff", response_model=StaffOut, status_code=201)
+def create_staff(staff_in: StaffCreate, session: DB, caller: Admin) -> StaffOut:
+    staff = service.create_staff(
+        session=session, username=staff_in.username, password=staff_in.password,
+        display_name=staff_in.display_name, role=staff_in.role, unit=staff_in.unit,
+    )
+    service.audit(session=session, principal=caller, action="staff.create", target=staff.username,
+                  detail={"role": staff.role, "unit": staff.unit})
+    return staff_out(staff)
+
+
+@router.patch("/staff/{staff_id}", response_model=StaffOut)
+def update_staff(staff_id: int, patch: StaffPatch, session: DB, caller: Admin) -> StaffOut:
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        raise NotFound(f"no staff member {staff_id}")
+    if patch.active is False and staff.id == caller.staff_id:
+        raise BadInput("you cannot deactivate yourself")
+    if patch.active is not None:
+        staff.active = patch.active
+    if patch.password is not None:
+        staff.password_hash = service.hash_password(patch.password)
+    if patch.display_name is not None:
+        staff.display_name = patch.display_name
+    service.audit(session=session, principal=caller, action="staff.update", target=staff.username,
+                  detail=patch.model_dump(exclude={"password"}, exclude_none=True)
+                  | ({"password": "changed"} if patch.password else {}))
+    return staff_out(staff)
+
+
+@router.get("/audit", response_model=list[AuditOut], tags=["supervision"])
+def audit_log(
+    session: DB, _: Auditor, target: Annotated[str | None, Query(max_length=64)] = None,
+    actor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[AuditOut]:
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if target:
+        query = query.where(AuditEntry.target == target)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    return [
+        AuditOut(id=a.id, actor=a.actor, role=a.role, action=a.action, target=a.target, detail=a.detail, at=a.at)
+        for a in session.scalars(query)
+    ]

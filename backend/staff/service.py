@@ -1,0 +1,130 @@
+"""Staff accounts and sessions: argon2 password hashes, expiring opaque tokens, the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.cases.dispatch import Unit
+from backend.cases.states import Role
+from backend.errors import BadInput, Conflict, Unauthorized
+from backend.staff.models import AuditEntry, Staff, StaffSession
+from backend.staff.principal import Principal
+from common.database import utcnow
+
+HASHER = PasswordHasher()
+STAFF_ROLES = frozenset({Role.OPERATOR, Role.UNIT_STAFF, Role.SUPERVISOR, Role.ADMIN})
+SERVICE = Principal(Role.SERVICE, "assistant")
+# A constant hash to verify against when the user does not exist, so timing does not tell.
+_DUMMY_HASH = HASHER.hash(secrets.token_hex(16))
+
+
+def hash_password(password: str) -> str:
+    return HASHER.hash(password)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def audit(
+    *, session: Session, principal: Principal, action: str, target: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Record a staff or service action in the same transaction as the action itself."""
+    session.add(
+        AuditEntry(actor=principal.name, role=principal.role, action=action, target=target, detail=detail or {})
+    )
+
+
+def create_staff(
+    *, session: Session, username: str, password: str, display_name: str, role: Role, unit: str | None,
+) -> Staff:
+    if role not in STAFF_ROLES:
+        raise BadInput(f"not a staff role: {role}")
+    if role == Role.UNIT_STAFF:
+        if not unit:
+            raise BadInput("handling-unit staff need a unit")
+        try:
+            Unit.parse(unit)
+        except ValueError as error:
+            raise BadInput(str(error)) from None
+    elif unit:
+        raise BadInput("only handling-unit staff belong to a unit")
+    if len(password) < 10:
+        raise BadInput("password must have at least 10 characters")
+    if session.scalar(select(Staff.id).where(Staff.username == username)) is not None:
+        raise Conflict(f"username taken: {username}")
+    staff = Staff(
+        username=username, display_name=display_name, password_hash=hash_password(password),
+        role=role, unit=unit,
+    )
+    session.add(staff)
+    session.flush()
+    return staff
+
+
+def ensure_admin(*, session: Session, password: str | None) -> None:
+    """Create the first admin account from BACKEND_ADMIN_PASSWORD when there is no staff yet."""
+    if password and session.scalar(select(Staff.id).limit(1)) is None:
+        create_staff(
+            session=session, username="admin", password=password, display_name="系统管理员",
+            role=Role.ADMIN, unit=None,
+        )
+
+
+def login(
+    *, session: Session, username: str, password: str, ttl: timedelta, now: datetime | None = None
+) -> tuple[str, StaffSession]:
+    """Check the password and open a session; the token is returned once and stored hashed."""
+    now = now or utcnow()
+    staff = session.scalar(select(Staff).where(Staff.username == username))
+    try:
+        HASHER.verify(staff.password_hash if staff else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        staff_ok = False
+    else:
+        staff_ok = staff is not None and staff.active
+    if not staff_ok or staff is None:
+        session.add(AuditEntry(actor=username[:64], role="unknown", action="login_failed"))
+        session.commit()
+        raise Unauthorized("wrong username or password")
+    if HASHER.check_needs_rehash(staff.password_hash):
+        staff.password_hash = hash_password(password)
+    token = secrets.token_urlsafe(32)
+    record = StaffSession(token_hash=token_digest(token), staff=staff, expires_at=now + ttl)
+    session.add(record)
+    audit(session=session, principal=principal_of(staff), action="login")
+    return token, record
+
+
+def logout(*, session: Session, token: str) -> None:
+    record = session.scalar(select(StaffSession).where(StaffSession.token_hash == token_digest(token)))
+    if record is not None:
+        record.revoked = True
+        audit(session=session, principal=principal_of(record.staff), action="logout")
+
+
+def authenticate(
+    *, session: Session, token: str, service_token: str, now: datetime | None = None
+) -> Principal:
+    """Resolve a bearer token to the principal behind it; Unauthorized when it is not valid."""
+    if hmac.compare_digest(token.encode(), service_token.encode()):
+        return SERVICE
+    now = now or utcnow()
+    record = session.scalar(select(StaffSession).where(StaffSession.token_hash == token_digest(token)))
+    if record is None or record.revoked or record.expires_at <= now or not record.staff.active:
+        raise Unauthorized("not logged in, or the session has expired")
+    return principal_of(record.staff)
+
+
+def principal_of(staff: Staff) -> Principal:
+    return Principal(Role(staff.role), staff.username, staff.unit, staff.id)

@@ -1,0 +1,141 @@
+"""Backend fixtures: the same tests on SQLite and PostgreSQL, each test in a rolled-back transaction."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from backend.app import create_app
+from backend.cases.states import Role
+from backend.db import migrate
+from backend.deps import db_session
+from backend.settings import BackendSettings
+from backend.staff.principal import Principal
+from backend.staff.service import create_staff, login
+from common.database import make_engine
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "JIESU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+SERVICE_TOKEN = "service-token-for-tests"
+PASSWORD = "correct horse battery"
+
+
+def postgres_available() -> bool:
+    try:
+        with create_engine(POSTGRES_ADMIN_URL).connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means "not available"
+        return False
+    return True
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A migrated database of each kind, created from empty for this test session."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{Path(tmp_path_factory.mktemp('db')) / 'backend.db'}"
+        engine = make_engine(url)
+        migrate(engine)
+        yield engine
+        engine.dispose()
+        return
+    if not postgres_available():
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}")
+    name = f"jiesu_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    migrate(engine)
+    yield engine
+    engine.dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test (commits are savepoints)."""
+    connection = engine.connect()
+    outer = connection.begin()
+    db = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield db
+    finally:
+        db.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> BackendSettings:
+    return BackendSettings(
+        backend_service_token=SERVICE_TOKEN,  # type: ignore[arg-type]
+        backend_database_url=f"sqlite:///{tmp_path / 'unused.db'}",
+        jiesu_data_dir=tmp_path,
+        jiesu_env="test",
+    )
+
+
+@pytest.fixture
+def client(settings: BackendSettings, session: Session) -> Iterator[TestClient]:
+    """The backend app on the test's session (no lifespan: the schema is migrated already)."""
+    app = create_app(settings)
+
+    def test_session() -> Iterator[Session]:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    app.dependency_overrides[db_session] = test_session
+    app.state.sessions = lambda: session
+    yield TestClient(app)
+
+
+class Staffer:
+    """A logged-in staff member for API tests."""
+
+    def __init__(self, session: Session, username: str, role: Role, unit: str | None = None) -> None:
+        self.staff = create_staff(session=session, username=username, password=PASSWORD,
+                                  display_name=username, role=role, unit=unit)
+        token, _ = login(session=session, username=username, password=PASSWORD, ttl=timedelta(hours=1))
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.principal = Principal(role, username, unit, self.staff.id)
+        session.commit()
+
+
+@pytest.fixture
+def operator(session: Session) -> Staffer:
+    return Staffer(session, "operator1", Role.OPERATOR)
+
+
+@pytest.fixture
+def supervisor(session: Session) -> Staffer:
+    return Staffer(session, "supervisor1", Role.SUPERVISOR)
+
+
+@pytest.fixture
+def admin(session: Session) -> Staffer:
+    return Staffer(session, "admin1", Role.ADMIN)
+
+
+@pytest.fixture
+def service_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {SERVICE_TOKEN}"}
+
+
+def unit_staff(session: Session, unit: str, username: str | None = None) -> Staffer:
+    return Staffer(session, username or f"unit_{unit.replace(':', '_')}", Role.UNIT_STAFF, unit)
