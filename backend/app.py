@@ -37,7 +37,9 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
         migrate(engine)
         admin_password = settings.backend_admin_password
         with sessions.begin() as session:
-            ensure_admin(session=session, password=admin_password.get_secret_value() if admin_password else None)
+            ensure_admin(
+                session=session, password=admin_password.get_secret_value() if admin_password else None
+            )
         yield
 
     app = FastAPI(

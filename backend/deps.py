@@ -29,7 +29,9 @@ def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
     return token.strip()
 
 
-def current_principal(request: Request, session: DB, token: Annotated[str, Depends(bearer_token)]) -> Principal:
+def current_principal(
+    request: Request, session: DB, token: Annotated[str, Depends(bearer_token)]
+) -> Principal:
     service_token = request.app.state.settings.backend_service_token.get_secret_value()
     return authenticate(session=session, token=token, service_token=service_token)
 

@@ -5,6 +5,14 @@ from backend.open311.models import Open311Key
 from backend.staff.models import AuditEntry, Staff, StaffSession
 
 __all__ = [
-    "AuditEntry", "Case", "CaseAssignment", "CaseCounter", "CaseLink", "CaseUpdate", "Open311Key", "Rating",
-    "Staff", "StaffSession",
+    "AuditEntry",
+    "Case",
+    "CaseAssignment",
+    "CaseCounter",
+    "CaseLink",
+    "CaseUpdate",
+    "Open311Key",
+    "Rating",
+    "Staff",
+    "StaffSession",
 ]

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from common.database import sqlite_pragmas
@@ -103,7 +104,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         try:
             async with request.app.state.sessions() as session:
                 await session.execute(text("SELECT 1"))
-        except Exception as error:
+        except SQLAlchemyError as error:
             return JSONResponse({"status": "unavailable", "error": type(error).__name__}, 503)
         bot = await request.app.state.core.rasa.healthy()
         return JSONResponse({"status": "ok", "bot": "up" if bot else "down"})

@@ -21,7 +21,9 @@ def next_number(session: Session, now: datetime) -> str:
     day = now.astimezone(BEIJING).date()
     for _ in range(3):
         taken = session.scalar(
-            update(CaseCounter).where(CaseCounter.day == day).values(last=CaseCounter.last + 1)
+            update(CaseCounter)
+            .where(CaseCounter.day == day)
+            .values(last=CaseCounter.last + 1)
             .returning(CaseCounter.last)
         )
         if taken is None:

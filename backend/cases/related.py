@@ -37,8 +37,14 @@ def link_related(*, session: Session, case: Case, now: datetime) -> list[Case]:
         session.add(CaseLink(case_id=other.id, related_id=case.id, reason="same_place_category"))
     if related:
         case.updates.append(
-            CaseUpdate(kind="link", actor_kind="system", actor="system", created_at=now, public=False,
-                       note="重复诉求，关联工单：" + "、".join(o.number for o in related))
+            CaseUpdate(
+                kind="link",
+                actor_kind="system",
+                actor="system",
+                created_at=now,
+                public=False,
+                note="重复诉求，关联工单：" + "、".join(o.number for o in related),
+            )
         )
     session.flush()
     return related
@@ -55,6 +61,7 @@ def same_spot(a: Case, b: Case) -> bool:
 
 def address_similarity(a: str, b: str) -> float:
     """Jaccard similarity of character bigrams, ignoring spaces and punctuation."""
+
     def grams(text: str) -> set[str]:
         text = "".join(ch for ch in text if ch.isalnum())
         return {text[i : i + 2] for i in range(len(text) - 1)} or {text}

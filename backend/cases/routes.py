@@ -34,12 +34,19 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 
 @router.post("/cases", response_model=CaseCreated, status_code=201)
 def create_case(
-    request: Request, response: Response, case_in: CaseCreate, session: DB, caller: Intake,
+    request: Request,
+    response: Response,
+    case_in: CaseCreate,
+    session: DB,
+    caller: Intake,
     idempotency_key: IdempotencyKey = None,
 ) -> CaseCreated:
     """Accept an appeal (受理); a retry with the same Idempotency-Key returns the same case (200)."""
     case, created = service.create_case(
-        session=session, case_in=case_in, principal=caller, idempotency_key=idempotency_key,
+        session=session,
+        case_in=case_in,
+        principal=caller,
+        idempotency_key=idempotency_key,
         router=request.app.state.router,
     )
     if not created:
@@ -49,7 +56,8 @@ def create_case(
 
 @router.get("/cases", response_model=list[CaseOut])
 def list_cases(
-    session: DB, caller: Staff,
+    session: DB,
+    caller: Staff,
     q: Annotated[str | None, Query(max_length=100, description="case number, phone, or place text")] = None,
     status: CaseStatus | None = None,
     unit: Annotated[str | None, Query(max_length=40)] = None,
@@ -60,8 +68,16 @@ def list_cases(
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> list[CaseOut]:
     cases = views.search_cases(
-        session=session, principal=caller, q=q, status=status, unit=unit, district_code=district_code,
-        category_code=category_code, overdue=overdue, limit=limit, offset=offset,
+        session=session,
+        principal=caller,
+        q=q,
+        status=status,
+        unit=unit,
+        district_code=district_code,
+        category_code=category_code,
+        overdue=overdue,
+        limit=limit,
+        offset=offset,
     )
     return [views.case_out(case, caller) for case in cases]
 
@@ -86,8 +102,15 @@ def move_case(number: str, move: TransitionIn, session: DB, caller: Caller) -> C
     """Move a case in its lifecycle: dispatch, acknowledge, return, start, resolve, close."""
     case = service.get_case(session=session, number=number, principal=caller)
     service.transition(
-        session=session, case=case, move=move.move, principal=caller, lead_unit=move.lead_unit,
-        co_units=move.co_units, reason=move.reason, reply=move.reply, note=move.note,
+        session=session,
+        case=case,
+        move=move.move,
+        principal=caller,
+        lead_unit=move.lead_unit,
+        co_units=move.co_units,
+        reason=move.reason,
+        reply=move.reply,
+        note=move.note,
     )
     return views.case_detail(session, case, caller)
 
@@ -96,7 +119,9 @@ def move_case(number: str, move: TransitionIn, session: DB, caller: Caller) -> C
 def add_note(number: str, note: NoteIn, session: DB, caller: Staff) -> UpdateOut:
     """A progress note, or (public) a reply that is pushed to the citizen."""
     case = service.get_case(session=session, number=number, principal=caller)
-    update = service.add_note(session=session, case=case, text=note.text, public=note.public, principal=caller)
+    update = service.add_note(
+        session=session, case=case, text=note.text, public=note.public, principal=caller
+    )
     detail = views.case_detail(session, case, caller)
     return next(u for u in detail.timeline if u.id == update.id)
 
@@ -120,7 +145,9 @@ def rate_case(number: str, rating: RatingIn, session: DB, caller: Intake) -> Cas
 def citizen_lookup(lookup: CitizenLookupIn, session: DB, _: Service) -> CitizenCaseOut:
     """A citizen's status check: details only with the phone's last 4 digits or the same channel identity."""
     return views.citizen_view(
-        session=session, number=lookup.number, phone_last4=lookup.phone_last4,
+        session=session,
+        number=lookup.number,
+        phone_last4=lookup.phone_last4,
         channel_identity=lookup.channel_identity,
     )
 
@@ -129,13 +156,15 @@ def citizen_lookup(lookup: CitizenLookupIn, session: DB, _: Service) -> CitizenC
 def citizen_cases(
     session: DB, _: Service, channel_identity: Annotated[str, Query(min_length=3, max_length=160)]
 ) -> list[CitizenCaseOut]:
-    """"我的工单": the cases filed from this channel identity."""
+    """ "我的工单": the cases filed from this channel identity."""
     return views.cases_of_identity(session=session, channel_identity=channel_identity)
 
 
 @router.get("/events", response_model=list[CaseEventOut], tags=["citizens"])
 def case_events(
-    session: DB, _: Service, after: Annotated[int, Query(ge=0)] = 0,
+    session: DB,
+    _: Service,
+    after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[CaseEventOut]:
     """Public timeline entries after an id, for the gateway to push to citizens (at least once)."""

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from backend.cases.dispatch import Unit
 from backend.cases.models import AppealType, Channel, Satisfaction
 from backend.cases.states import CaseStatus, Move
 from backend.reference.categories import categories
@@ -52,6 +53,13 @@ class CaseCreate(BaseModel):
     lead_unit: Annotated[str | None, Field(max_length=40)] = None
     co_units: Annotated[list[str], Field(max_length=5)] = []
     answer: Annotated[str | None, Field(max_length=2000)] = None
+
+    @field_validator("lead_unit", "co_units")
+    @classmethod
+    def known_units(cls, value: str | list[str] | None) -> str | list[str] | None:
+        for key in [value] if isinstance(value, str) else value or []:
+            Unit.parse(key)
+        return value
 
     @field_validator("category_code")
     @classmethod
@@ -123,6 +131,13 @@ class TransitionIn(BaseModel):
     reason: Annotated[str | None, Field(max_length=1000)] = None
     reply: Annotated[str | None, Field(max_length=2000)] = None
     note: Annotated[str | None, Field(max_length=1000)] = None
+
+    @field_validator("lead_unit", "co_units")
+    @classmethod
+    def known_units(cls, value: str | list[str] | None) -> str | list[str] | None:
+        for key in [value] if isinstance(value, str) else value or []:
+            Unit.parse(key)
+        return value
 
 
 class NoteIn(BaseModel):

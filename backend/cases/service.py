@@ -50,8 +50,13 @@ Router = Callable[[str, str | None], RoutingSuggestion]
 
 
 def create_case(
-    *, session: Session, case_in: CaseCreate, principal: Principal, idempotency_key: str | None = None,
-    router: Router | None = None, now: datetime | None = None,
+    *,
+    session: Session,
+    case_in: CaseCreate,
+    principal: Principal,
+    idempotency_key: str | None = None,
+    router: Router | None = None,
+    now: datetime | None = None,
 ) -> tuple[Case, bool]:
     """Accept an appeal (受理) and dispatch it when the rules can; return (case, created)."""
     fingerprint = hashlib.sha256(case_in.model_dump_json().encode()).hexdigest()
@@ -72,11 +77,22 @@ def create_case(
             raise
         return existing, False
     _record(session, case, "accept", None, CaseStatus.ACCEPTED, principal, now=now)
-    audit(session=session, principal=principal, action="case.create", target=case.number,
-          detail={"channel": case.channel, "category": case.category_code})
+    audit(
+        session=session,
+        principal=principal,
+        action="case.create",
+        target=case.number,
+        detail={"channel": case.channel, "category": case.category_code},
+    )
     if case_in.answer:
-        transition(session=session, case=case, move=Move.RESOLVE_ON_SPOT, principal=principal,
-                   reply=case_in.answer, now=now)
+        transition(
+            session=session,
+            case=case,
+            move=Move.RESOLVE_ON_SPOT,
+            principal=principal,
+            reply=case_in.answer,
+            now=now,
+        )
     else:
         _dispatch_at_acceptance(session, case, case_in, principal, now)
     link_related(session=session, case=case, now=now)
@@ -84,9 +100,17 @@ def create_case(
 
 
 def transition(
-    *, session: Session, case: Case, move: Move, principal: Principal, lead_unit: str | None = None,
-    co_units: list[str] | tuple[str, ...] = (), reason: str | None = None, reply: str | None = None,
-    note: str | None = None, now: datetime | None = None,
+    *,
+    session: Session,
+    case: Case,
+    move: Move,
+    principal: Principal,
+    lead_unit: str | None = None,
+    co_units: list[str] | tuple[str, ...] = (),
+    reason: str | None = None,
+    reply: str | None = None,
+    note: str | None = None,
+    now: datetime | None = None,
 ) -> Case:
     """Make one lifecycle move: check it, apply it, stamp it, and write timeline and audit."""
     now = now or utcnow()
@@ -100,11 +124,26 @@ def transition(
     before = case.state
     unit, text = _apply(session, case, move, lead_unit, list(co_units), reason, reply, note, now)
     case.status = rule.target
-    _record(session, case, move, before, rule.target, principal, unit=unit, note=text,
-            public=move in PUBLIC_MOVES, now=now)
+    _record(
+        session,
+        case,
+        move,
+        before,
+        rule.target,
+        principal,
+        unit=unit,
+        note=text,
+        public=move in PUBLIC_MOVES,
+        now=now,
+    )
     if principal.role != Role.SYSTEM:
-        audit(session=session, principal=principal, action=f"case.{move}", target=case.number,
-              detail={"from": before, "to": rule.target})
+        audit(
+            session=session,
+            principal=principal,
+            action=f"case.{move}",
+            target=case.number,
+            detail={"from": before, "to": rule.target},
+        )
     return case
 
 
@@ -117,29 +156,70 @@ def rate_case(
         raise Forbidden("a citizen can rate only a case filed from the same channel identity")
     if case.state != CaseStatus.RESOLVED:
         raise InvalidMove(f"case {case.number} can be rated only after it is resolved ({case.state.label})")
-    session.add(Rating(case=case, round=len(case.ratings) + 1, resolved=rating_in.resolved,
-                       satisfaction=rating_in.satisfaction, comment=rating_in.comment, rated_at=now))
+    session.add(
+        Rating(
+            case=case,
+            round=len(case.ratings) + 1,
+            resolved=rating_in.resolved,
+            satisfaction=rating_in.satisfaction,
+            comment=rating_in.comment,
+            rated_at=now,
+        )
+    )
     label = f"{'已解决' if rating_in.resolved else '未解决'}，{rating_in.satisfaction.label}"
-    transition(session=session, case=case, move=Move.RATE, principal=principal,
-               note=f"{label}{'：' + rating_in.comment if rating_in.comment else ''}", now=now)
+    transition(
+        session=session,
+        case=case,
+        move=Move.RATE,
+        principal=principal,
+        note=f"{label}{'：' + rating_in.comment if rating_in.comment else ''}",
+        now=now,
+    )
     if rating_in.satisfaction == Satisfaction.DISSATISFIED and case.reopen_count == 0:
-        transition(session=session, case=case, move=Move.REOPEN, principal=SYSTEM,
-                   note=f"市民不满意，重新办理{'：' + rating_in.comment if rating_in.comment else ''}", now=now)
+        transition(
+            session=session,
+            case=case,
+            move=Move.REOPEN,
+            principal=SYSTEM,
+            note=f"市民不满意，重新办理{'：' + rating_in.comment if rating_in.comment else ''}",
+            now=now,
+        )
     return case
 
 
 def add_note(
-    *, session: Session, case: Case, text: str, public: bool, principal: Principal, now: datetime | None = None
+    *,
+    session: Session,
+    case: Case,
+    text: str,
+    public: bool,
+    principal: Principal,
+    now: datetime | None = None,
 ) -> CaseUpdate:
     """A progress note or a reply to the citizen (public) from the hotline or a unit on the case."""
     if principal.role == Role.UNIT_STAFF and principal.unit not in case.active_units():
         raise Forbidden("only units on the case can add notes")
     if principal.role not in (Role.OPERATOR, Role.UNIT_STAFF, Role.SUPERVISOR, Role.ADMIN):
         raise Forbidden(f"{principal.role} may not add notes")
-    update = _record(session, case, "note", None, None, principal, unit=principal.unit, note=text,
-                     public=public, now=now or utcnow())
-    audit(session=session, principal=principal, action="case.note", target=case.number,
-          detail={"public": public})
+    update = _record(
+        session,
+        case,
+        "note",
+        None,
+        None,
+        principal,
+        unit=principal.unit,
+        note=text,
+        public=public,
+        now=now or utcnow(),
+    )
+    audit(
+        session=session,
+        principal=principal,
+        action="case.note",
+        target=case.number,
+        detail={"public": public},
+    )
     return update
 
 
@@ -206,15 +286,30 @@ def _new_case(session: Session, case_in: CaseCreate, router: Router | None, now:
     category = categories().get(category_code) if category_code else None
     limit = TimeLimit.EMERGENCY if emergency else category.time_limit if category else TimeLimit.GENERAL
     return Case(
-        number=next_number(session, now), appeal_type=case_in.appeal_type, category_code=category_code,
-        routing_confidence=confidence, description=case_in.description, address=case_in.address,
-        district_code=district, street_code=street, latitude=case_in.latitude,
-        longitude=case_in.longitude, occurred_at=case_in.occurred_at, contact_name=case_in.contact_name,
-        contact_phone=case_in.contact_phone, anonymous=case_in.anonymous,
-        confidential=case_in.confidential, channel=case_in.channel,
-        channel_identity=case_in.channel_identity, conversation_id=case_in.conversation_id,
-        attachments=[a.model_dump() for a in case_in.attachments], attributes=dict(case_in.attributes),
-        status=CaseStatus.ACCEPTED, time_limit=limit, accepted_at=now, due_at=due_at(now, limit),
+        number=next_number(session, now),
+        appeal_type=case_in.appeal_type,
+        category_code=category_code,
+        routing_confidence=confidence,
+        description=case_in.description,
+        address=case_in.address,
+        district_code=district,
+        street_code=street,
+        latitude=case_in.latitude,
+        longitude=case_in.longitude,
+        occurred_at=case_in.occurred_at,
+        contact_name=case_in.contact_name,
+        contact_phone=case_in.contact_phone,
+        anonymous=case_in.anonymous,
+        confidential=case_in.confidential,
+        channel=case_in.channel,
+        channel_identity=case_in.channel_identity,
+        conversation_id=case_in.conversation_id,
+        attachments=[a.model_dump() for a in case_in.attachments],
+        attributes=dict(case_in.attributes),
+        status=CaseStatus.ACCEPTED,
+        time_limit=limit,
+        accepted_at=now,
+        due_at=due_at(now, limit),
     )
 
 
@@ -222,8 +317,15 @@ def _dispatch_at_acceptance(
     session: Session, case: Case, case_in: CaseCreate, principal: Principal, now: datetime
 ) -> None:
     if case_in.lead_unit:
-        transition(session=session, case=case, move=Move.DISPATCH, principal=principal,
-                   lead_unit=case_in.lead_unit, co_units=case_in.co_units, now=now)
+        transition(
+            session=session,
+            case=case,
+            move=Move.DISPATCH,
+            principal=principal,
+            lead_unit=case_in.lead_unit,
+            co_units=case_in.co_units,
+            now=now,
+        )
     elif _plan(case) is not None:
         transition(session=session, case=case, move=Move.DISPATCH, principal=SYSTEM, now=now)
 
@@ -234,8 +336,15 @@ def _plan(case: Case) -> DispatchPlan | None:
 
 
 def _apply(
-    session: Session, case: Case, move: Move, lead_unit: str | None, co_units: list[str],
-    reason: str | None, reply: str | None, note: str | None, now: datetime,
+    session: Session,
+    case: Case,
+    move: Move,
+    lead_unit: str | None,
+    co_units: list[str],
+    reason: str | None,
+    reply: str | None,
+    note: str | None,
+    now: datetime,
 ) -> tuple[str | None, str | None]:
     """Apply a move's own effects; return the unit concerned and the timeline note."""
     if move == Move.DISPATCH:
@@ -293,13 +402,28 @@ def _assign(session: Session, case: Case, plan: DispatchPlan, now: datetime) -> 
 
 
 def _record(
-    session: Session, case: Case, kind: str, before: CaseStatus | None, after: CaseStatus | None,
-    principal: Principal, *, unit: str | None = None, note: str | None = None, public: bool = False,
+    session: Session,
+    case: Case,
+    kind: str,
+    before: CaseStatus | None,
+    after: CaseStatus | None,
+    principal: Principal,
+    *,
+    unit: str | None = None,
+    note: str | None = None,
+    public: bool = False,
     now: datetime,
 ) -> CaseUpdate:
     update = CaseUpdate(
-        kind=kind, from_status=before, to_status=after, actor_kind=principal.role, actor=principal.name,
-        unit=unit, note=note, public=public, created_at=now,
+        kind=kind,
+        from_status=before,
+        to_status=after,
+        actor_kind=principal.role,
+        actor=principal.name,
+        unit=unit,
+        note=note,
+        public=public,
+        created_at=now,
     )
     case.updates.append(update)
     session.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
 from backend.cases.dispatch import Unit
@@ -34,9 +34,18 @@ PUSHED_CHANNELS = (Channel.TELEGRAM, Channel.WEBCHAT)
 
 
 def search_cases(
-    *, session: Session, principal: Principal, q: str | None = None, status: CaseStatus | None = None,
-    unit: str | None = None, district_code: str | None = None, category_code: str | None = None,
-    overdue: bool | None = None, limit: int = 50, offset: int = 0, now: datetime | None = None,
+    *,
+    session: Session,
+    principal: Principal,
+    q: str | None = None,
+    status: CaseStatus | None = None,
+    unit: str | None = None,
+    district_code: str | None = None,
+    category_code: str | None = None,
+    overdue: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    now: datetime | None = None,
 ) -> list[Case]:
     """Find cases by number, phone or place text, and filters; unit staff see their unit's only."""
     now = now or utcnow()
@@ -64,7 +73,7 @@ def _visible(query: Select[tuple[Case]], principal: Principal) -> Select[tuple[C
     return query.where(Case.assignments.any(CaseAssignment.unit == principal.unit))
 
 
-def _matches(q: str):  # type: ignore[no-untyped-def]
+def _matches(q: str) -> ColumnElement[bool]:
     q = q.strip()
     number = normalise_number(q)
     if number:
@@ -77,7 +86,11 @@ def _matches(q: str):  # type: ignore[no-untyped-def]
 
 
 def citizen_view(
-    *, session: Session, number: str, phone_last4: str | None, channel_identity: str | None,
+    *,
+    session: Session,
+    number: str,
+    phone_last4: str | None,
+    channel_identity: str | None,
     now: datetime | None = None,
 ) -> CitizenCaseOut:
     """What a citizen sees of a case: details only for the same channel identity or the phone's last 4."""
@@ -101,21 +114,32 @@ def citizen_view(
 
 def citizen_details(case: Case) -> CitizenCaseOut:
     category = categories().get(case.category_code or "")
-    latest = next((u.note for u in reversed(case.updates) if u.public and u.note and u.kind != "dispatch"), None)
+    latest = next(
+        (u.note for u in reversed(case.updates) if u.public and u.note and u.kind != "dispatch"), None
+    )
     return CitizenCaseOut(
-        number=case.number, verified=True, status=case.state, status_text=case.state.citizen_text,
-        appeal_type_label=_appeal_label(case), category_name=category.name if category else None,
+        number=case.number,
+        verified=True,
+        status=case.state,
+        status_text=case.state.citizen_text,
+        appeal_type_label=_appeal_label(case),
+        category_name=category.name if category else None,
         unit_name=Unit.parse(case.lead_unit).name if case.lead_unit else None,
-        accepted_at=case.accepted_at, due_at=case.due_at, time_limit_label=case.limit.label,
-        latest_reply=case.reply or latest, can_rate=case.state == CaseStatus.RESOLVED,
+        accepted_at=case.accepted_at,
+        due_at=case.due_at,
+        time_limit_label=case.limit.label,
+        latest_reply=case.reply or latest,
+        can_rate=case.state == CaseStatus.RESOLVED,
     )
 
 
 def cases_of_identity(*, session: Session, channel_identity: str, limit: int = 10) -> list[CitizenCaseOut]:
     """The cases a channel identity filed, newest first ("我的工单")."""
     cases = session.scalars(
-        select(Case).where(Case.channel_identity == channel_identity)
-        .order_by(Case.accepted_at.desc()).limit(limit)
+        select(Case)
+        .where(Case.channel_identity == channel_identity)
+        .order_by(Case.accepted_at.desc())
+        .limit(limit)
     )
     return [citizen_details(case) for case in cases]
 
@@ -131,10 +155,16 @@ def events_after(*, session: Session, after: int, limit: int = 100) -> list[Case
     ).all()
     return [
         CaseEventOut(
-            id=update.id, number=case.number, kind=update.kind, status=CaseStatus(update.to_status or case.status),
-            status_text=CaseStatus(update.to_status or case.status).citizen_text, note=update.note,
-            unit_name=Unit.parse(update.unit).name if update.unit else None, channel=case.channel,
-            channel_identity=case.channel_identity, conversation_id=case.conversation_id,
+            id=update.id,
+            number=case.number,
+            kind=update.kind,
+            status=CaseStatus(update.to_status or case.status),
+            status_text=CaseStatus(update.to_status or case.status).citizen_text,
+            note=update.note,
+            unit_name=Unit.parse(update.unit).name if update.unit else None,
+            channel=case.channel,
+            channel_identity=case.channel_identity,
+            conversation_id=case.conversation_id,
             created_at=update.created_at,
         )
         for update, case in rows
@@ -145,7 +175,9 @@ def case_out(case: Case, principal: Principal, now: datetime | None = None) -> C
     return CaseOut(**_fields(case, principal, now or utcnow()))
 
 
-def case_detail(session: Session, case: Case, principal: Principal, now: datetime | None = None) -> CaseDetailOut:
+def case_detail(
+    session: Session, case: Case, principal: Principal, now: datetime | None = None
+) -> CaseDetailOut:
     related = session.scalars(
         select(Case.number).join(CaseLink, CaseLink.related_id == Case.id).where(CaseLink.case_id == case.id)
     )
@@ -153,16 +185,29 @@ def case_detail(session: Session, case: Case, principal: Principal, now: datetim
         **_fields(case, principal, now or utcnow()),
         timeline=[
             UpdateOut(
-                id=u.id, kind=u.kind, from_status=u.from_status, to_status=u.to_status, actor_kind=u.actor_kind,
-                actor=u.actor, unit=u.unit, unit_name=Unit.parse(u.unit).name if u.unit else None,
-                note=u.note, public=u.public, created_at=u.created_at,
+                id=u.id,
+                kind=u.kind,
+                from_status=u.from_status,
+                to_status=u.to_status,
+                actor_kind=u.actor_kind,
+                actor=u.actor,
+                unit=u.unit,
+                unit_name=Unit.parse(u.unit).name if u.unit else None,
+                note=u.note,
+                public=u.public,
+                created_at=u.created_at,
             )
             for u in case.updates
         ],
         ratings=[
-            RatingOut(round=r.round, resolved=r.resolved, satisfaction=r.satisfaction,
-                      satisfaction_label=Satisfaction(r.satisfaction).label,
-                      comment=r.comment, rated_at=r.rated_at)
+            RatingOut(
+                round=r.round,
+                resolved=r.resolved,
+                satisfaction=r.satisfaction,
+                satisfaction_label=Satisfaction(r.satisfaction).label,
+                comment=r.comment,
+                rated_at=r.rated_at,
+            )
             for r in case.ratings
         ],
         related=list(related),
@@ -174,27 +219,50 @@ def _fields(case: Case, principal: Principal, now: datetime) -> dict[str, object
     category = categories().get(case.category_code or "")
     hide_reporter = case.confidential and principal.role == Role.UNIT_STAFF
     return {
-        "number": case.number, "status": case.state, "status_label": case.state.label,
-        "appeal_type": case.appeal_type, "appeal_type_label": _appeal_label(case),
-        "category_code": case.category_code, "category_name": category.name if category else None,
-        "description": case.description, "address": case.address, "district_code": case.district_code,
+        "number": case.number,
+        "status": case.state,
+        "status_label": case.state.label,
+        "appeal_type": case.appeal_type,
+        "appeal_type_label": _appeal_label(case),
+        "category_code": case.category_code,
+        "category_name": category.name if category else None,
+        "description": case.description,
+        "address": case.address,
+        "district_code": case.district_code,
         "district": places.districts[case.district_code].name if case.district_code else None,
         "street_code": case.street_code,
         "street": places.streets[case.street_code].name if case.street_code else None,
-        "latitude": case.latitude, "longitude": case.longitude, "occurred_at": case.occurred_at,
-        "contact_name": mask_name(case.contact_name) if hide_reporter and case.contact_name else case.contact_name,
-        "contact_phone": mask_phone(case.contact_phone) if hide_reporter and case.contact_phone
+        "latitude": case.latitude,
+        "longitude": case.longitude,
+        "occurred_at": case.occurred_at,
+        "contact_name": mask_name(case.contact_name)
+        if hide_reporter and case.contact_name
+        else case.contact_name,
+        "contact_phone": mask_phone(case.contact_phone)
+        if hide_reporter and case.contact_phone
         else case.contact_phone,
-        "anonymous": case.anonymous, "confidential": case.confidential, "channel": case.channel,
-        "conversation_id": case.conversation_id, "attachments": case.attachments,
-        "attributes": case.attributes, "time_limit": case.time_limit, "time_limit_label": case.limit.label,
-        "accepted_at": case.accepted_at, "due_at": case.due_at, "overdue": case.is_overdue(now),
-        "dispatched_at": case.dispatched_at, "acknowledged_at": case.acknowledged_at,
-        "resolved_at": case.resolved_at, "rated_at": case.rated_at, "closed_at": case.closed_at,
+        "anonymous": case.anonymous,
+        "confidential": case.confidential,
+        "channel": case.channel,
+        "conversation_id": case.conversation_id,
+        "attachments": case.attachments,
+        "attributes": case.attributes,
+        "time_limit": case.time_limit,
+        "time_limit_label": case.limit.label,
+        "accepted_at": case.accepted_at,
+        "due_at": case.due_at,
+        "overdue": case.is_overdue(now),
+        "dispatched_at": case.dispatched_at,
+        "acknowledged_at": case.acknowledged_at,
+        "resolved_at": case.resolved_at,
+        "rated_at": case.rated_at,
+        "closed_at": case.closed_at,
         "supervised_at": case.supervised_at,
         "lead_unit": _unit_out(case.lead_unit, "lead") if case.lead_unit else None,
         "co_units": [_unit_out(a.unit, "co") for a in case.assignments if a.active and a.role == "co"],
-        "reply": case.reply, "reopen_count": case.reopen_count, "return_count": case.return_count,
+        "reply": case.reply,
+        "reopen_count": case.reopen_count,
+        "return_count": case.return_count,
         "routing_confidence": case.routing_confidence,
     }
 

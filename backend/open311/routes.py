@@ -117,7 +117,9 @@ keys = APIRouter(prefix="/api/v1/open311", tags=["Open311 GeoReport v2"])
 
 @keys.post("/keys", status_code=201)
 def create_key(
-    session: DB, caller: Annotated[Principal, Depends(require())], name: Annotated[str, Query(min_length=1, max_length=100)]
+    session: DB,
+    caller: Annotated[Principal, Depends(require())],
+    name: Annotated[str, Query(min_length=1, max_length=100)],
 ) -> dict[str, str]:
     """Issue an api_key for an Open311 client (admins); it is shown only this once."""
     key = service.issue_key(session=session, name=name)

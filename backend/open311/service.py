@@ -62,8 +62,14 @@ def definition_out(category: Category) -> dict[str, Any]:
         "service_code": category.code,
         "attributes": [
             {
-                "variable": True, "code": q["code"], "datatype": q["datatype"], "required": q["required"],
-                "datatype_description": None, "order": order, "description": q["description"], "values": [],
+                "variable": True,
+                "code": q["code"],
+                "datatype": q["datatype"],
+                "required": q["required"],
+                "datatype_description": None,
+                "order": order,
+                "description": q["description"],
+                "values": [],
             }
             for order, q in enumerate(questions, start=1)
         ],
@@ -74,7 +80,8 @@ def request_out(case: Case) -> dict[str, Any]:
     """A case as a public service request: status, notes, place at street level, no personal data."""
     places, category = gazetteer(), categories().get(case.category_code or "")
     area = "".join(
-        part for part in (
+        part
+        for part in (
             places.districts[case.district_code].name if case.district_code else "",
             places.streets[case.street_code].name if case.street_code else "",
         )
@@ -119,7 +126,8 @@ def case_from_form(form: dict[str, str]) -> CaseCreate:
     phone = form.get("phone") or None
     attributes = {
         key[len("attribute[") : -1]: value
-        for key, value in form.items() if key.startswith("attribute[") and key.endswith("]")
+        for key, value in form.items()
+        if key.startswith("attribute[") and key.endswith("]")
     }
     return CaseCreate.model_validate(
         {

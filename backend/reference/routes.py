@@ -17,9 +17,15 @@ router = APIRouter(prefix="/api/v1", tags=["reference"])
 def list_categories() -> list[dict[str, Any]]:
     return [
         {
-            "code": c.code, "name": c.name, "group": c.group_name, "group_code": c.group_code,
-            "department": c.department, "territorial": c.territorial, "time_limit": c.time_limit,
-            "time_limit_label": c.time_limit.label, "keywords": list(c.keywords),
+            "code": c.code,
+            "name": c.name,
+            "group": c.group_name,
+            "group_code": c.group_code,
+            "department": c.department,
+            "territorial": c.territorial,
+            "time_limit": c.time_limit,
+            "time_limit_label": c.time_limit.label,
+            "keywords": list(c.keywords),
         }
         for c in categories().values()
     ]
@@ -35,10 +41,12 @@ def list_places() -> list[dict[str, Any]]:
     places = gazetteer()
     return [
         {
-            "code": d.code, "name": d.name,
+            "code": d.code,
+            "name": d.name,
             "streets": [
                 {"code": s.code, "name": s.name, "kind": s.kind}
-                for s in places.streets.values() if s.district == d
+                for s in places.streets.values()
+                if s.district == d
             ],
         }
         for d in places.districts.values()

@@ -24,8 +24,13 @@ Auditor = Annotated[Principal, Depends(require(Role.SUPERVISOR))]
 
 def staff_out(staff: Staff) -> StaffOut:
     return StaffOut(
-        id=staff.id, username=staff.username, display_name=staff.display_name, role=Role(staff.role),
-        unit=staff.unit, unit_name=Unit.parse(staff.unit).name if staff.unit else None, active=staff.active,
+        id=staff.id,
+        username=staff.username,
+        display_name=staff.display_name,
+        role=Role(staff.role),
+        unit=staff.unit,
+        unit_name=Unit.parse(staff.unit).name if staff.unit else None,
+        active=staff.active,
     )
 
 
@@ -58,11 +63,20 @@ def list_staff(session: DB, _: Admin) -> list[StaffOut]:
 @router.post("/staff", response_model=StaffOut, status_code=201)
 def create_staff(staff_in: StaffCreate, session: DB, caller: Admin) -> StaffOut:
     staff = service.create_staff(
-        session=session, username=staff_in.username, password=staff_in.password,
-        display_name=staff_in.display_name, role=staff_in.role, unit=staff_in.unit,
+        session=session,
+        username=staff_in.username,
+        password=staff_in.password,
+        display_name=staff_in.display_name,
+        role=staff_in.role,
+        unit=staff_in.unit,
     )
-    service.audit(session=session, principal=caller, action="staff.create", target=staff.username,
-                  detail={"role": staff.role, "unit": staff.unit})
+    service.audit(
+        session=session,
+        principal=caller,
+        action="staff.create",
+        target=staff.username,
+        detail={"role": staff.role, "unit": staff.unit},
+    )
     return staff_out(staff)
 
 
@@ -79,15 +93,22 @@ def update_staff(staff_id: int, patch: StaffPatch, session: DB, caller: Admin) -
         staff.password_hash = service.hash_password(patch.password)
     if patch.display_name is not None:
         staff.display_name = patch.display_name
-    service.audit(session=session, principal=caller, action="staff.update", target=staff.username,
-                  detail=patch.model_dump(exclude={"password"}, exclude_none=True)
-                  | ({"password": "changed"} if patch.password else {}))
+    service.audit(
+        session=session,
+        principal=caller,
+        action="staff.update",
+        target=staff.username,
+        detail=patch.model_dump(exclude={"password"}, exclude_none=True)
+        | ({"password": "changed"} if patch.password else {}),
+    )
     return staff_out(staff)
 
 
 @router.get("/audit", response_model=list[AuditOut], tags=["supervision"])
 def audit_log(
-    session: DB, _: Auditor, target: Annotated[str | None, Query(max_length=64)] = None,
+    session: DB,
+    _: Auditor,
+    target: Annotated[str | None, Query(max_length=64)] = None,
     actor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AuditOut]:
@@ -97,6 +118,8 @@ def audit_log(
     if actor:
         query = query.where(AuditEntry.actor == actor)
     return [
-        AuditOut(id=a.id, actor=a.actor, role=a.role, action=a.action, target=a.target, detail=a.detail, at=a.at)
+        AuditOut(
+            id=a.id, actor=a.actor, role=a.role, action=a.action, target=a.target, detail=a.detail, at=a.at
+        )
         for a in session.scalars(query)
     ]

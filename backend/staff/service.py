@@ -36,17 +36,29 @@ def token_digest(token: str) -> str:
 
 
 def audit(
-    *, session: Session, principal: Principal, action: str, target: str | None = None,
+    *,
+    session: Session,
+    principal: Principal,
+    action: str,
+    target: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Record a staff or service action in the same transaction as the action itself."""
     session.add(
-        AuditEntry(actor=principal.name, role=principal.role, action=action, target=target, detail=detail or {})
+        AuditEntry(
+            actor=principal.name, role=principal.role, action=action, target=target, detail=detail or {}
+        )
     )
 
 
 def create_staff(
-    *, session: Session, username: str, password: str, display_name: str, role: Role, unit: str | None,
+    *,
+    session: Session,
+    username: str,
+    password: str,
+    display_name: str,
+    role: Role,
+    unit: str | None,
 ) -> Staff:
     if role not in STAFF_ROLES:
         raise BadInput(f"not a staff role: {role}")
@@ -64,8 +76,11 @@ def create_staff(
     if session.scalar(select(Staff.id).where(Staff.username == username)) is not None:
         raise Conflict(f"username taken: {username}")
     staff = Staff(
-        username=username, display_name=display_name, password_hash=hash_password(password),
-        role=role, unit=unit,
+        username=username,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        role=role,
+        unit=unit,
     )
     session.add(staff)
     session.flush()
@@ -76,8 +91,12 @@ def ensure_admin(*, session: Session, password: str | None) -> None:
     """Create the first admin account from BACKEND_ADMIN_PASSWORD when there is no staff yet."""
     if password and session.scalar(select(Staff.id).limit(1)) is None:
         create_staff(
-            session=session, username="admin", password=password, display_name="系统管理员",
-            role=Role.ADMIN, unit=None,
+            session=session,
+            username="admin",
+            password=password,
+            display_name="系统管理员",
+            role=Role.ADMIN,
+            unit=None,
         )
 
 

@@ -37,23 +37,36 @@ def period(start: date | None, end: date | None) -> tuple[datetime, datetime]:
 
 @router.get("/rates")
 def rates(
-    session: DB, caller: Viewer, start: date | None = None, end: date | None = None,
-    group_by: GroupBy = GroupBy.NONE, unit: Annotated[str | None, Query(max_length=40)] = None,
+    session: DB,
+    caller: Viewer,
+    start: date | None = None,
+    end: date | None = None,
+    group_by: GroupBy = GroupBy.NONE,
+    unit: Annotated[str | None, Query(max_length=40)] = None,
     district_code: Annotated[str | None, Query(max_length=6)] = None,
     category_code: Annotated[str | None, Query(max_length=40)] = None,
 ) -> dict[str, Any]:
     """响应率, 解决率, 满意率 of the cases accepted in the period (definitions: docs/rates.md)."""
     begin, finish = period(start, end)
     rows = three_rates(
-        session=session, principal=caller, start=begin, end=finish, group_by=group_by, unit=unit,
-        district_code=district_code, category_code=category_code,
+        session=session,
+        principal=caller,
+        start=begin,
+        end=finish,
+        group_by=group_by,
+        unit=unit,
+        district_code=district_code,
+        category_code=category_code,
     )
     return {"start": begin, "end": finish, "group_by": group_by, "rows": [vars(r) for r in rows]}
 
 
 @router.get("/hotspots")
 def hot(
-    session: DB, _: Viewer, start: date | None = None, end: date | None = None,
+    session: DB,
+    _: Viewer,
+    start: date | None = None,
+    end: date | None = None,
     min_count: Annotated[int, Query(ge=1, le=1000)] = 3,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:

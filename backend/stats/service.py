@@ -68,8 +68,15 @@ def _ratio(part: int, whole: int) -> float | None:
 
 
 def three_rates(
-    *, session: Session, principal: Principal, start: datetime, end: datetime, group_by: GroupBy,
-    unit: str | None = None, district_code: str | None = None, category_code: str | None = None,
+    *,
+    session: Session,
+    principal: Principal,
+    start: datetime,
+    end: datetime,
+    group_by: GroupBy,
+    unit: str | None = None,
+    district_code: str | None = None,
+    category_code: str | None = None,
     now: datetime | None = None,
 ) -> list[RateRow]:
     """The three rates of the cases accepted in [start, end), grouped as asked."""
@@ -160,7 +167,12 @@ class Hotspot:
 
 
 def hotspots(
-    *, session: Session, start: datetime, end: datetime, min_count: int = 3, min_growth: float = 1.5,
+    *,
+    session: Session,
+    start: datetime,
+    end: datetime,
+    min_count: int = 3,
+    min_growth: float = 1.5,
     limit: int = 20,
 ) -> list[Hotspot]:
     """Category × place combinations whose volume rose against the previous period of equal length."""
@@ -177,10 +189,13 @@ def hotspots(
                 Hotspot(
                     category_code=category_code,
                     category_name=cats[category_code].name if category_code in cats else category_code,
-                    district_code=district_code, district=places.districts[district_code].name,
+                    district_code=district_code,
+                    district=places.districts[district_code].name,
                     street_code=street_code,
                     street=places.streets[street_code].name if street_code else None,
-                    count=count, previous=earlier, growth=round(growth, 2) if growth else None,
+                    count=count,
+                    previous=earlier,
+                    growth=round(growth, 2) if growth else None,
                 )
             )
     found.sort(key=lambda h: (h.count - h.previous, h.count), reverse=True)
@@ -191,12 +206,15 @@ def _volumes(session: Session, start: datetime, end: datetime) -> dict[tuple[str
     rows = session.execute(
         select(Case.category_code, Case.district_code, Case.street_code, func.count())
         .where(
-            Case.accepted_at >= start, Case.accepted_at < end, Case.category_code.is_not(None),
+            Case.accepted_at >= start,
+            Case.accepted_at < end,
+            Case.category_code.is_not(None),
             Case.district_code.is_not(None),
         )
         .group_by(Case.category_code, Case.district_code, Case.street_code)
     ).all()
     volumes: defaultdict[tuple[str, str, str | None], int] = defaultdict(int)
     for category_code, district_code, street_code, count in rows:
-        volumes[(category_code, district_code, street_code)] += int(count)
+        if category_code and district_code:
+            volumes[(category_code, district_code, street_code)] += int(count)
     return dict(volumes)

@@ -109,8 +109,9 @@ class Staffer:
     """A logged-in staff member for API tests."""
 
     def __init__(self, session: Session, username: str, role: Role, unit: str | None = None) -> None:
-        self.staff = create_staff(session=session, username=username, password=PASSWORD,
-                                  display_name=username, role=role, unit=unit)
+        self.staff = create_staff(
+            session=session, username=username, password=PASSWORD, display_name=username, role=role, unit=unit
+        )
         token, _ = login(session=session, username=username, password=PASSWORD, ttl=timedelta(hours=1))
         self.headers = {"Authorization": f"Bearer {token}"}
         self.principal = Principal(role, username, unit, self.staff.id)

@@ -39,6 +39,8 @@ def payload(**overrides: Any) -> dict[str, Any]:
 def make_case(
     session: Session, *, principal: Principal = SERVICE, now: datetime | None = None, **overrides: Any
 ) -> Case:
-    case, _ = create_case(session=session, case_in=CaseCreate(**payload(**overrides)), principal=principal, now=now)
+    case, _ = create_case(
+        session=session, case_in=CaseCreate(**payload(**overrides)), principal=principal, now=now
+    )
     session.commit()
     return case

@@ -19,7 +19,9 @@ URBAN = "urban_enforcement"
 
 
 def move(client: TestClient, number: str, who: Staffer, move: str, **extra: object):  # type: ignore[no-untyped-def]
-    return client.post(f"/api/v1/cases/{number}/transitions", json={"move": move, **extra}, headers=who.headers)
+    return client.post(
+        f"/api/v1/cases/{number}/transitions", json={"move": move, **extra}, headers=who.headers
+    )
 
 
 def test_a_case_goes_through_its_whole_life(
@@ -50,10 +52,22 @@ def test_a_case_goes_through_its_whole_life(
     kinds = [entry["kind"] for entry in closed["timeline"]]
     assert kinds == ["accept", "dispatch", "acknowledge", "start", "resolve", "rate", "close"]
     assert [e["to_status"] for e in closed["timeline"][1:]] == [
-        "dispatched", "acknowledged", "in_progress", "resolved", "rated", "closed"
+        "dispatched",
+        "acknowledged",
+        "in_progress",
+        "resolved",
+        "rated",
+        "closed",
     ]
     audited = session.scalars(select(AuditEntry.action).where(AuditEntry.target == number)).all()
-    assert {"case.create", "case.acknowledge", "case.start", "case.resolve", "case.rate", "case.close"} <= set(audited)
+    assert {
+        "case.create",
+        "case.acknowledge",
+        "case.start",
+        "case.resolve",
+        "case.rate",
+        "case.close",
+    } <= set(audited)
 
 
 def test_moves_the_lifecycle_does_not_allow_are_refused_and_change_nothing(
@@ -85,8 +99,9 @@ def test_a_returned_case_is_redispatched_by_the_hotline_and_keeps_its_history(
     returned = move(client, case.number, unit, "return", reason="非我单位职责，应由物业处理").json()
     assert returned["status"] == "returned" and returned["return_count"] == 1
     assert move(client, case.number, unit, "acknowledge").status_code == 409
-    again = move(client, case.number, operator, "dispatch", lead_unit="street_office:110105026",
-                 co_units=["housing"]).json()
+    again = move(
+        client, case.number, operator, "dispatch", lead_unit="street_office:110105026", co_units=["housing"]
+    ).json()
     assert again["status"] == "dispatched"
     assert again["lead_unit"]["name"] == "朝阳区望京街道办事处"
     assert [u["key"] for u in again["co_units"]] == ["housing"]
@@ -102,8 +117,12 @@ def test_a_returned_case_is_redispatched_by_the_hotline_and_keeps_its_history(
 def test_a_consultation_answered_on_the_spot_is_resolved_at_acceptance(
     client: TestClient, service_headers: dict[str, str]
 ) -> None:
-    body = payload(appeal_type="consultation", category_code="heating_fees",
-                   description="请问今年供暖费什么时候开始交", answer="供暖费一般在11月15日供暖前缴纳，可通过热力公司App缴费。")
+    body = payload(
+        appeal_type="consultation",
+        category_code="heating_fees",
+        description="请问今年供暖费什么时候开始交",
+        answer="供暖费一般在11月15日供暖前缴纳，可通过热力公司App缴费。",
+    )
     case = client.post("/api/v1/cases", json=body, headers=service_headers).json()["case"]
     assert case["status"] == "resolved" and case["lead_unit"] is None
     assert [e["kind"] for e in case["timeline"]] == ["accept", "resolve_on_spot"]
@@ -122,8 +141,13 @@ def test_rated_cases_are_archived_after_three_days(session: Session) -> None:
     for step in (Move.ACKNOWLEDGE, Move.START):
         transition(session=session, case=case, move=step, principal=SYSTEM, now=start)
     transition(session=session, case=case, move=Move.RESOLVE, principal=SYSTEM, reply="已处理", now=start)
-    rate_case(session=session, case=case, principal=SYSTEM,
-              rating_in=RatingIn(resolved=True, satisfaction="basically_satisfied"), now=start)
+    rate_case(
+        session=session,
+        case=case,
+        principal=SYSTEM,
+        rating_in=RatingIn(resolved=True, satisfaction="basically_satisfied"),
+        now=start,
+    )
     fresh = make_case(session)
     assert archive_due(session=session) == 1
     assert case.status == "closed" and fresh.status == "dispatched"
