@@ -1,4 +1,8 @@
-"""Run the case backend: `python -m backend`."""
+"""The case backend's commands: `python -m backend [serve|migrate|archive]`."""
+
+from __future__ import annotations
+
+import argparse
 
 import uvicorn
 
@@ -6,9 +10,8 @@ from backend.settings import get_settings
 from common.masking import configure_logging
 
 
-def main() -> None:
+def serve() -> None:
     settings = get_settings()
-    configure_logging(settings.log_level)
     uvicorn.run(
         "backend.app:create_app",
         factory=True,
@@ -17,6 +20,31 @@ def main() -> None:
         log_config=None,
         access_log=False,
     )
+
+
+def migrate() -> None:
+    from backend.db import engine_for
+    from backend.db import migrate as upgrade
+
+    upgrade(engine_for(get_settings().database_url))
+    print("schema is at the newest migration")
+
+
+def archive() -> None:
+    """Close rated and long-resolved cases; meant to run daily."""
+    from backend.cases.service import archive_due
+    from backend.db import engine_for, session_factory
+
+    with session_factory(engine_for(get_settings().database_url)).begin() as session:
+        print(f"archived {archive_due(session=session)} cases")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__)
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "archive"])
+    args = parser.parse_args()
+    configure_logging(get_settings().log_level)
+    {"serve": serve, "migrate": migrate, "archive": archive}[args.command]()
 
 
 if __name__ == "__main__":
