@@ -10,8 +10,9 @@ test:           ## set up, train if needed, then the whole suite
 setup:          ## create or update both environments from the lock files
 	@ops/setup.sh
 
-train: setup    ## train the Rasa model if its inputs changed (content hash)
+train: setup    ## train the Rasa and routing models if their inputs changed (content hash)
 	@.venv/bin/python -m ops.train
+	@.venv/bin/python -m backend.routing build
 
 lint: setup     ## ruff (lint and format check) and mypy
 	.venv/bin/ruff check .

@@ -18,10 +18,13 @@ from backend.errors import DomainError
 from backend.open311.routes import keys as open311_keys
 from backend.open311.routes import router as open311_router
 from backend.reference.routes import router as reference_router
+from backend.routing.loader import RouterHolder
+from backend.routing.routes import router as routing_router
 from backend.settings import BackendSettings, get_settings
 from backend.staff.routes import router as staff_router
 from backend.staff.service import ensure_admin
 from backend.stats.routes import router as stats_router
+from common.limits import RateLimiter
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024
@@ -50,8 +53,20 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.sessions = sessions
-    app.state.router = None
-    for router in (cases_router, staff_router, stats_router, reference_router, open311_router, open311_keys):
+    routing = RouterHolder(settings.routing_models_dir)
+    app.state.routing = routing
+    app.state.router = routing.suggest
+    app.state.routing_limiter = RateLimiter(limit=settings.backend_routing_rate_per_minute)
+    routers = (
+        cases_router,
+        staff_router,
+        stats_router,
+        reference_router,
+        routing_router,
+        open311_router,
+        open311_keys,
+    )
+    for router in routers:
         app.include_router(router)
     _add_error_handlers(app)
     app.middleware("http")(_limit_body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import SecretStr
 
@@ -17,6 +18,7 @@ class BackendSettings(ServiceSettings):
     backend_admin_password: SecretStr | None = None
     backend_session_ttl_minutes: int = 8 * 60
     backend_routing_rate_per_minute: int = 120
+    routing_models_dir: Path = Path("models/routing")
 
     @property
     def database_url(self) -> str:

@@ -16,8 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from common.database import sqlite_pragmas
+from common.limits import RateLimiter
 from connectors.core.conversation import ConversationCore
-from connectors.core.limits import RateLimiter
 from connectors.core.models import Base
 from connectors.core.rasa import RasaClient
 from connectors.settings import GatewaySettings, get_settings

@@ -8,5 +8,6 @@ export JIESU_DATA_DIR="${JIESU_DATA_DIR:-var/data}"
 mkdir -p "$JIESU_DATA_DIR"
 RASA_MODEL=$(.venv/bin/python -m ops.train)
 export RASA_MODEL
+.venv/bin/python -m backend.routing build
 envfiles=$(.venv/bin/python -m ops.devenv)
 exec .venv/bin/honcho start -f Procfile -e "$envfiles"

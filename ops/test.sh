@@ -8,7 +8,10 @@ export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
 declare -A took
 step() { local name=$1; shift; local t0=$SECONDS; "$@"; took[$name]=$((SECONDS - t0)); }
 
-train_model() { RASA_MODEL=$(.venv/bin/python -m ops.train); export RASA_MODEL; }
+train_model() {
+  RASA_MODEL=$(.venv/bin/python -m ops.train); export RASA_MODEL
+  .venv/bin/python -m backend.routing build
+}
 
 step setup ops/setup.sh
 step train train_model

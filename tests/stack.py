@@ -68,6 +68,7 @@ class Stack:
             "RASA_URL": f"http://127.0.0.1:{ports['rasa']}",
             "GATEWAY_PORT": str(ports["gateway"]),
             "RASA_MODEL": model_path(),
+            "ROUTING_MODELS_DIR": str(ROOT / "models" / "routing"),
             "RASA_TOKEN": secrets.token_urlsafe(16),
             "BACKEND_SERVICE_TOKEN": secrets.token_urlsafe(16),
             "BACKEND_ADMIN_PASSWORD": "admin-password-for-tests",

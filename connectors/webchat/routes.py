@@ -11,8 +11,8 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.websockets import WebSocketState
 
+from common.limits import RateLimiter
 from connectors.core.conversation import ConversationCore
-from connectors.core.limits import RateLimiter
 from connectors.core.messages import Inbound
 from connectors.webchat.channel import CHANNEL, WebChatAdapter
 

@@ -1,0 +1,154 @@
+"""Route a message: category, functional department, place, dispatch target, time limit, confidence."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backend.cases.deadlines import TimeLimit
+from backend.cases.dispatch import DispatchPlan, plan_dispatch
+from backend.cases.service import RoutingSuggestion
+from backend.reference.categories import OTHER, Category, categories
+from backend.reference.departments import Department, department
+from backend.routing.emergency import Emergency, detect_emergency
+from backend.routing.model import CategoryModel, build
+from backend.routing.places import Place, PlaceFinder, place_finder
+from backend.routing.text import has_chinese, normalise
+
+MAX_TEXT_CHARS = 1000
+MAX_ADDRESS_CHARS = 300
+ALTERNATIVES = 3
+NO_CHINESE_PENALTY = 0.2
+
+
+@dataclass(frozen=True)
+class Routing:
+    category: Category
+    confidence: float
+    alternatives: tuple[tuple[Category, float], ...]
+    department: Department
+    department_confidence: float
+    place: Place
+    emergency: Emergency | None
+    time_limit: TimeLimit
+    dispatch: DispatchPlan | None
+
+    def public(self) -> dict[str, Any]:
+        """The answer of POST /api/v1/routing and of the command line."""
+        target = self.dispatch
+        return {
+            "category": {"code": self.category.code, "name": self.category.name},
+            "department": {"code": self.department.code, "name": self.department.name},
+            "dispatch_to": (
+                {"kind": _kind(target), "code": target.lead.key, "name": target.lead.name}
+                if target
+                else {"kind": "hotline", "code": None, "name": "热线人工派单"}
+            ),
+            "district": _named(self.place.district),
+            "street": _named(self.place.street),
+            "urgency": self.time_limit.value,
+            "response_hours": self.time_limit.hours,
+            "emergency": (
+                {"kind": self.emergency.kind, "label": self.emergency.label, "call": self.emergency.number}
+                if self.emergency
+                else None
+            ),
+            "confidence": round(self.confidence, 3),
+            "department_confidence": round(self.department_confidence, 3),
+            "alternatives": [
+                {
+                    "category": {"code": c.code, "name": c.name},
+                    "department": {"code": c.department, "name": department(c.department).name}
+                    if c.department
+                    else None,
+                    "confidence": round(p, 3),
+                }
+                for c, p in self.alternatives
+            ],
+        }
+
+
+def _kind(plan: DispatchPlan) -> str:
+    return {"street_office": "street_office", "district_government": "district_government"}.get(
+        plan.lead.code, "department"
+    )
+
+
+def _named(place: Any) -> dict[str, str] | None:
+    return {"code": place.code, "name": place.name} if place is not None else None
+
+
+class Router:
+    def __init__(self, model: CategoryModel, places: PlaceFinder) -> None:
+        self.model = model
+        self.places = places
+        self.cats = categories()
+
+    @classmethod
+    def load(cls, models_dir: Path) -> Router:
+        places = place_finder()
+        model, _ = build(models_dir, places)
+        return cls(model, places)
+
+    def route(self, text: str, address: str | None = None) -> Routing:
+        """Classify one message; the caller has checked its length and that it has words."""
+        return self.route_many([(text, address)])[0]
+
+    def route_many(self, items: list[tuple[str, str | None]]) -> list[Routing]:
+        probabilities = self.model.probabilities([text for text, _ in items])
+        return [
+            self._one(text, address, row) for (text, address), row in zip(items, probabilities, strict=True)
+        ]
+
+    def suggest(self, text: str, address: str | None) -> RoutingSuggestion:
+        """What the backend uses at acceptance when category or place is missing."""
+        routing = self.route(text[:MAX_TEXT_CHARS], (address or "")[:MAX_ADDRESS_CHARS] or None)
+        return RoutingSuggestion(
+            category_code=routing.category.code,
+            district_code=routing.place.district.code if routing.place.district else None,
+            street_code=routing.place.street.code if routing.place.street else None,
+            confidence=routing.confidence,
+            emergency=routing.emergency is not None,
+        )
+
+    def _one(self, text: str, address: str | None, row: np.ndarray) -> Routing:
+        classes = self.model.classes
+        order = np.argsort(row)[::-1]
+        penalty = 1.0 if has_chinese(text) else NO_CHINESE_PENALTY
+        ranked = [(self.cats[classes[i]], float(row[i]) * penalty) for i in order]
+        best, confidence = ranked[0]
+        dept_code, dept_confidence = self._department(classes, row)
+        place = self.places.find(address, normalise(text))
+        emergency = detect_emergency(normalise(text))
+        limit = TimeLimit.EMERGENCY if emergency else best.time_limit
+        plan = plan_dispatch(
+            category=best,
+            district_code=place.district.code if place.district else None,
+            street_code=place.street.code if place.street else None,
+        )
+        return Routing(
+            category=best,
+            confidence=confidence,
+            alternatives=tuple(ranked[1 : 1 + ALTERNATIVES]),
+            department=department(dept_code),
+            department_confidence=dept_confidence * penalty,
+            place=place,
+            emergency=emergency,
+            time_limit=limit,
+            dispatch=plan,
+        )
+
+    def _department(self, classes: list[str], row: np.ndarray) -> tuple[str, float]:
+        """The functional department with the most probability over its categories."""
+        mass: defaultdict[str, float] = defaultdict(float)
+        for code, p in zip(classes, row, strict=True):
+            owner = self.cats[code].department
+            if owner and code != OTHER:
+                mass[owner] += float(p)
+        best = max(mass, key=mass.__getitem__)
+        total = sum(mass.values()) or 1.0
+        return best, mass[best] / total
