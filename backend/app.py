@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from backend.cases.routes import router as cases_router
 from backend.db import engine_for, migrate, session_factory
 from backend.errors import DomainError
+from backend.knowledge.routes import router as knowledge_router
 from backend.open311.routes import keys as open311_keys
 from backend.open311.routes import router as open311_router
 from backend.reference.routes import router as reference_router
@@ -63,6 +64,7 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
         stats_router,
         reference_router,
         routing_router,
+        knowledge_router,
         open311_router,
         open311_keys,
     )

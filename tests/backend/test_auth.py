@@ -23,6 +23,8 @@ PUBLIC = {
     "/api/v1/departments",
     "/api/v1/places",
     "/api/v1/routing",
+    "/api/v1/knowledge",
+    "/api/v1/knowledge/search",
     "/open311/v2/services.json",
     "/open311/v2/services/{service_code}.json",
     "/open311/v2/requests.json",

@@ -1,0 +1,58 @@
+"""GET /api/v1/knowledge: the common questions, searchable; public and rate-limited per client."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from backend.errors import BadInput, TooManyAttempts
+from backend.knowledge.service import MIN_SCORE, knowledge_base
+from backend.routing.text import has_words
+
+router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
+NOTE = "以上信息仅供参考，具体以主管部门最新公布为准。如需反映具体问题，直接描述给我，我帮您提交工单。"
+
+
+@router.get("/search")
+def search(
+    request: Request,
+    q: Annotated[str, Query(min_length=1, max_length=500)],
+    limit: Annotated[int, Query(ge=1, le=10)] = 3,
+) -> dict[str, Any]:
+    """The best answers for a question; `answered` says whether the best one is good enough."""
+    client = request.client.host if request.client else "unknown"
+    if not request.app.state.routing_limiter.allow(client):
+        raise TooManyAttempts("too many requests: please slow down")
+    if not has_words(q):
+        raise BadInput("q has no words")
+    hits = knowledge_base().search(q, limit=limit)
+    return {
+        "answered": bool(hits) and hits[0].score >= MIN_SCORE,
+        "note": NOTE,
+        "hits": [
+            {
+                "id": h.entry.id,
+                "topic": h.entry.topic,
+                "question": h.question,
+                "answer": h.entry.answer,
+                "department": h.entry.department,
+                "score": round(h.score, 3),
+            }
+            for h in hits
+        ],
+    }
+
+
+@router.get("")
+def entries() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": e.id,
+            "topic": e.topic,
+            "department": e.department,
+            "questions": list(e.questions),
+            "answer": e.answer,
+        }
+        for e in knowledge_base().entries
+    ]

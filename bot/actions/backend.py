@@ -1,0 +1,216 @@
+"""The actions' one client of the case backend: typed answers, explicit timeouts, specific errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from bot.actions.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+class BackendError(Exception):
+    """The backend refused the request (bad input, forbidden, conflict)."""
+
+
+class BackendUnavailable(BackendError):
+    """The backend could not be reached or answered 5xx."""
+
+
+class CaseNotFound(BackendError):
+    pass
+
+
+class TooManyAttempts(BackendError):
+    pass
+
+
+@dataclass(frozen=True)
+class Routing:
+    category_code: str
+    category_name: str
+    department_name: str
+    unit_name: str
+    district: str | None
+    street: str | None
+    time_limit_label: str
+    confidence: float
+    emergency: dict[str, str] | None
+
+
+@dataclass(frozen=True)
+class CitizenCase:
+    number: str
+    verified: bool
+    status: str | None = None
+    status_text: str | None = None
+    category_name: str | None = None
+    unit_name: str | None = None
+    due_at: str | None = None
+    time_limit_label: str | None = None
+    latest_reply: str | None = None
+    can_rate: bool = False
+
+
+@dataclass(frozen=True)
+class CreatedCase:
+    number: str
+    unit_name: str | None
+    category_name: str | None
+    time_limit_label: str
+    due_at: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    answered: bool
+    answer: str | None
+    note: str
+
+
+LIMIT_LABELS = {
+    "emergency": "2小时内反馈",
+    "utility": "24小时内办理",
+    "general": "7天内办结",
+    "complex": "15天内办结",
+}
+
+
+class BackendClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str,
+        timeout_s: float,
+        retries: int = 2,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.retries = retries
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout_s,
+            headers={"Authorization": f"Bearer {token}"},
+            transport=transport,
+        )
+
+    @classmethod
+    def from_settings(cls, *, timeout_s: float | None = None, retries: int = 2) -> BackendClient:
+        settings = get_settings()
+        return cls(
+            base_url=settings.backend_url,
+            token=settings.backend_service_token.get_secret_value(),
+            timeout_s=timeout_s or settings.backend_timeout_s,
+            retries=retries,
+        )
+
+    async def __aenter__(self) -> BackendClient:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self._http.aclose()
+
+    async def route(self, text: str, address: str | None = None) -> Routing:
+        body = await self._call("POST", "/api/v1/routing", json={"text": text[:1000], "address": address})
+        dispatch = body["dispatch_to"]
+        return Routing(
+            category_code=body["category"]["code"],
+            category_name=body["category"]["name"],
+            department_name=body["department"]["name"],
+            unit_name=dispatch["name"],
+            district=(body.get("district") or {}).get("name"),
+            street=(body.get("street") or {}).get("name"),
+            time_limit_label=LIMIT_LABELS[body["urgency"]],
+            confidence=float(body["confidence"]),
+            emergency=body.get("emergency"),
+        )
+
+    async def create_case(self, case: dict[str, Any], *, idempotency_key: str) -> CreatedCase:
+        body = await self._call(
+            "POST", "/api/v1/cases", json=case, headers={"Idempotency-Key": idempotency_key}
+        )
+        created = body["case"]
+        return CreatedCase(
+            number=created["number"],
+            unit_name=(created.get("lead_unit") or {}).get("name"),
+            category_name=created.get("category_name"),
+            time_limit_label=created["time_limit_label"],
+            due_at=created["due_at"],
+        )
+
+    async def lookup(self, number: str, *, phone_last4: str | None, channel_identity: str) -> CitizenCase:
+        body = await self._call(
+            "POST",
+            "/api/v1/citizen/lookup",
+            json={"number": number, "phone_last4": phone_last4, "channel_identity": channel_identity},
+        )
+        return _citizen_case(body)
+
+    async def my_cases(self, channel_identity: str) -> list[CitizenCase]:
+        body = await self._call("GET", "/api/v1/citizen/cases", params={"channel_identity": channel_identity})
+        return [_citizen_case(item) for item in body]
+
+    async def rate(
+        self, number: str, *, resolved: bool, satisfaction: str, comment: str | None, channel_identity: str
+    ) -> dict[str, Any]:
+        return await self._call(
+            "POST",
+            f"/api/v1/cases/{number}/rating",
+            json={
+                "resolved": resolved,
+                "satisfaction": satisfaction,
+                "comment": comment,
+                "channel_identity": channel_identity,
+            },
+        )
+
+    async def answer(self, question: str) -> Answer:
+        body = await self._call("GET", "/api/v1/knowledge/search", params={"q": question[:500], "limit": 1})
+        hits = body.get("hits") or []
+        return Answer(
+            answered=bool(body["answered"]), answer=hits[0]["answer"] if hits else None, note=body["note"]
+        )
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One request, retried on connection errors and 5xx with a short back-off."""
+        for attempt in range(self.retries + 1):
+            try:
+                response = await self._http.request(method, path, **kwargs)
+            except httpx.HTTPError as error:
+                failure: str = type(error).__name__
+            else:
+                if response.status_code < 500:
+                    return self._parse(response, path)
+                failure = f"HTTP {response.status_code}"
+            log.warning(
+                "backend %s %s failed (%s), attempt %d", method, path.split("/")[3], failure, attempt + 1
+            )
+            if attempt < self.retries:
+                await asyncio.sleep(0.5 * 2**attempt)
+        raise BackendUnavailable(f"{method} {path}: {failure}")
+
+    @staticmethod
+    def _parse(response: httpx.Response, path: str) -> Any:
+        if response.status_code == 404:
+            raise CaseNotFound(path)
+        if response.status_code == 429:
+            raise TooManyAttempts(path)
+        if response.status_code >= 400:
+            detail = response.json().get("detail", "") if response.content else ""
+            raise BackendError(f"HTTP {response.status_code}: {detail}")
+        return response.json()
+
+
+def _citizen_case(body: dict[str, Any]) -> CitizenCase:
+    fields = {name: body.get(name) for name in CitizenCase.__dataclass_fields__}
+    fields["can_rate"] = bool(body.get("can_rate"))
+    fields["verified"] = bool(body.get("verified"))
+    return CitizenCase(**fields)  # type: ignore[arg-type]

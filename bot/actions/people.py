@@ -1,0 +1,112 @@
+"""Emergencies first, and hand-offs to a person: asked for, after two misunderstandings, anger, repeats.
+
+A hand-off is a custom message `{"handoff": {...}}` that the gateway acts on: it queues the
+conversation for operators, tells the citizen the queue position and keeps the bot silent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.backend import BackendClient, BackendError
+from bot.actions.citizen import latest_intent, latest_text
+
+ALL_NUMBERS = "火警119，治安报警110，急救120，燃气泄漏96777，心理危机干预010-82951332"
+REASONS = {
+    "request_human": "requested",
+    "angry": "anger",
+    "still_unresolved": "repeat_complaint",
+    "nlu_fallback": "repeated_fallback",
+    "emergency": "emergency",
+}
+SAYINGS = {
+    "requested": "好的，正在为您转接人工客服。",
+    "anger": "非常抱歉给您带来不好的体验，我马上为您转接人工客服，请您稍等。",
+    "repeat_complaint": "抱歉问题还没有解决，我这就为您转接人工客服跟进。",
+    "repeated_fallback": "抱歉我没能理解您的意思，为您转接人工客服。",
+    "emergency": "同时已为您转接人工客服。",
+}
+CASE_SLOTS = (
+    "description",
+    "address",
+    "district",
+    "street",
+    "category_name",
+    "unit_name",
+    "contact_name",
+    "contact_phone",
+    "appeal_type",
+    "case_id",
+)
+
+
+def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> None:
+    """Tell the citizen, and ask the gateway to queue the conversation with what is known so far."""
+    dispatcher.utter_message(text=SAYINGS[reason])
+    collected = {name: tracker.get_slot(name) for name in CASE_SLOTS if tracker.get_slot(name)}
+    dispatcher.utter_message(json_message={"handoff": {"reason": reason, "collected": collected}})
+
+
+class ActionHandoff(Action):
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        hand_off(dispatcher, tracker, REASONS.get(latest_intent(tracker), "requested"))
+        return []
+
+
+class ActionFallback(Action):
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if consecutive_fallbacks(tracker.events) >= 2:
+            hand_off(dispatcher, tracker, "repeated_fallback")
+        else:
+            dispatcher.utter_message(
+                text="抱歉，我没太明白您的意思。您可以直接描述遇到的问题，或者说“查进度”“咨询”“转人工”。"
+            )
+        return []
+
+
+def consecutive_fallbacks(events: list[dict[str, Any]]) -> int:
+    """How many of the latest user messages in a row were not understood."""
+    count = 0
+    for event in reversed(events):
+        if event.get("event") == "user":
+            if (event.get("parse_data") or {}).get("intent", {}).get("name") != "nlu_fallback":
+                break
+            count += 1
+    return count
+
+
+class ActionEmergency(Action):
+    def name(self) -> str:
+        return "action_emergency"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        text = latest_text(tracker)
+        found: dict[str, str] | None = None
+        try:
+            async with BackendClient.from_settings(timeout_s=1.5, retries=0) as backend:
+                found = (await backend.route(text)).emergency
+        except BackendError:
+            found = None
+        if found:
+            dispatcher.utter_message(text=f"这是紧急情况（{found['label']}），请立即拨打 {found['call']}！")
+        else:
+            dispatcher.utter_message(text=f"如有危险，请立即拨打电话求助：{ALL_NUMBERS}。")
+        hand_off(dispatcher, tracker, "emergency")
+        return []

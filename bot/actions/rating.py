@@ -1,0 +1,97 @@
+"""Rating a resolved case (回访): started by the gateway, answered with buttons or in words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.backend import BackendClient, BackendError
+from bot.actions.citizen import channel_identity, entity
+from bot.actions.status import find_case_number
+
+RATING_SLOTS = ("rating_case", "rating_resolved", "rating_satisfaction", "rating_comment")
+
+
+class ActionStartRating(Action):
+    def name(self) -> str:
+        return "action_start_rating"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        number = find_case_number(entity(tracker, "case_number") or "")
+        reply = ""
+        if number:
+            try:
+                async with BackendClient.from_settings() as backend:
+                    case = await backend.lookup(
+                        number, phone_last4=None, channel_identity=channel_identity(tracker)
+                    )
+                reply = f"承办单位答复：{case.latest_reply}" if case.verified and case.latest_reply else ""
+            except BackendError:
+                reply = ""
+        dispatcher.utter_message(
+            text=f"您好！您反映的问题（工单号 {number}）已经办结。{reply}\n想请您花一分钟做个回访评价。"
+        )
+        return [
+            *(SlotSet(name, None) for name in RATING_SLOTS),
+            SlotSet("rating_case", number),
+            SlotSet("case_number", None),
+        ]
+
+
+class ValidateRatingForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_rating_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        """Ask why only when the citizen is dissatisfied."""
+        if tracker.get_slot("rating_satisfaction") == "dissatisfied":
+            return domain_slots
+        return [slot for slot in domain_slots if slot != "rating_comment"]
+
+    async def validate_rating_comment(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"rating_comment": str(value or "").strip()[:1000] or "未说明"}
+
+
+class ActionSubmitRating(Action):
+    def name(self) -> str:
+        return "action_submit_rating"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        number = tracker.get_slot("rating_case")
+        satisfaction = tracker.get_slot("rating_satisfaction")
+        reset = [SlotSet(name, None) for name in RATING_SLOTS]
+        if not number or not satisfaction:
+            return reset
+        try:
+            async with BackendClient.from_settings() as backend:
+                case = await backend.rate(
+                    number,
+                    resolved=bool(tracker.get_slot("rating_resolved")),
+                    satisfaction=satisfaction,
+                    comment=tracker.get_slot("rating_comment"),
+                    channel_identity=channel_identity(tracker),
+                )
+        except BackendError:
+            dispatcher.utter_message(text="抱歉，评价暂时没能保存，稍后我们会再次邀请您评价。")
+            return reset
+        if case.get("status") == "dispatched":
+            dispatcher.utter_message(
+                text="谢谢您的反馈。已将您的意见转给承办单位重新办理（重办），有进展会在这里通知您。"
+            )
+        elif satisfaction == "dissatisfied":
+            dispatcher.utter_message(text="谢谢您的反馈，您的意见已记录，热线会跟进督办。")
+        else:
+            dispatcher.utter_message(text="感谢您的评价！您的满意是我们的目标，祝您生活愉快。")
+        return reset

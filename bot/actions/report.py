@@ -1,0 +1,343 @@
+"""Reporting an appeal: the case form's validation, the read-back, corrections, submission, cancel."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.addresses import correction_value, merge_address
+from bot.actions.backend import BackendClient, BackendError, BackendUnavailable
+from bot.actions.citizen import (
+    NOT_GIVEN,
+    attachments,
+    beijing_time,
+    channel,
+    channel_identity,
+    entity,
+    latest_intent,
+    latest_text,
+    location,
+    refuses,
+    shown_phone,
+)
+from common.phone import find_mobile
+
+GENERIC = re.compile(
+    r"^(你好|您好)?[，,\s]*(我)?(要|想|需要)?(投诉|举报|反映|求助|建议|表扬|咨询|报修|提)(一下|个|一个)?"
+    r"(问题|事情|事|情况|意见)?(可以吗|行吗)?[。！!？?～~\s]*$"
+)
+APPEAL_LABELS = {
+    "complaint": "投诉",
+    "report": "举报",
+    "help": "求助",
+    "suggestion": "建议",
+    "praise": "表扬",
+}
+REPORT_SLOTS = (
+    "description",
+    "address",
+    "confidential",
+    "appeal_type",
+    "category_code",
+    "category_name",
+    "unit_name",
+    "district",
+    "street",
+    "time_limit_label",
+    "submission_key",
+)
+FIELD_WORDS = {
+    "address": ("地址", "位置", "地点", "在哪"),
+    "contact_phone": ("电话", "手机", "号码"),
+    "contact_name": ("名字", "姓名", "称呼", "我叫", "姓"),
+    "description": ("描述", "问题", "内容", "情况", "不是"),
+}
+FIELD_BUTTONS = [
+    ("问题描述", "description"),
+    ("地点", "address"),
+    ("姓名", "contact_name"),
+    ("电话", "contact_phone"),
+]
+
+
+def appeal_type(intent: str, text: str) -> str:
+    """诉求类型 from the intent and the citizen's own words."""
+    if intent == "suggest" or re.search(r"建议|提个意见", text):
+        return "suggestion"
+    if intent == "praise" or re.search(r"表扬|点赞|感谢.{0,8}(工作人员|师傅|街道|社区)", text):
+        return "praise"
+    if "举报" in text:
+        return "report"
+    if re.search(r"求助|帮帮|帮个忙|怎么办|救救", text):
+        return "help"
+    return "complaint"
+
+
+def reset_report() -> list[EventType]:
+    return [SlotSet(name, None) for name in REPORT_SLOTS] + [SlotSet("address_attempts", 0)]
+
+
+class ValidateCaseForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_case_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        """Ask whether to keep the reporter confidential only for a report (举报)."""
+        if tracker.get_slot("appeal_type") == "report":
+            return domain_slots
+        return [slot for slot in domain_slots if slot != "confidential"]
+
+    async def validate_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        if len(text) < 4 or GENERIC.match(text):
+            return {"description": None}
+        slots: dict[str, Any] = {
+            "description": text[:2000],
+            "appeal_type": appeal_type(latest_intent(tracker), text),
+        }
+        phone = find_mobile(text)
+        if phone and not tracker.get_slot("contact_phone"):
+            slots["contact_phone"] = phone
+        async with BackendClient.from_settings() as backend:
+            try:
+                routing = await backend.route(text, tracker.get_slot("address"))
+            except BackendError:
+                return slots  # the backend routes it again at acceptance
+        slots.update(
+            category_code=routing.category_code,
+            category_name=routing.category_name,
+            unit_name=routing.unit_name,
+            time_limit_label=routing.time_limit_label,
+        )
+        if routing.district and not tracker.get_slot("address"):
+            slots.update(
+                address=f"{routing.district}{routing.street or ''}",
+                district=routing.district,
+                street=routing.street,
+            )
+        if routing.emergency:
+            danger, call = routing.emergency["label"], routing.emergency["call"]
+            dispatcher.utter_message(text=f"您描述的情况可能有危险（{danger}），请先拨打 {call}。")
+        return slots
+
+    async def validate_address(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        if refuses(text) or len(text) < 2:
+            dispatcher.utter_message(text="处理问题需要知道大致位置，请至少告诉我在哪个区、哪个街道或小区。")
+            return {"address": None}
+        description = tracker.get_slot("description") or text
+        try:
+            async with BackendClient.from_settings() as backend:
+                routing = await backend.route(description, text)
+        except BackendError:
+            return {"address": text[:300]}
+        if routing.district:
+            return {
+                "address": text[:300],
+                "district": routing.district,
+                "street": routing.street,
+                "unit_name": routing.unit_name,
+                "time_limit_label": routing.time_limit_label,
+            }
+        attempts = int(tracker.get_slot("address_attempts") or 0) + 1
+        if attempts >= 2:
+            dispatcher.utter_message(text="好的，地址已记录，热线工作人员会进一步确认具体位置。")
+            return {"address": text[:300], "address_attempts": attempts}
+        dispatcher.utter_message(text="我没能确定这是哪个区，请补充区和街道（乡镇），比如：朝阳区望京街道。")
+        return {"address": None, "address_attempts": attempts}
+
+    async def validate_contact_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(entity(tracker, "person_name") or value or "").strip()
+        if refuses(text):
+            return {"contact_name": NOT_GIVEN}
+        phone = find_mobile(text)
+        if phone:
+            return {"contact_name": None, "contact_phone": phone}
+        name = re.sub(r"^(我|本人)?(叫|姓|是|名字是|就叫)", "", text).strip(" ，,。.")
+        if not 1 <= len(name) <= 12 or not re.search(r"[\u4e00-\u9fffA-Za-z]", name):
+            dispatcher.utter_message(text="没听清您的称呼，请再说一下，比如“王先生”或“李华”。")
+            return {"contact_name": None}
+        return {"contact_name": name}
+
+    async def validate_contact_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(value or "")
+        phone = find_mobile(text)
+        if phone:
+            return {"contact_phone": phone}
+        if refuses(text):
+            dispatcher.utter_message(text="好的，按匿名受理。没有电话的话，办理结果会在这里通知您。")
+            return {"contact_phone": NOT_GIVEN, "contact_name": NOT_GIVEN}
+        dispatcher.utter_message(text="这个号码好像不对，请输入11位手机号，例如 138 0013 8000。")
+        return {"contact_phone": None}
+
+
+class ActionSummarizeCase(Action):
+    def name(self) -> str:
+        return "action_summarize_case"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        slot = tracker.get_slot
+        place = "".join(p for p in (slot("district"), slot("street")) if p)
+        lines = [
+            "请核对您要反映的内容：",
+            f"类型：{APPEAL_LABELS.get(slot('appeal_type') or 'complaint', '投诉')}",
+            f"问题：{slot('description')}",
+            f"地点：{slot('address')}"
+            + (f"（{place}）" if place and place not in (slot("address") or "") else ""),
+            f"联系人：{slot('contact_name') or NOT_GIVEN}，{shown_phone(slot('contact_phone'))}",
+        ]
+        if slot("confidential"):
+            lines.append("举报人信息：保密")
+        if slot("category_name"):
+            lines.append(
+                f"分类：{slot('category_name')}；承办单位：{slot('unit_name')}；时限：{slot('time_limit_label')}"
+            )
+        lines.append("确认无误请点“确认提交”，需要修改请直接告诉我哪里不对。")
+        dispatcher.utter_message(
+            text="\n".join(lines),
+            buttons=[
+                {"title": "确认提交", "payload": "/affirm"},
+                {"title": "修改", "payload": "/correct_info"},
+                {"title": "不报了", "payload": "/cancel"},
+            ],
+        )
+        return [SlotSet("submission_key", slot("submission_key") or uuid.uuid4().hex)]
+
+
+class ActionSubmitCase(Action):
+    def name(self) -> str:
+        return "action_submit_case"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if not tracker.get_slot("description") or not tracker.get_slot("submission_key"):
+            dispatcher.utter_message(text="没有待提交的内容。请直接描述您要反映的问题。")
+            return []
+        key = f"{channel_identity(tracker)}:{tracker.get_slot('submission_key')}"
+        try:
+            async with BackendClient.from_settings() as backend:
+                created = await backend.create_case(case_payload(tracker), idempotency_key=key)
+        except BackendUnavailable:
+            dispatcher.utter_message(
+                text="抱歉，提交没有成功（系统暂时繁忙），您填写的内容都还在。请稍后再点一次“确认提交”。"
+            )
+            return [FollowupAction("action_summarize_case")]
+        except BackendError:
+            dispatcher.utter_message(text="抱歉，有信息没能通过校验，请检查后修改。")
+            return [FollowupAction("action_correct_case")]
+        dispatcher.utter_message(
+            text=f"已为您提交！工单号：{created.number}\n"
+            f"承办单位：{created.unit_name or '热线正在确定承办单位'}\n"
+            f"办理时限：{created.time_limit_label}（{beijing_time(created.due_at)}前）\n"
+            f"有进展会在这里通知您，也可以随时发送“查进度 {created.number}”。"
+        )
+        return [*reset_report(), SlotSet("case_id", created.number)]
+
+
+def case_payload(tracker: Tracker) -> dict[str, Any]:
+    """The case as the backend takes it, from the form's slots and the message metadata."""
+    slot = tracker.get_slot
+    name, phone = slot("contact_name"), slot("contact_phone")
+    anonymous = phone in (None, NOT_GIVEN)
+    payload: dict[str, Any] = {
+        "appeal_type": slot("appeal_type") or "complaint",
+        "category_code": slot("category_code"),
+        "description": slot("description"),
+        "address": slot("address"),
+        "contact_name": None if anonymous or name in (None, NOT_GIVEN) else name,
+        "contact_phone": None if anonymous else phone,
+        "anonymous": anonymous,
+        "confidential": bool(slot("confidential")) and slot("appeal_type") == "report",
+        "channel": channel(tracker),
+        "channel_identity": channel_identity(tracker),
+        "conversation_id": tracker.sender_id,
+        "attachments": attachments(tracker),
+    }
+    pin = location(tracker)
+    if pin:
+        payload["latitude"], payload["longitude"] = pin
+    return payload
+
+
+class ActionCorrectCase(Action):
+    def name(self) -> str:
+        return "action_correct_case"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        text = latest_text(tracker)
+        field = entity(tracker, "field") or _field_in(text)
+        if field is None:
+            dispatcher.utter_message(
+                text="请问需要修改哪一项？",
+                buttons=[
+                    {"title": title, "payload": f'/correct_info{{"field": "{code}"}}'}
+                    for title, code in FIELD_BUTTONS
+                ],
+            )
+            return []
+        value = _new_value(tracker, field, text)
+        if field == "address" and value:
+            merged = merge_address(tracker.get_slot("address") or "", value)
+            return [
+                SlotSet("address", merged),
+                SlotSet("district", None),
+                SlotSet("street", None),
+                SlotSet("address_attempts", 0),
+                FollowupAction("case_form"),
+            ]
+        if field == "contact_phone" and value and find_mobile(value):
+            return [SlotSet("contact_phone", find_mobile(value)), FollowupAction("action_summarize_case")]
+        if field == "contact_name" and value:
+            return [SlotSet("contact_name", value[:12]), FollowupAction("action_summarize_case")]
+        return [SlotSet(field, None), FollowupAction("case_form")]
+
+
+def _field_in(text: str) -> str | None:
+    for field, words in FIELD_WORDS.items():
+        if any(word in text for word in words):
+            return field
+    return None
+
+
+def _new_value(tracker: Tracker, field: str, text: str) -> str | None:
+    """The corrected value if the citizen already gave it ("地址不对，是四区"), else None."""
+    by_entity = {"address": "address", "contact_phone": "phone_number", "contact_name": "person_name"}
+    found = entity(tracker, by_entity[field]) if field in by_entity else None
+    if found:
+        return found
+    if latest_intent(tracker) != "correct_info" or text.startswith("/"):
+        return None
+    value = correction_value(text)
+    return value if value != text.strip() else None
+
+
+class ActionCancelCase(Action):
+    def name(self) -> str:
+        return "action_cancel_case"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_cancelled")
+        return [*reset_report(), SlotSet("requested_slot", None)]

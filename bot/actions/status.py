@@ -1,0 +1,132 @@
+"""Checking a case (查进度) and listing "my cases": details only for the citizen the case belongs to."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.backend import (
+    BackendClient,
+    BackendError,
+    BackendUnavailable,
+    CaseNotFound,
+    CitizenCase,
+    TooManyAttempts,
+)
+from bot.actions.citizen import beijing_time, channel_identity
+
+NUMBER = re.compile(r"(?<!\d)(\d{8})[\s\-－—_]*(\d{5})(?!\d)")
+LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+DONE = "done"
+
+
+def find_case_number(text: str) -> str | None:
+    match = NUMBER.search(text)
+    return match.group(1) + match.group(2) if match else None
+
+
+def describe(case: CitizenCase) -> str:
+    """A case's state in words, for the citizen it belongs to."""
+    lines = [f"工单 {case.number}（{case.category_name or '待分类'}）", f"状态：{case.status_text}"]
+    if case.unit_name:
+        lines.append(f"承办单位：{case.unit_name}")
+    if case.due_at and case.time_limit_label:
+        lines.append(f"办理时限：{case.time_limit_label}（{beijing_time(case.due_at)}前）")
+    if case.latest_reply:
+        lines.append(f"最新答复：{case.latest_reply}")
+    return "\n".join(lines)
+
+
+class ValidateStatusForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_status_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        """The phone's last four digits are asked only when the case is not this channel's own."""
+        if tracker.get_slot("status_verified"):
+            return ["case_number"]
+        return domain_slots
+
+    async def validate_case_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        number = find_case_number(str(value or ""))
+        if number is None:
+            dispatcher.utter_message(text="工单号是13位数字，比如 2026112700001，请再核对一下。")
+            return {"case_number": None}
+        return await self._look_up(dispatcher, tracker, number, None)
+
+    async def validate_phone_last4(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        match = LAST4.search(str(value or ""))
+        if match is None:
+            dispatcher.utter_message(text="请输入手机号的后四位数字。")
+            return {"phone_last4": None}
+        found = await self._look_up(dispatcher, tracker, tracker.get_slot("case_number"), match.group(1))
+        if found.get("status_verified") or found.get("phone_last4") == DONE:
+            return {"phone_last4": DONE, **found}
+        dispatcher.utter_message(text="后四位和工单上的不一致，请再试一次，或说“取消”。")
+        return {"phone_last4": None}
+
+    async def _look_up(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, number: str, last4: str | None
+    ) -> dict[str, Any]:
+        try:
+            async with BackendClient.from_settings() as backend:
+                case = await backend.lookup(
+                    number, phone_last4=last4, channel_identity=channel_identity(tracker)
+                )
+        except CaseNotFound:
+            dispatcher.utter_message(text=f"没有找到工单 {number}，请核对号码。")
+            return {"case_number": None}
+        except TooManyAttempts:
+            dispatcher.utter_message(text="验证错误次数过多，请一小时后再试，或说“转人工”。")
+            return {"case_number": number, "phone_last4": DONE}
+        except (BackendUnavailable, BackendError):
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return {"case_number": number, "phone_last4": DONE}
+        if case.verified:
+            dispatcher.utter_message(text=describe(case))
+            return {"case_number": number, "status_verified": True}
+        return {"case_number": number}
+
+
+class ActionFinishStatus(Action):
+    def name(self) -> str:
+        return "action_finish_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return [SlotSet("case_number", None), SlotSet("phone_last4", None), SlotSet("status_verified", None)]
+
+
+class ActionListMyCases(Action):
+    def name(self) -> str:
+        return "action_list_my_cases"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        try:
+            async with BackendClient.from_settings() as backend:
+                cases = await backend.my_cases(channel_identity(tracker))
+        except BackendError:
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return []
+        if not cases:
+            dispatcher.utter_message(text="您在这里还没有提交过工单。需要反映问题的话，直接描述给我就行。")
+            return []
+        lines = [f"您在这里提交的工单（最近{len(cases)}件）："]
+        lines += [f"{i}. {c.number} {c.category_name or ''}：{c.status_text}" for i, c in enumerate(cases, 1)]
+        lines.append("想看某一件的详情，发送“查进度 工单号”即可。")
+        dispatcher.utter_message(text="\n".join(lines))
+        return []

@@ -1,0 +1,198 @@
+"""Action tests: actions as functions of (tracker, dispatcher) against a fake backend, no network."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.backend import BackendClient
+
+ROOT = Path(__file__).resolve().parents[2]
+IDENTITY = "webchat-citizen-abc"
+
+
+class FakeBackend:
+    """Answers the routes the actions use, records every request, and can be made to fail."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.failures = 0  # answer this many requests with 503 first
+        self.cases: dict[str, dict[str, Any]] = {}
+        self.routing: dict[str, Any] = {
+            "category": {"code": "cooking_fumes", "name": "餐饮油烟"},
+            "department": {"code": "urban_enforcement", "name": "北京市城市管理综合行政执法局"},
+            "dispatch_to": {
+                "kind": "department",
+                "code": "urban_enforcement",
+                "name": "北京市城市管理综合行政执法局",
+            },
+            "district": {"code": "110105", "name": "朝阳区"},
+            "street": {"code": "110105026", "name": "望京街道"},
+            "urgency": "general",
+            "response_hours": 168,
+            "emergency": None,
+            "confidence": 0.9,
+            "alternatives": [],
+        }
+        self.knowledge = {
+            "answered": True,
+            "note": "以上信息仅供参考。",
+            "hits": [{"answer": "北京市法定供暖期为每年11月15日至次年3月15日。"}],
+        }
+
+    def add_case(
+        self, number: str, *, identity: str = IDENTITY, phone: str = "13800138000", **extra: Any
+    ) -> None:
+        self.cases[number] = {
+            "identity": identity,
+            "phone": phone,
+            "status": "in_progress",
+            "status_text": "承办单位正在办理",
+            "latest_reply": None,
+            **extra,
+        }
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.failures > 0:
+            self.failures -= 1
+            return httpx.Response(503, json={"detail": "unavailable"})
+        path = request.url.path
+        body = json.loads(request.content) if request.content else {}
+        if path == "/api/v1/routing":
+            return httpx.Response(200, json=self.routing)
+        if path == "/api/v1/cases":
+            number = f"20261127{len(self.cases) + 1:05d}"
+            self.add_case(number, identity=body.get("channel_identity"), phone=body.get("contact_phone"))
+            return httpx.Response(
+                201,
+                json={
+                    "case": {
+                        "number": number,
+                        "lead_unit": {"name": "北京市城市管理综合行政执法局"},
+                        "category_name": "餐饮油烟",
+                        "time_limit_label": "7天内办结",
+                        "due_at": "2026-12-04T11:00:00Z",
+                    },
+                    "created": True,
+                },
+            )
+        if path == "/api/v1/citizen/lookup":
+            return self._lookup(body)
+        if path == "/api/v1/citizen/cases":
+            identity = request.url.params["channel_identity"]
+            return httpx.Response(
+                200, json=[self._view(n, c) for n, c in self.cases.items() if c["identity"] == identity]
+            )
+        if path.endswith("/rating"):
+            number = path.split("/")[4]
+            reopened = body["satisfaction"] == "dissatisfied"
+            self.cases[number]["rating"] = body
+            return httpx.Response(
+                200, json={"number": number, "status": "dispatched" if reopened else "rated"}
+            )
+        if path == "/api/v1/knowledge/search":
+            return httpx.Response(200, json=self.knowledge)
+        return httpx.Response(404, json={"detail": "not here"})
+
+    def _lookup(self, body: dict[str, Any]) -> httpx.Response:
+        case = self.cases.get(body["number"])
+        if case is None:
+            return httpx.Response(404, json={"detail": "no case"})
+        verified = body.get("channel_identity") == case["identity"] or (
+            body.get("phone_last4") is not None and case["phone"][-4:] == body["phone_last4"]
+        )
+        if not verified:
+            return httpx.Response(200, json={"number": body["number"], "verified": False})
+        return httpx.Response(200, json=self._view(body["number"], case))
+
+    @staticmethod
+    def _view(number: str, case: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "number": number,
+            "verified": True,
+            "status": case["status"],
+            "status_text": case["status_text"],
+            "category_name": "餐饮油烟",
+            "unit_name": "北京市城市管理综合行政执法局",
+            "due_at": "2026-12-04T11:00:00Z",
+            "time_limit_label": "7天内办结",
+            "latest_reply": case["latest_reply"],
+            "can_rate": case["status"] == "resolved",
+        }
+
+    def last(self, path: str) -> httpx.Request:
+        return next(r for r in reversed(self.requests) if r.url.path == path)
+
+
+@pytest.fixture
+def backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBackend]:
+    fake = FakeBackend()
+
+    def client(*, timeout_s: float | None = None, retries: int = 2) -> BackendClient:
+        return BackendClient(
+            base_url="http://backend.test",
+            token="t",
+            timeout_s=timeout_s or 1,
+            retries=retries,
+            transport=httpx.MockTransport(fake.handle),
+        )
+
+    monkeypatch.setattr(BackendClient, "from_settings", staticmethod(client))
+    monkeypatch.setattr("bot.actions.backend.asyncio.sleep", _no_sleep)
+    yield fake
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+@pytest.fixture(scope="session")
+def domain() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
+
+
+def tracker(
+    *,
+    text: str = "",
+    intent: str = "report_issue",
+    entities: list[dict[str, Any]] | None = None,
+    slots: dict[str, Any] | None = None,
+    set_now: dict[str, Any] | None = None,
+    events: list[dict[str, Any]] | None = None,
+    sender: str = IDENTITY,
+    active_loop: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Tracker:
+    """A tracker whose latest user message is `text`; `set_now` are slots set after it (to validate)."""
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": entities or []}
+    history = list(events or [])
+    history.append({"event": "user", "text": text, "parse_data": latest, "metadata": metadata or {}})
+    history += [{"event": "slot", "name": k, "value": v} for k, v in (set_now or {}).items()]
+    all_slots = {**(slots or {}), **(set_now or {})}
+    return Tracker(
+        sender,
+        all_slots,
+        latest,
+        history,
+        False,
+        None,
+        {"name": active_loop} if active_loop else {},
+        "action_listen",
+    )
+
+
+def texts(dispatcher: CollectingDispatcher) -> list[str]:
+    return [m.get("text") or m.get("response") or "" for m in dispatcher.messages]
+
+
+def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}

@@ -1,0 +1,211 @@
+"""Reporting an appeal: the case form's validation, read-back, correction, submission and cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.citizen import NOT_GIVEN
+from bot.actions.report import (
+    ActionCancelCase,
+    ActionCorrectCase,
+    ActionSubmitCase,
+    ActionSummarizeCase,
+    ValidateCaseForm,
+    appeal_type,
+)
+from tests.bot.conftest import IDENTITY, FakeBackend, slot_events, texts, tracker
+
+FILLED = {
+    "description": "楼下饭馆油烟太大，天天晚上呛得不行",
+    "address": "朝阳区望京西园三区",
+    "contact_name": "张先生",
+    "contact_phone": "13800138000",
+    "appeal_type": "complaint",
+    "category_code": "cooking_fumes",
+    "category_name": "餐饮油烟",
+    "unit_name": "北京市城市管理综合行政执法局",
+    "district": "朝阳区",
+    "street": "望京街道",
+    "time_limit_label": "7天内办结",
+}
+
+
+async def validate(domain: dict[str, Any], **kwargs: Any) -> tuple[dict[str, Any], CollectingDispatcher]:
+    dispatcher = CollectingDispatcher()
+    events = await ValidateCaseForm().run(dispatcher, tracker(active_loop="case_form", **kwargs), domain)
+    return slot_events(events), dispatcher
+
+
+async def test_everything_said_at_once_leaves_only_the_name_to_ask(
+    backend: FakeBackend, domain: dict
+) -> None:
+    text = "朝阳区望京西园三区楼下饭馆油烟太大,天天晚上呛得不行,我电话13800138000"
+    slots, _ = await validate(domain, text=text, set_now={"description": text})
+    assert slots["description"] == text and slots["contact_phone"] == "13800138000"
+    assert slots["category_name"] == "餐饮油烟" and slots["unit_name"].startswith("北京市城市管理")
+    assert slots["address"] == "朝阳区望京街道" and slots["appeal_type"] == "complaint"
+    assert slots["requested_slot"] == "contact_name"
+    assert backend.last("/api/v1/routing").url.path == "/api/v1/routing"
+
+
+async def test_a_bare_intention_is_not_a_description(backend: FakeBackend, domain: dict) -> None:
+    for text in ("我要投诉", "我想反映个问题", "您好，我要举报！"):
+        slots, _ = await validate(domain, text=text, set_now={"description": text})
+        assert slots["description"] is None and slots["requested_slot"] == "description"
+    assert not backend.requests
+
+
+async def test_appeal_types_come_from_the_words() -> None:
+    assert appeal_type("report_issue", "我要举报隔壁私搭乱建") == "report"
+    assert appeal_type("report_issue", "家里老人摔倒了起不来怎么办") == "help"
+    assert appeal_type("suggest", "希望小区门口加个红绿灯") == "suggestion"
+    assert appeal_type("praise", "感谢社区的工作人员") == "praise"
+    assert appeal_type("report_issue", "暖气不热") == "complaint"
+
+
+async def test_only_a_report_asks_about_confidentiality(backend: FakeBackend, domain: dict) -> None:
+    form = ValidateCaseForm()
+    slots = domain["forms"]["case_form"]["required_slots"]
+    report = tracker(slots={**FILLED, "appeal_type": "report"})
+    assert await form.required_slots(slots, CollectingDispatcher(), report, domain) == slots
+    complaint = tracker(slots=FILLED)
+    assert "confidential" not in await form.required_slots(slots, CollectingDispatcher(), complaint, domain)
+    done, _ = await validate(domain, text="张先生", slots=FILLED, set_now={"contact_name": "张先生"})
+    assert done["requested_slot"] is None  # a complaint is complete without it
+
+
+async def test_an_address_without_a_district_is_asked_once_more(backend: FakeBackend, domain: dict) -> None:
+    backend.routing = {**backend.routing, "district": None, "street": None}
+    base = {"description": FILLED["description"]}
+    slots, dispatcher = await validate(
+        domain, text="幸福小区3号楼", slots=base, set_now={"address": "幸福小区3号楼"}
+    )
+    assert slots["address"] is None and slots["address_attempts"] == 1
+    assert "哪个区" in texts(dispatcher)[0]
+    slots, dispatcher = await validate(
+        domain, text="幸福小区", slots={**base, "address_attempts": 1}, set_now={"address": "幸福小区"}
+    )
+    assert slots["address"] == "幸福小区" and "已记录" in texts(dispatcher)[0]
+
+
+async def test_phone_numbers_as_citizens_write_them(backend: FakeBackend, domain: dict) -> None:
+    base = {"description": "x" * 5, "address": "朝阳区", "contact_name": "王"}
+    for said in ("138 0013 8000", "+86-138-0013-8000", "幺三八零零幺三八零零零", "电话是13800138000哦"):
+        slots, _ = await validate(domain, text=said, slots=base, set_now={"contact_phone": said})
+        assert slots["contact_phone"] == "13800138000", said
+    slots, dispatcher = await validate(domain, text="12345", slots=base, set_now={"contact_phone": "12345"})
+    assert slots["contact_phone"] is None and "11位" in texts(dispatcher)[0]
+    slots, _ = await validate(domain, text="不留电话了", slots=base, set_now={"contact_phone": "不留电话了"})
+    assert slots["contact_phone"] == NOT_GIVEN and slots["contact_name"] == NOT_GIVEN
+
+
+async def test_names_and_refusals(backend: FakeBackend, domain: dict) -> None:
+    base = {"description": "x" * 5, "address": "朝阳区"}
+    slots, _ = await validate(domain, text="我姓王", slots=base, set_now={"contact_name": "我姓王"})
+    assert slots["contact_name"] == "王"
+    slots, _ = await validate(domain, text="不方便透露", slots=base, set_now={"contact_name": "不方便透露"})
+    assert slots["contact_name"] == NOT_GIVEN
+    slots, _ = await validate(domain, text="13912345678", slots=base, set_now={"contact_name": "13912345678"})
+    assert slots["contact_phone"] == "13912345678" and slots["contact_name"] is None
+
+
+async def test_the_summary_reads_everything_back_with_the_phone_masked(domain: dict) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionSummarizeCase().run(dispatcher, tracker(slots=FILLED), domain)
+    [message] = dispatcher.messages
+    assert "餐饮油烟" in message["text"] and "北京市城市管理综合行政执法局" in message["text"]
+    assert "138****8000" in message["text"] and "13800138000" not in message["text"]
+    assert [b["payload"] for b in message["buttons"]] == ["/affirm", "/correct_info", "/cancel"]
+    assert slot_events(events)["submission_key"]
+
+
+async def test_submitting_creates_the_case_once_with_an_idempotency_key(
+    backend: FakeBackend, domain: dict
+) -> None:
+    dispatcher = CollectingDispatcher()
+    photo = {"attachments": [{"kind": "photo", "ref": "telegram-file:AgAD"}]}
+    state = tracker(
+        text="确认提交", intent="affirm", slots={**FILLED, "submission_key": "k1"}, metadata=photo
+    )
+    events = await ActionSubmitCase().run(dispatcher, state, domain)
+    request = backend.last("/api/v1/cases")
+    assert request.headers["Idempotency-Key"] == f"{IDENTITY}:k1"
+    import json
+
+    sent = json.loads(request.content)
+    assert sent["channel"] == "webchat" and sent["channel_identity"] == IDENTITY
+    assert sent["contact_phone"] == "13800138000" and sent["anonymous"] is False
+    assert sent["attachments"] == [{"kind": "photo", "ref": "telegram-file:AgAD"}]
+    assert "20261127" in texts(dispatcher)[0] and "7天内办结" in texts(dispatcher)[0]
+    slots = slot_events(events)
+    assert slots["case_id"].startswith("20261127") and slots["description"] is None
+
+
+async def test_a_failed_submission_keeps_everything_and_retries_with_the_same_key(
+    backend: FakeBackend, domain: dict
+) -> None:
+    backend.failures = 3  # the client retries twice, so three failures exhaust it
+    dispatcher = CollectingDispatcher()
+    state = tracker(text="确认提交", intent="affirm", slots={**FILLED, "submission_key": "k2"})
+    events = await ActionSubmitCase().run(dispatcher, state, domain)
+    assert events == [{"event": "followup", "name": "action_summarize_case", "timestamp": None}]
+    assert "没有成功" in texts(dispatcher)[0] and not backend.cases
+    await ActionSubmitCase().run(CollectingDispatcher(), state, domain)
+    keys = {r.headers["Idempotency-Key"] for r in backend.requests}
+    assert keys == {f"{IDENTITY}:k2"} and len(backend.cases) == 1
+
+
+async def test_anonymous_reports_carry_no_contact(backend: FakeBackend, domain: dict) -> None:
+    import json
+
+    slots = {**FILLED, "contact_name": NOT_GIVEN, "contact_phone": NOT_GIVEN, "submission_key": "k3"}
+    await ActionSubmitCase().run(CollectingDispatcher(), tracker(intent="affirm", slots=slots), domain)
+    sent = json.loads(backend.last("/api/v1/cases").content)
+    assert sent["anonymous"] is True and sent["contact_name"] is None and sent["contact_phone"] is None
+
+
+async def test_an_address_correction_in_words_changes_only_that_part(domain: dict) -> None:
+    slots = {**FILLED, "address": "朝阳区望京西园三区12号楼"}
+    events = await ActionCorrectCase().run(
+        CollectingDispatcher(), tracker(text="地址不对,是四区", intent="correct_info", slots=slots), domain
+    )
+    assert slot_events(events)["address"] == "朝阳区望京西园四区12号楼"
+    assert events[-1]["name"] == "case_form"
+
+
+async def test_a_phone_correction_goes_straight_back_to_the_summary(domain: dict) -> None:
+    entities = [{"entity": "phone_number", "value": "139 1234 5678"}]
+    state = tracker(
+        text="电话错了 应该是139 1234 5678", intent="correct_info", entities=entities, slots=FILLED
+    )
+    events = await ActionCorrectCase().run(CollectingDispatcher(), state, domain)
+    assert slot_events(events)["contact_phone"] == "13912345678"
+    assert events[-1]["name"] == "action_summarize_case"
+
+
+async def test_an_unclear_correction_asks_which_field(domain: dict) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionCorrectCase().run(
+        dispatcher, tracker(text="不对", intent="deny", slots=FILLED), domain
+    )
+    assert events == [] and len(dispatcher.messages[0]["buttons"]) == 4
+    chosen = tracker(
+        text='/correct_info{"field": "description"}',
+        intent="correct_info",
+        entities=[{"entity": "field", "value": "description"}],
+        slots=FILLED,
+    )
+    events = await ActionCorrectCase().run(CollectingDispatcher(), chosen, domain)
+    assert slot_events(events) == {"description": None} and events[-1]["name"] == "case_form"
+
+
+async def test_cancel_forgets_the_report(domain: dict) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionCancelCase().run(
+        dispatcher, tracker(text="算了不报了", intent="cancel", slots=FILLED), domain
+    )
+    assert dispatcher.messages[0]["response"] == "utter_cancelled"
+    slots = slot_events(events)
+    assert slots["description"] is None and slots["address"] is None and slots["requested_slot"] is None
