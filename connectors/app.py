@@ -20,7 +20,10 @@ from common.limits import RateLimiter
 from connectors.core.conversation import ConversationCore
 from connectors.core.models import Base
 from connectors.core.rasa import RasaClient
+from connectors.push.feed import CaseFeed
 from connectors.settings import GatewaySettings, get_settings
+from connectors.telegram.runner import TelegramRunner
+from connectors.telegram.webhook import router as telegram_router
 from connectors.webchat.channel import WebChatAdapter
 from connectors.webchat.routes import STATIC as WEBCHAT_STATIC
 from connectors.webchat.routes import router as webchat_router
@@ -79,20 +82,43 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.state.core = core
         app.state.webchat = webchat
         app.state.chat_limiter = RateLimiter(limit=settings.chat_messages_per_minute)
+        telegram: TelegramRunner | None = None
         if settings.telegram_bot_token is None:
             log.info("Telegram is off: TELEGRAM_BOT_TOKEN is not set")
-        worker = asyncio.create_task(retry_pending(core, settings.retry_interval_s))
+        else:
+            telegram = TelegramRunner(settings, core, settings.data_path("uploads"))
+            telegram.start()
+        app.state.telegram = telegram
+        feed = CaseFeed(
+            sessions=sessions,
+            core=core,
+            backend_url=settings.backend_url,
+            token=settings.backend_service_token.get_secret_value(),
+            timeout_s=settings.backend_timeout_s,
+        )
+        app.state.feed = feed
+        workers = [
+            asyncio.create_task(retry_pending(core, settings.retry_interval_s)),
+            asyncio.create_task(core.outbox.run()),
+            asyncio.create_task(feed.run(settings.feed_interval_s)),
+        ]
         try:
             yield
         finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+            for worker in workers:
+                worker.cancel()
+            for worker in workers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            if telegram is not None:
+                await telegram.stop()
+            await feed.close()
             await rasa.close()
             await engine.dispose()
 
     app = FastAPI(title="Jiesu channel gateway", version="1.0", lifespan=lifespan)
     app.include_router(webchat_router)
+    app.include_router(telegram_router)
     app.mount("/chat/static", StaticFiles(directory=WEBCHAT_STATIC), name="chat-static")
 
     @app.get("/", include_in_schema=False)
@@ -107,6 +133,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         except SQLAlchemyError as error:
             return JSONResponse({"status": "unavailable", "error": type(error).__name__}, 503)
         bot = await request.app.state.core.rasa.healthy()
-        return JSONResponse({"status": "ok", "bot": "up" if bot else "down"})
+        telegram = request.app.state.telegram
+        return JSONResponse(
+            {
+                "status": "ok",
+                "bot": "up" if bot else "down",
+                "telegram": telegram.state if telegram else "off",
+            }
+        )
 
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import SecretStr, model_validator
 
 from common.settings import ServiceSettings
 
@@ -33,6 +33,18 @@ class GatewaySettings(ServiceSettings):
     chat_max_message_chars: int = 2000
     chat_messages_per_minute: int = 30
     retry_interval_s: float = 5.0
+    feed_interval_s: float = 2.0
+
+    @model_validator(mode="after")
+    def webhook_needs_a_secret(self) -> GatewaySettings:
+        if self.telegram_bot_token and self.telegram_mode == "webhook":
+            if not self.telegram_webhook_secret or not self.telegram_webhook_secret.get_secret_value():
+                raise ValueError("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET")
+            if not self.gateway_public_url:
+                raise ValueError(
+                    "TELEGRAM_MODE=webhook needs GATEWAY_PUBLIC_URL (the address Telegram calls)"
+                )
+        return self
 
     @property
     def database_url(self) -> str:

@@ -41,25 +41,17 @@ def entity(tracker: Tracker, name: str) -> str | None:
 
 
 def attachments(tracker: Tracker) -> list[dict[str, Any]]:
-    """Photos the citizen sent in this conversation since the report began (from message metadata)."""
-    found: list[dict[str, Any]] = []
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            for item in (event.get("metadata") or {}).get("attachments") or []:
-                if isinstance(item, dict) and item.get("ref") and item not in found:
-                    found.append({"kind": "photo", "ref": str(item["ref"])[:300]})
-        if event.get("event") == "action" and event.get("name") == "action_submit_case":
-            break
-    return found[:10]
+    """Photos the citizen sent for the report (the gateway keeps them in the `attachments` slot)."""
+    kept = tracker.get_slot("attachments") or []
+    photos = [a for a in kept if isinstance(a, dict) and a.get("ref")]
+    return [{"kind": "photo", "ref": str(a["ref"])[:300]} for a in photos][:10]
 
 
 def location(tracker: Tracker) -> tuple[float, float] | None:
-    """The latest location pin the citizen shared, if any."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            pin = (event.get("metadata") or {}).get("location")
-            if isinstance(pin, dict) and "latitude" in pin and "longitude" in pin:
-                return float(pin["latitude"]), float(pin["longitude"])
+    """The location pin the citizen shared for the report (the gateway sets the `location` slot)."""
+    pin = tracker.get_slot("location")
+    if isinstance(pin, dict) and "latitude" in pin and "longitude" in pin:
+        return float(pin["latitude"]), float(pin["longitude"])
     return None
 
 

@@ -51,6 +51,8 @@ REPORT_SLOTS = (
     "street",
     "time_limit_label",
     "submission_key",
+    "attachments",
+    "location",
 )
 FIELD_WORDS = {
     "address": ("地址", "位置", "地点", "在哪"),

@@ -28,6 +28,7 @@ from connectors.core.models import (
     MessageState,
     utcnow,
 )
+from connectors.core.outbox import Outbox, Transmitter
 from connectors.core.rasa import RasaClient, RasaUnavailable
 from connectors.core.sanitize import clean_text, offered_payload
 
@@ -37,15 +38,23 @@ APOLOGY = (
     "抱歉，智能助手暂时无法回复。您的消息已经保存，恢复后会第一时间回复您。"
     "如遇紧急情况，请直接拨打110、119或120。"
 )
+ATTACHED_PHOTO = "已收到图片，会附在您正在反映的问题里一并提交。"
+ATTACHED_PLACE = (
+    "已收到您的位置，会附在您反映的问题里。请再告诉我具体地址（区、街道、小区或道路），方便工作人员找到。"
+)
+ATTACH_FAILED = "抱歉，暂时没能接收，请稍后重新发送。"
 HANDOFF_NOTICE = "已为您转接人工客服，您前面还有{ahead}位市民在等待，请稍候，客服接入后会直接在这里回复您。"
 
 
-class ChannelAdapter(Protocol):
-    """What a channel must offer the core: deliver replies to one of its citizens."""
+class ChannelAdapter(Transmitter, Protocol):
+    """What a channel offers the core: sending one message, and whether replies go back in the request.
 
-    name: str
+    A synchronous channel (the web chat) hands the bot's replies back in its own request; every other
+    message to its citizens, and every message of an asynchronous channel (Telegram), goes through
+    the outbox.
+    """
 
-    async def deliver(self, conversation: Conversation, replies: list[Reply]) -> None: ...
+    synchronous_replies: bool
 
 
 EventListener = Callable[[str, Conversation, dict[str, Any]], Awaitable[None]]
@@ -63,11 +72,17 @@ class ConversationCore:
         self.rasa = rasa
         self.max_chars = max_chars
         self.adapters: dict[str, ChannelAdapter] = {}
+        self.outbox = Outbox(sessions)
         self.listeners: list[EventListener] = []
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
+    def lock(self, sender_id: str) -> asyncio.Lock:
+        """The lock that keeps one conversation's turns with the bot in order."""
+        return self._locks[sender_id]
+
     def add_adapter(self, adapter: ChannelAdapter) -> None:
         self.adapters[adapter.name] = adapter
+        self.outbox.transmitters[adapter.name] = adapter
 
     async def receive(self, inbound: Inbound) -> list[Reply]:
         """Store a citizen's message, then answer it (or queue it); return the replies."""
@@ -93,15 +108,95 @@ class ConversationCore:
                 return []
             replies = await self._catch_up(session, conversation)
             replies += await self._answer(session, conversation, message)
+            await self._answer_out(session, conversation, replies)
             return replies
 
+    async def note(self, channel: str, identity: str, said: str, answer: str) -> list[Reply]:
+        """Store a command the gateway answers itself (e.g. /help) and that answer."""
+        async with self._locks[sender_id_for(channel, identity)], self.sessions() as session:
+            conversation = await self._conversation(session, channel, identity)
+            session.add(
+                Message(
+                    conversation=conversation,
+                    direction=Direction.IN,
+                    author=Author.CITIZEN,
+                    text=said,
+                    state=MessageState.PROCESSED,
+                )
+            )
+            stored = await self.store_replies(session, conversation, [Reply(text=answer)], Author.SYSTEM)
+            await self._answer_out(session, conversation, stored)
+            return stored
+
+    async def attach(
+        self,
+        channel: str,
+        identity: str,
+        *,
+        photo: str | None = None,
+        location: tuple[float, float] | None = None,
+        label: str | None = None,
+    ) -> list[Reply]:
+        """Keep a photo or a location pin for the case being reported (a slot in the bot's tracker)."""
+        async with self._locks[sender_id_for(channel, identity)], self.sessions() as session:
+            conversation = await self._conversation(session, channel, identity)
+            payload: dict[str, Any] = {}
+            if photo:
+                payload["attachments"] = [{"kind": "photo", "ref": photo}]
+                said = "[图片]"
+            elif location:
+                payload["location"] = {"latitude": location[0], "longitude": location[1], "label": label}
+                said = f"[位置] {label or ''} {location[0]:.5f},{location[1]:.5f}".replace("  ", " ")
+            else:
+                return []
+            message = Message(
+                conversation=conversation,
+                direction=Direction.IN,
+                author=Author.CITIZEN,
+                text=said,
+                payload=payload,
+                state=MessageState.RECEIVED,
+            )
+            session.add(message)
+            await session.commit()
+            try:
+                await self._remember(conversation.sender_id, payload)
+                message.state = MessageState.PROCESSED
+                answer = ATTACHED_PHOTO if photo else ATTACHED_PLACE
+            except RasaUnavailable:
+                message.state = MessageState.REJECTED
+                answer = ATTACH_FAILED
+            stored = await self.store_replies(session, conversation, [Reply(text=answer)], Author.SYSTEM)
+            await self._answer_out(session, conversation, stored)
+            return stored
+
+    async def _remember(self, sender_id: str, payload: dict[str, Any]) -> None:
+        """Add the photo to the tracker's `attachments` slot, or set its `location` slot."""
+        if "location" in payload:
+            events = [{"event": "slot", "name": "location", "value": payload["location"]}]
+        else:
+            tracker = await self.rasa.tracker(sender_id)
+            kept = list((tracker.get("slots") or {}).get("attachments") or [])
+            events = [
+                {"event": "slot", "name": "attachments", "value": (kept + payload["attachments"])[-10:]}
+            ]
+        await self.rasa.append_events(sender_id, events)
+
+    async def _answer_out(
+        self, session: AsyncSession, conversation: Conversation, stored: list[Reply]
+    ) -> None:
+        adapter = self.adapters.get(conversation.channel)
+        if adapter is None or not adapter.synchronous_replies:
+            await self.enqueue(session, stored)
+        else:
+            await session.commit()
+
     async def deliver(self, conversation_id: int, replies: list[Reply], author: str) -> list[Reply]:
-        """Store and send replies that do not answer a message (operators, case updates)."""
+        """Store and send messages that answer nothing (operators, case updates) through the outbox."""
         async with self.sessions() as session:
             conversation = await session.get_one(Conversation, conversation_id)
-            stored = await self._store_replies(session, conversation, replies, author)
-            await session.commit()
-        await self._push(conversation, stored)
+            stored = await self.store_replies(session, conversation, replies, author)
+            await self.enqueue(session, stored)
         return stored
 
     async def process_pending(self) -> int:
@@ -155,9 +250,18 @@ class ConversationCore:
             conversation = await session.get_one(Conversation, conversation_id)
             async with self._locks[conversation.sender_id]:
                 replies = await self._catch_up(session, conversation)
-        if replies:
-            await self._push(conversation, replies)
+                await self.enqueue(session, replies)
         return len(replies)
+
+    async def enqueue(self, session: AsyncSession, replies: list[Reply]) -> None:
+        """Queue stored replies for delivery, commit everything, and wake the outbox."""
+        ids = [reply.id for reply in replies if reply.id is not None]
+        if ids:
+            messages = (await session.scalars(select(Message).where(Message.id.in_(ids)))).all()
+            self.outbox.enqueue(session, messages)
+        await session.commit()
+        if ids:
+            self.outbox.wake()
 
     async def _catch_up(self, session: AsyncSession, conversation: Conversation) -> list[Reply]:
         """Answer this conversation's queued messages in order, before anything newer."""
@@ -193,10 +297,12 @@ class ConversationCore:
             await session.commit()
             if not apologise:
                 return []
-            return await self._store_replies(session, conversation, [Reply(text=APOLOGY)], Author.SYSTEM)
+            apology = await self.store_replies(session, conversation, [Reply(text=APOLOGY)], Author.SYSTEM)
+            await session.commit()
+            return apology
         message.state = MessageState.PROCESSED
         replies, handoff = split_custom(raw)
-        stored = await self._store_replies(session, conversation, replies, Author.BOT)
+        stored = await self.store_replies(session, conversation, replies, Author.BOT)
         if handoff is not None and conversation.handling == Handling.BOT:
             stored += await self._hand_off(session, conversation, handoff)
         await session.commit()
@@ -211,7 +317,7 @@ class ConversationCore:
         await session.flush()
         ahead = await self.queue_position(session, conversation)
         notice = Reply(text=HANDOFF_NOTICE.format(ahead=ahead))
-        stored = await self._store_replies(session, conversation, [notice], Author.SYSTEM)
+        stored = await self.store_replies(session, conversation, [notice], Author.SYSTEM)
         await self._notify("handoff", conversation, {"reason": conversation.handoff_reason})
         return stored
 
@@ -222,8 +328,8 @@ class ConversationCore:
         text = clean_text(inbound.text, max_chars=self.max_chars)
         metadata: dict[str, Any] = {}
         if inbound.button is not None:
-            buttons = await self._last_buttons(session, conversation)
-            payload = offered_payload(inbound.button, buttons)
+            offered_in, buttons = await self._last_buttons(session, conversation)
+            payload = offered_payload(by_reference(inbound.button, offered_in, buttons), buttons)
             if payload is not None:
                 metadata["rasa_text"] = payload
                 title = next((b["title"] for b in buttons if b["payload"] == payload), payload)
@@ -239,14 +345,23 @@ class ConversationCore:
             text = text or "[图片]"
         return text, metadata
 
-    async def _last_buttons(self, session: AsyncSession, conversation: Conversation) -> list[dict[str, str]]:
+    async def _last_buttons(
+        self, session: AsyncSession, conversation: Conversation
+    ) -> tuple[int | None, list[dict[str, str]]]:
+        """The newest bot message in this conversation and its buttons (older buttons are stale)."""
         last = await session.scalar(
             select(Message)
-            .where(Message.conversation_id == conversation.id, Message.direction == Direction.OUT)
+            .where(
+                Message.conversation_id == conversation.id,
+                Message.direction == Direction.OUT,
+                Message.author == Author.BOT,
+            )
             .order_by(Message.id.desc())
             .limit(1)
         )
-        return list((last.payload or {}).get("buttons", [])) if last else []
+        if last is None:
+            return None, []
+        return last.id, list((last.payload or {}).get("buttons", []))
 
     async def _conversation(self, session: AsyncSession, channel: str, identity: str) -> Conversation:
         conversation = await session.scalar(
@@ -260,7 +375,7 @@ class ConversationCore:
             await session.flush()
         return conversation
 
-    async def _store_replies(
+    async def store_replies(
         self, session: AsyncSession, conversation: Conversation, replies: list[Reply], author: str
     ) -> list[Reply]:
         stored: list[Reply] = []
@@ -281,13 +396,7 @@ class ConversationCore:
             reply.id, reply.author = row.id, author
             stored.append(reply)
             await self._notify("message", conversation, _message_event(row))
-        await session.commit()
         return stored
-
-    async def _push(self, conversation: Conversation, replies: list[Reply]) -> None:
-        adapter = self.adapters.get(conversation.channel)
-        if adapter is not None and replies:
-            await adapter.deliver(conversation, replies)
 
     async def _notify(self, kind: str, conversation: Conversation, event: dict[str, Any]) -> None:
         for listener in list(self.listeners):
@@ -300,6 +409,16 @@ class ConversationCore:
 def sender_id_for(channel: str, identity: str) -> str:
     """The conversation's id at the Rasa server: the channel and the citizen's identity there."""
     return f"{channel}-{identity}"
+
+
+def by_reference(chosen: str, offered_in: int | None, buttons: list[dict[str, str]]) -> str:
+    """Resolve "#<message id>:<index>" (Telegram's callback data) to that button's payload."""
+    if not chosen.startswith("#"):
+        return chosen
+    message_id, _, index = chosen[1:].partition(":")
+    if message_id != str(offered_in) or not index.isdigit() or int(index) >= len(buttons):
+        return ""
+    return buttons[int(index)].get("payload", "")
 
 
 def split_custom(raw: list[dict[str, Any]]) -> tuple[list[Reply], dict[str, Any] | None]:

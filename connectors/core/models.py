@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -88,3 +89,63 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+class OutboxState(enum.StrEnum):
+    PENDING = "pending"  # waiting for (another) delivery attempt
+    SENDING = "sending"  # claimed by a worker until its lease ends
+    SENT = "sent"
+    FAILED = "failed"  # permanently refused by the channel (e.g. the citizen blocked the bot)
+
+
+class OutboxItem(Base):
+    """One transcript message to deliver on its channel: at least once, retried with back-off.
+
+    The transcript message is the unit of delivery (unique), so a message is never queued twice.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(8), default=OutboxState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+    message: Mapped[Message] = relationship()
+    conversation: Mapped[Conversation] = relationship()
+
+
+class SeenUpdate(Base):
+    """Telegram update ids already taken in (webhook mode): a repeated update is ignored."""
+
+    __tablename__ = "seen_updates"
+
+    update_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeedCursor(Base):
+    """How far the gateway has read the backend's case event feed, and which ratings it started."""
+
+    __tablename__ = "feed_cursor"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PendingRating(Base):
+    """A resolved case whose rating conversation has not been started yet (e.g. an operator is talking)."""
+
+    __tablename__ = "pending_ratings"
+
+    event_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    case_number: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -21,6 +21,7 @@ CHANNEL = "webchat"
 
 class WebChatAdapter:
     name = CHANNEL
+    synchronous_replies = True
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
@@ -67,11 +68,21 @@ class WebChatAdapter:
             for m in reversed(messages)
         ]
 
-    async def deliver(self, conversation: Conversation, replies: list[Reply]) -> None:
-        """Push replies to every open page of this citizen; a closed page sees them on reload."""
+    async def transmit(self, conversation: Conversation, message: Message) -> str | None:
+        """Push a message to every open page of this citizen; a closed page shows it on reload.
+
+        The message is in the transcript already, which is what the page shows, so it counts as
+        delivered either way; pages drop a message id they have shown (never twice on screen).
+        """
+        reply = Reply(
+            text=message.text,
+            buttons=list((message.payload or {}).get("buttons", [])),
+            author=message.author,
+            id=message.id,
+        )
         for socket in list(self.sockets.get(conversation.identity, ())):
             try:
-                for reply in replies:
-                    await socket.send_json({"type": "message", **reply.public()})
+                await socket.send_json({"type": "message", **reply.public()})
             except (RuntimeError, OSError):
                 self.sockets[conversation.identity].discard(socket)
+        return str(message.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
@@ -125,22 +126,23 @@ async def test_submitting_creates_the_case_once_with_an_idempotency_key(
     backend: FakeBackend, domain: dict
 ) -> None:
     dispatcher = CollectingDispatcher()
-    photo = {"attachments": [{"kind": "photo", "ref": "telegram-file:AgAD"}]}
-    state = tracker(
-        text="确认提交", intent="affirm", slots={**FILLED, "submission_key": "k1"}, metadata=photo
-    )
+    kept = {
+        "attachments": [{"kind": "photo", "ref": "upload:ab12.jpg"}],
+        "location": {"latitude": 39.99671, "longitude": 116.47061, "label": None},
+    }
+    state = tracker(text="确认提交", intent="affirm", slots={**FILLED, "submission_key": "k1", **kept})
     events = await ActionSubmitCase().run(dispatcher, state, domain)
     request = backend.last("/api/v1/cases")
     assert request.headers["Idempotency-Key"] == f"{IDENTITY}:k1"
-    import json
-
     sent = json.loads(request.content)
     assert sent["channel"] == "webchat" and sent["channel_identity"] == IDENTITY
     assert sent["contact_phone"] == "13800138000" and sent["anonymous"] is False
-    assert sent["attachments"] == [{"kind": "photo", "ref": "telegram-file:AgAD"}]
+    assert sent["attachments"] == [{"kind": "photo", "ref": "upload:ab12.jpg"}]
+    assert (sent["latitude"], sent["longitude"]) == (39.99671, 116.47061)
     assert "20261127" in texts(dispatcher)[0] and "7天内办结" in texts(dispatcher)[0]
     slots = slot_events(events)
     assert slots["case_id"].startswith("20261127") and slots["description"] is None
+    assert slots["attachments"] is None and slots["location"] is None
 
 
 async def test_a_failed_submission_keeps_everything_and_retries_with_the_same_key(
@@ -158,8 +160,6 @@ async def test_a_failed_submission_keeps_everything_and_retries_with_the_same_ke
 
 
 async def test_anonymous_reports_carry_no_contact(backend: FakeBackend, domain: dict) -> None:
-    import json
-
     slots = {**FILLED, "contact_name": NOT_GIVEN, "contact_phone": NOT_GIVEN, "submission_key": "k3"}
     await ActionSubmitCase().run(CollectingDispatcher(), tracker(intent="affirm", slots=slots), domain)
     sent = json.loads(backend.last("/api/v1/cases").content)

@@ -1,0 +1,158 @@
+"""The outbox: every message to a citizen is delivered at least once, in order, retried with back-off.
+
+A transcript message enters the outbox once (unique), is claimed by a worker with a lease, handed to
+its channel's adapter, and marked sent. A transient failure (rate limit, 5xx, timeout) reschedules
+it; the oldest undelivered message of a conversation holds back the later ones, so order is kept.
+After a crash, a claimed message whose lease ran out is tried again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from connectors.core.models import Conversation, Message, OutboxItem, OutboxState, utcnow
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(seconds=60)
+FIRST_BACKOFF_S = 1.0
+MAX_BACKOFF_S = 600.0
+
+
+class TransientFailure(Exception):
+    """Try again later (after `retry_after` seconds when the channel says so)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class PermanentFailure(Exception):
+    """The channel will never take this message (the citizen blocked the bot, the chat is gone)."""
+
+
+class Transmitter(Protocol):
+    name: str
+
+    async def transmit(self, conversation: Conversation, message: Message) -> str | None:
+        """Send one message; return the channel's id for it. Raise Transient/PermanentFailure."""
+        ...
+
+
+def backoff(attempts: int) -> float:
+    """Exponential back-off with jitter: about 1, 2, 4, ... seconds, at most ten minutes."""
+    return min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2 ** max(0, attempts - 1)) * random.uniform(0.8, 1.2)
+
+
+class Outbox:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self.transmitters: dict[str, Transmitter] = {}
+        self._wake = asyncio.Event()
+
+    def enqueue(self, session: AsyncSession, messages: Sequence[Message]) -> None:
+        """Queue stored messages in the caller's transaction; call `wake` after committing."""
+        for message in messages:
+            session.add(OutboxItem(message_id=message.id, conversation_id=message.conversation_id))
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, idle_s: float = 1.0) -> None:
+        """Deliver due messages until cancelled."""
+        while True:
+            try:
+                delivered = await self.deliver_due()
+            except Exception:
+                log.exception("outbox round failed")
+                delivered = 0
+            if not delivered:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=idle_s)
+
+    async def deliver_due(self) -> int:
+        """One round: claim the oldest due message of each conversation and deliver it."""
+        claimed = await self._claim()
+        results = await asyncio.gather(*(self._deliver(item_id) for item_id in claimed))
+        return sum(results)
+
+    async def _claim(self) -> list[int]:
+        now = utcnow()
+        async with self.sessions() as session:
+            waiting = (
+                await session.execute(
+                    select(
+                        OutboxItem.id,
+                        OutboxItem.conversation_id,
+                        OutboxItem.state,
+                        OutboxItem.next_attempt_at,
+                    )
+                    .where(OutboxItem.state.in_((OutboxState.PENDING, OutboxState.SENDING)))
+                    .order_by(OutboxItem.id)
+                    .limit(1000)
+                )
+            ).all()
+            firsts: dict[int, tuple[int, datetime]] = {}
+            for item_id, conversation_id, _, due in waiting:
+                firsts.setdefault(conversation_id, (item_id, due))
+            claimed = []
+            for item_id, due in firsts.values():
+                if due > now:
+                    continue
+                result = await session.execute(
+                    update(OutboxItem)
+                    .where(
+                        OutboxItem.id == item_id,
+                        OutboxItem.next_attempt_at <= now,
+                        OutboxItem.state.in_((OutboxState.PENDING, OutboxState.SENDING)),
+                    )
+                    .values(
+                        state=OutboxState.SENDING,
+                        next_attempt_at=now + LEASE,
+                        attempts=OutboxItem.attempts + 1,
+                    )
+                )
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append(item_id)
+            await session.commit()
+        return claimed
+
+    async def _deliver(self, item_id: int) -> int:
+        async with self.sessions() as session:
+            item = await session.get_one(
+                OutboxItem,
+                item_id,
+                options=[selectinload(OutboxItem.message), selectinload(OutboxItem.conversation)],
+            )
+            transmitter = self.transmitters.get(item.conversation.channel)
+            try:
+                if transmitter is None:
+                    raise TransientFailure(f"no adapter for {item.conversation.channel}")
+                item.external_id = await transmitter.transmit(item.conversation, item.message)
+            except TransientFailure as failure:
+                delay = max(failure.retry_after or 0.0, backoff(item.attempts))
+                item.state, item.last_error = OutboxState.PENDING, str(failure)[:200]
+                item.next_attempt_at = utcnow() + timedelta(seconds=delay)
+                log.warning(
+                    "delivery of message %s failed (%s), retry in %.0f s", item.message_id, failure, delay
+                )
+                await session.commit()
+                return 0
+            except PermanentFailure as failure:
+                item.state, item.last_error = OutboxState.FAILED, str(failure)[:200]
+                log.warning("message %s cannot be delivered: %s", item.message_id, failure)
+                await session.commit()
+                return 0
+            item.state, item.sent_at = OutboxState.SENT, utcnow()
+            await session.commit()
+            return 1

@@ -1,0 +1,1 @@
+"""Case updates pushed to citizens on the channel their case came from."""

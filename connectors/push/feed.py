@@ -1,0 +1,166 @@
+"""Read the backend's case event feed and tell citizens: dispatched, replied to, resolved, reopened.
+
+Each event becomes one transcript message and one outbox entry, written in the same transaction as
+the feed cursor, so an event is queued exactly once however often the gateway restarts. When a case
+is resolved, the rating conversation is started through Rasa's trigger_intent API (once the bot, not
+an operator, is talking to the citizen).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from connectors.core.conversation import ConversationCore
+from connectors.core.messages import Reply
+from connectors.core.models import (
+    Author,
+    Conversation,
+    FeedCursor,
+    Handling,
+    Message,
+    MessageState,
+    PendingRating,
+)
+from connectors.core.models import Direction as D
+from connectors.core.rasa import RasaUnavailable
+
+log = logging.getLogger(__name__)
+CURSOR = "cases"
+RATING_INTENT = "EXTERNAL_rate_case"
+
+
+def compose(event: dict[str, Any]) -> str | None:
+    """The short message a citizen gets for a case event, or None for events they need not see."""
+    number, note = event["number"], event.get("note") or ""
+    kind = event["kind"]
+    if kind == "dispatch":
+        return (
+            f"【工单进展】您的工单 {number} 已派发至{event.get('unit_name') or '承办单位'}办理，请耐心等待。"
+        )
+    if kind in ("resolve", "resolve_on_spot"):
+        return f"【工单办结】您的工单 {number} 已办结。答复：{note}"
+    if kind == "reopen":
+        return f"【工单重办】您的工单 {number} 已重新派发办理。{note}"
+    if kind == "note":
+        return f"【工单答复】关于工单 {number}：{note}"
+    return None
+
+
+class CaseFeed:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        core: ConversationCore,
+        backend_url: str,
+        token: str,
+        timeout_s: float,
+    ) -> None:
+        self.sessions = sessions
+        self.core = core
+        self._http = httpx.AsyncClient(
+            base_url=backend_url.rstrip("/"), timeout=timeout_s, headers={"Authorization": f"Bearer {token}"}
+        )
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def run(self, interval_s: float) -> None:
+        while True:
+            try:
+                await self.poll_once()
+                await self.start_ratings()
+            except httpx.HTTPError as error:
+                log.warning("case feed unavailable: %s", type(error).__name__)
+            except Exception:
+                log.exception("case feed round failed")
+            await asyncio.sleep(interval_s)
+
+    async def poll_once(self) -> int:
+        """Take the events after the cursor; return how many were read."""
+        async with self.sessions() as session:
+            cursor = await session.get(FeedCursor, CURSOR) or FeedCursor(name=CURSOR, position=0)
+            position = cursor.position
+        response = await self._http.get("/api/v1/events", params={"after": position, "limit": 100})
+        response.raise_for_status()
+        events = response.json()
+        for event in events:
+            await self._take(event)
+        if events:
+            self.core.outbox.wake()
+        return len(events)
+
+    async def _take(self, event: dict[str, Any]) -> None:
+        async with self.sessions() as session:
+            cursor = await session.get(FeedCursor, CURSOR)
+            if cursor is None:
+                cursor = FeedCursor(name=CURSOR, position=0)
+                session.add(cursor)
+            if event["id"] <= cursor.position:
+                return
+            cursor.position = event["id"]
+            conversation = await session.scalar(
+                select(Conversation).where(Conversation.sender_id == event.get("channel_identity"))
+            )
+            text = compose(event)
+            if conversation is not None and text:
+                message = Message(
+                    conversation_id=conversation.id,
+                    direction=D.OUT,
+                    author=Author.SYSTEM,
+                    text=text,
+                    payload={"case_event": event["id"]},
+                    state=MessageState.PROCESSED,
+                )
+                session.add(message)
+                await session.flush()
+                self.core.outbox.enqueue(session, [message])
+                if event["kind"] in ("resolve", "resolve_on_spot"):
+                    session.add(
+                        PendingRating(
+                            event_id=event["id"], conversation_id=conversation.id, case_number=event["number"]
+                        )
+                    )
+            await session.commit()
+
+    async def start_ratings(self) -> int:
+        """Start the rating conversation for resolved cases whose citizen is talking to the bot."""
+        async with self.sessions() as session:
+            pending = (
+                await session.execute(
+                    select(PendingRating, Conversation).join(Conversation).order_by(PendingRating.event_id)
+                )
+            ).all()
+        started = 0
+        for rating, conversation in pending:
+            if conversation.handling != Handling.BOT:
+                continue
+            try:
+                async with self.core.lock(conversation.sender_id):
+                    raw = await self.core.rasa.trigger_intent(
+                        conversation.sender_id, RATING_INTENT, {"case_number": rating.case_number}
+                    )
+                    await self._finish_rating(rating.event_id, conversation.id, raw)
+            except RasaUnavailable as error:
+                log.warning("could not start a rating yet: %s", error)
+                break
+            started += 1
+        return started
+
+    async def _finish_rating(self, event_id: int, conversation_id: int, raw: list[dict[str, Any]]) -> None:
+        """Store and queue the bot's rating questions and drop the pending rating, in one transaction."""
+        async with self.sessions() as session:
+            rating = await session.get(PendingRating, event_id)
+            if rating is None:
+                return
+            await session.delete(rating)
+            conversation = await session.get_one(Conversation, conversation_id)
+            replies = [Reply.from_rasa(m) for m in raw if m.get("text") or m.get("buttons")]
+            stored = await self.core.store_replies(session, conversation, replies, Author.BOT)
+            await self.core.enqueue(session, stored)
