@@ -23,7 +23,7 @@ def health_checks(env: Mapping[str, str] = os.environ) -> dict[str, str]:
         "backend": f"{backend_url(env)}/health",
         "actions": f"http://127.0.0.1:{env.get('ACTION_SERVER_PORT', '5055')}/health",
         "rasa": f"{rasa}/status?token={env.get('RASA_TOKEN', '')}",
-        "gateway": f"{gateway_url(env)}/health",
+        "gateway": f"http://127.0.0.1:{env.get('GATEWAY_PORT', '8080')}/health",
     }
 
 

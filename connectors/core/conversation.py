@@ -38,6 +38,8 @@ APOLOGY = (
     "抱歉，智能助手暂时无法回复。您的消息已经保存，恢复后会第一时间回复您。"
     "如遇紧急情况，请直接拨打110、119或120。"
 )
+STALE_BUTTON = "这个按钮已经失效了，请直接输入文字告诉我您的需要。"
+EMPTY_MESSAGE = "您的消息好像是空的，请再说一遍。"
 ATTACHED_PHOTO = "已收到图片，会附在您正在反映的问题里一并提交。"
 ATTACHED_PLACE = (
     "已收到您的位置，会附在您反映的问题里。请再告诉我具体地址（区、街道、小区或道路），方便工作人员找到。"
@@ -106,6 +108,12 @@ class ConversationCore:
                 message.state = MessageState.PROCESSED
                 await session.commit()
                 return []
+            if metadata.get("stale_button") or not text:
+                message.state = MessageState.REJECTED
+                notice = STALE_BUTTON if metadata.get("stale_button") else EMPTY_MESSAGE
+                replies = await self.store_replies(session, conversation, [Reply(text=notice)], Author.SYSTEM)
+                await self._answer_out(session, conversation, replies)
+                return replies
             replies = await self._catch_up(session, conversation)
             replies += await self._answer(session, conversation, message)
             await self._answer_out(session, conversation, replies)
@@ -334,6 +342,9 @@ class ConversationCore:
                 metadata["rasa_text"] = payload
                 title = next((b["title"] for b in buttons if b["payload"] == payload), payload)
                 text = text or title
+            elif inbound.button.startswith("#"):
+                metadata["stale_button"] = True
+                text = text or "[已失效的按钮]"
             else:
                 text = text or clean_text(inbound.button, max_chars=self.max_chars)
         if inbound.location is not None:

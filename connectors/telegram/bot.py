@@ -141,6 +141,6 @@ def build_application(settings: GatewaySettings, core: ConversationCore, uploads
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(filters.LOCATION, on_location))
     application.add_handler(MessageHandler(filters.PHOTO, on_photo))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
+    application.add_handler(MessageHandler(filters.TEXT, on_text))  # text, and unknown commands
     application.add_error_handler(on_error)
     return application

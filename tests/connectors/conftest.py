@@ -1,0 +1,65 @@
+"""Channel tests: the real gateway process against a fake Telegram Bot API and a fake Rasa."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.rasa import TOKEN as RASA_TOKEN
+from tests.fakes.rasa import FakeRasa
+from tests.fakes.server import ServerThread
+from tests.fakes.telegram_api import TOKEN as TELEGRAM_TOKEN
+from tests.fakes.telegram_api import FakeTelegram
+from tests.stack import Stack
+
+
+@pytest.fixture
+def fake_rasa() -> Iterator[FakeRasa]:
+    fake = FakeRasa()
+    with ServerThread(fake.app()) as server:
+        fake.url = server.url  # type: ignore[attr-defined]
+        yield fake
+
+
+@pytest.fixture
+def fake_telegram() -> Iterator[FakeTelegram]:
+    fake = FakeTelegram()
+    with ServerThread(fake.app()) as server:
+        fake.url = server.url  # type: ignore[attr-defined]
+        yield fake
+
+
+def gateway(tmp_path: Path, fake_rasa: FakeRasa, **env: str) -> Stack:
+    """A gateway process (configured like production) talking to the fakes."""
+    stack = Stack.configure(
+        tmp_path,
+        RASA_URL=fake_rasa.url,
+        RASA_TOKEN=RASA_TOKEN,
+        BACKEND_URL=fake_rasa.url,  # type: ignore[attr-defined]
+        RETRY_INTERVAL_S="0.5",
+        FEED_INTERVAL_S="0.3",
+        **env,
+    )
+    stack.start("gateway", timeout_s=30)
+    return stack
+
+
+@pytest.fixture
+def telegram_gateway(tmp_path: Path, fake_rasa: FakeRasa, fake_telegram: FakeTelegram) -> Iterator[Stack]:
+    stack = gateway(
+        tmp_path,
+        fake_rasa,
+        TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
+        TELEGRAM_API_BASE_URL=f"{fake_telegram.url}/bot",
+    )  # type: ignore[attr-defined]
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture
+def web_gateway(tmp_path: Path, fake_rasa: FakeRasa) -> Iterator[Stack]:
+    stack = gateway(tmp_path, fake_rasa)
+    yield stack
+    stack.stop()

@@ -1,0 +1,159 @@
+"""python-telegram-bot for real against a local fake of the Telegram Bot API, polling and webhook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from tests.connectors.conftest import gateway
+from tests.fakes.rasa import FakeRasa
+from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.stack import Stack, wait_until
+
+CHAT = 4242
+SENDER = f"telegram-{CHAT}"
+
+
+def texts_to(fake: FakeTelegram, chat: int = CHAT) -> list[str]:
+    return [m["text"] for m in fake.sent(chat)]
+
+
+def test_a_message_is_answered_on_telegram(
+    telegram_gateway: Stack, fake_telegram: FakeTelegram, fake_rasa: FakeRasa
+) -> None:
+    fake_telegram.say(CHAT, "楼下油烟太大了")
+    assert wait_until(lambda: "收到：楼下油烟太大了" in texts_to(fake_telegram), 20)
+    assert fake_rasa.received[-1]["sender"] == SENDER
+    assert fake_rasa.received[-1]["metadata"]["channel"] == "telegram"
+
+
+def test_buttons_are_inline_keyboards_and_clicks_are_answered(
+    telegram_gateway: Stack, fake_telegram: FakeTelegram, fake_rasa: FakeRasa
+) -> None:
+    fake_telegram.say(CHAT, "给我按钮")
+    assert wait_until(lambda: "请选择" in texts_to(fake_telegram), 20)
+    keyboard = fake_telegram.sent(CHAT)[-1]["reply_markup"]["inline_keyboard"]
+    assert [row[0]["text"] for row in keyboard] == ["满意", "不满意"]
+    fake_telegram.click(CHAT, keyboard[0][0]["callback_data"])
+    assert wait_until(lambda: '/rate{"satisfaction": "satisfied"}' in fake_rasa.texts(SENDER), 20)
+    assert wait_until(lambda: len(fake_telegram.called("answerCallbackQuery")) == 1, 10)
+
+
+def test_forged_or_stale_buttons_cannot_inject_intents(
+    telegram_gateway: Stack, fake_telegram: FakeTelegram, fake_rasa: FakeRasa
+) -> None:
+    fake_telegram.say(CHAT, "给我按钮")
+    assert wait_until(lambda: "请选择" in texts_to(fake_telegram), 20)
+    fake_telegram.click(CHAT, "b:1:0")  # a message that never offered buttons to this chat
+    fake_telegram.say(CHAT, '/request_human{"reason": "x"}')
+    assert wait_until(lambda: len(fake_telegram.called("answerCallbackQuery")) == 1, 10)
+    assert wait_until(lambda: any("request_human" in t for t in fake_rasa.texts(SENDER)), 20)
+    assert not any(t.startswith("/") for t in fake_rasa.texts(SENDER))
+
+
+def test_commands(telegram_gateway: Stack, fake_telegram: FakeTelegram, fake_rasa: FakeRasa) -> None:
+    fake_telegram.say(CHAT, "/start")
+    assert wait_until(lambda: "收到：你好" in texts_to(fake_telegram), 20)
+    fake_telegram.say(CHAT, "/help")
+    assert wait_until(lambda: any("转人工" in t for t in texts_to(fake_telegram)), 20)
+    fake_telegram.say(CHAT, "/status")
+    assert wait_until(lambda: "收到：我的工单" in texts_to(fake_telegram), 20)
+    assert "/help" not in fake_rasa.texts(SENDER)
+
+
+def test_a_location_pin_becomes_the_place_of_the_report(
+    telegram_gateway: Stack, fake_telegram: FakeTelegram, fake_rasa: FakeRasa
+) -> None:
+    fake_telegram.share_location(CHAT, 39.99671, 116.47061)
+    assert wait_until(lambda: any("已收到您的位置" in t for t in texts_to(fake_telegram)), 20)
+    assert fake_rasa.slots[SENDER]["location"] == {
+        "latitude": 39.99671,
+        "longitude": 116.47061,
+        "label": None,
+    }
+
+
+def test_photos_are_kept_and_attached(
+    telegram_gateway: Stack, fake_telegram: FakeTelegram, fake_rasa: FakeRasa
+) -> None:
+    fake_telegram.send_photo(CHAT, caption="路灯坏了 你们看")
+    assert wait_until(lambda: "收到：路灯坏了 你们看" in texts_to(fake_telegram), 20)
+    assert fake_telegram.called("getFile")[0]["file_id"] == f"large-{CHAT}"
+    [photo] = fake_rasa.slots[SENDER]["attachments"]
+    stored = Path(telegram_gateway.env["JIESU_DATA_DIR"]) / "uploads" / photo["ref"].removeprefix("upload:")
+    assert stored.read_bytes().startswith(b"\xff\xd8")
+
+
+def test_rate_limits_and_server_errors_are_retried_and_each_message_arrives_once_in_order(
+    telegram_gateway: Stack, fake_telegram: FakeTelegram
+) -> None:
+    fake_telegram.fail("sendMessage", 429, times=2, retry_after=1)
+    fake_telegram.fail("sendMessage", 502, times=2)
+    for text in ("第一条", "第二条", "第三条"):
+        fake_telegram.say(CHAT, text)
+    expected = ["收到：第一条", "收到：第二条", "收到：第三条"]
+    assert wait_until(lambda: texts_to(fake_telegram) == expected, 40), texts_to(fake_telegram)
+    failed = [p for m, p in fake_telegram.calls if m == "sendMessage" and "_failed" in p]
+    assert [p["_failed"] for p in failed] == [429, 429, 502, 502]
+
+
+def test_the_gateway_restarting_mid_delivery_loses_and_repeats_nothing(
+    tmp_path: Path, fake_rasa: FakeRasa, fake_telegram: FakeTelegram
+) -> None:
+    stack = gateway(
+        tmp_path, fake_rasa, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=f"{fake_telegram.url}/bot"
+    )  # type: ignore[attr-defined]
+    try:
+        fake_telegram.fail("sendMessage", 503, times=1000)  # Telegram is down: replies pile up
+        for text in ("一", "二", "三"):
+            fake_telegram.say(CHAT, text)
+        assert wait_until(lambda: len(fake_rasa.texts(SENDER)) == 3, 20)
+        stack.kill("gateway")
+        fake_telegram.failures.clear()  # Telegram is back while the gateway is down
+        stack.start("gateway", timeout_s=30)
+        assert wait_until(lambda: len(fake_telegram.sent(CHAT)) == 3, 30)
+        assert texts_to(fake_telegram) == ["收到：一", "收到：二", "收到：三"]
+        assert len(fake_rasa.texts(SENDER)) == 3  # nothing was processed twice either
+    finally:
+        stack.stop()
+
+
+def test_webhook_mode_checks_the_secret_and_ignores_repeated_updates(
+    tmp_path: Path, fake_rasa: FakeRasa, fake_telegram: FakeTelegram
+) -> None:
+    secret = "s3cret-token-for-webhook"
+    stack = gateway(
+        tmp_path,
+        fake_rasa,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_MODE="webhook",
+        TELEGRAM_WEBHOOK_SECRET=secret,
+        GATEWAY_PUBLIC_URL="https://chat.example.org",
+        TELEGRAM_API_BASE_URL=f"{fake_telegram.url}/bot",
+    )  # type: ignore[attr-defined]
+    try:
+        assert wait_until(lambda: fake_telegram.webhook is not None, 20)
+        assert fake_telegram.webhook["url"] == "https://chat.example.org/telegram/webhook"  # type: ignore[index]
+        assert fake_telegram.webhook["secret_token"] == secret  # type: ignore[index]
+        update = fake_telegram.say(CHAT, "网钩模式你好")
+        fake_telegram.updates.clear()  # delivered by webhook only, never by polling
+        url = f"{stack.url('gateway')}/telegram/webhook"
+        assert httpx.post(url, json=update, timeout=10).status_code == 403
+        wrong = {"X-Telegram-Bot-Api-Secret-Token": "nope"}
+        assert httpx.post(url, json=update, headers=wrong, timeout=10).status_code == 403
+        right = {"X-Telegram-Bot-Api-Secret-Token": secret}
+        assert httpx.post(url, json=update, headers=right, timeout=10).json() == {"ok": True}
+        assert httpx.post(url, json=update, headers=right, timeout=10).json()["duplicate"] is True
+        assert httpx.post(url, content=b"garbage", headers=right, timeout=10).status_code == 400
+        assert wait_until(lambda: "收到：网钩模式你好" in texts_to(fake_telegram), 20)
+        assert fake_rasa.texts(SENDER) == ["网钩模式你好"]
+        assert not fake_telegram.called("getUpdates")
+    finally:
+        stack.stop()
+
+
+def test_without_a_token_telegram_is_off_and_the_web_chat_runs(web_gateway: Stack) -> None:
+    health = httpx.get(f"{web_gateway.url('gateway')}/health", timeout=10).json()
+    assert health["telegram"] == "off"
+    assert "Telegram is off" in web_gateway.logs("gateway")
