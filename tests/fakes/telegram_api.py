@@ -7,6 +7,7 @@ sends is recorded. Failures can be injected per method: 429 with retry_after, or
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import threading
@@ -170,8 +171,8 @@ class FakeTelegram:
             }
         return True  # deleteWebhook, answerCallbackQuery, editMessageReplyMarkup, close, logOut
 
-    async def _updates(self, offset: int, timeout: float) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + min(timeout, 1.0)
+    async def _updates(self, offset: int, wait_s: float) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + min(wait_s, 1.0)
         while True:
             with self._lock:
                 if offset:
@@ -191,9 +192,7 @@ async def _params(request: Request) -> dict[str, Any]:
     params = {}
     for key, value in (raw or {}).items():
         if isinstance(value, str) and value[:1] in "[{":
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 value = json.loads(value)
-            except json.JSONDecodeError:
-                pass
         params[key] = value
     return params
