@@ -74,10 +74,11 @@ async def post_message(request: Request, message: ChatMessage) -> list[dict[str,
 
 
 def check_message(text: str, sender: str, limiter: RateLimiter, max_chars: int) -> None:
-    if len(text) > max_chars:
-        raise HTTPException(413, f"message too long: at most {max_chars} characters")
+    """Every attempt counts against the sender's rate; an over-long message is refused."""
     if not limiter.allow(sender):
         raise HTTPException(429, "too many messages: please wait a moment")
+    if len(text) > max_chars:
+        raise HTTPException(413, f"message too long: at most {max_chars} characters")
 
 
 @router.websocket("/ws")

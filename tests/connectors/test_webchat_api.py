@@ -1,0 +1,152 @@
+"""The web chat's JSON endpoint and the conversation core behind every channel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from tests.connectors.conftest import gateway
+from tests.fakes.rasa import FakeRasa
+from tests.stack import Stack, wait_until
+
+
+def session(stack: Stack) -> str:
+    return stack.new_web_sender()
+
+
+def post(stack: Stack, sender: str, text: str = "", **extra: str) -> httpx.Response:
+    return httpx.post(
+        f"{stack.url('gateway')}/chat/api/messages",
+        json={"sender": sender, "text": text, **extra},
+        timeout=30,
+    )
+
+
+def history(stack: Stack, sender: str) -> list[dict[str, object]]:
+    return list(
+        httpx.get(f"{stack.url('gateway')}/chat/api/history", params={"sender": sender}, timeout=10).json()
+    )
+
+
+def test_sender_ids_are_issued_by_the_server_and_unguessable(web_gateway: Stack) -> None:
+    first, second = session(web_gateway), session(web_gateway)
+    assert first != second and len(first) >= 32
+    made_up = post(web_gateway, "webchat-made-up-id", "你好")
+    assert made_up.status_code == 404
+    assert (
+        httpx.get(
+            f"{web_gateway.url('gateway')}/chat/api/history", params={"sender": "guess-1234"}, timeout=10
+        ).status_code
+        == 404
+    )
+
+
+def test_a_message_gets_the_bots_replies_and_both_are_in_the_transcript(
+    web_gateway: Stack, fake_rasa: FakeRasa
+) -> None:
+    sender = session(web_gateway)
+    replies = post(web_gateway, sender, "你好").json()
+    assert [r["text"] for r in replies] == ["收到：你好"] and replies[0]["buttons"] == []
+    assert [(m["author"], m["text"]) for m in history(web_gateway, sender)] == [
+        ("citizen", "你好"),
+        ("bot", "收到：你好"),
+    ]
+    assert fake_rasa.received[-1]["sender"] == f"webchat-{sender}"
+
+
+def test_citizens_cannot_forge_intents_and_control_characters_are_dropped(
+    web_gateway: Stack, fake_rasa: FakeRasa
+) -> None:
+    sender = session(web_gateway)
+    post(web_gateway, sender, '/rate{"satisfaction": "satisfied"}')
+    post(web_gateway, sender, "  //request_human")
+    post(web_gateway, sender, "你\x00好\u202e啊")
+    assert fake_rasa.texts(f"webchat-{sender}") == [
+        'rate{"satisfaction": "satisfied"}',
+        "request_human",
+        "你好啊",
+    ]
+
+
+def test_buttons_pass_only_what_was_offered(web_gateway: Stack, fake_rasa: FakeRasa) -> None:
+    sender = session(web_gateway)
+    offered = post(web_gateway, sender, "给我按钮").json()[0]["buttons"]
+    post(web_gateway, sender, button=offered[0]["payload"])
+    assert fake_rasa.texts(f"webchat-{sender}")[-1] == '/rate{"satisfaction": "satisfied"}'
+    post(web_gateway, sender, button='/emergency{"x": 1}')
+    assert fake_rasa.texts(f"webchat-{sender}")[-1] == 'emergency{"x": 1}'
+
+
+def test_size_and_rate_limits_per_sender(tmp_path: Path, fake_rasa: FakeRasa) -> None:
+    stack = gateway(tmp_path, fake_rasa, CHAT_MESSAGES_PER_MINUTE="3", CHAT_MAX_MESSAGE_CHARS="50")
+    try:
+        sender, other = session(stack), session(stack)
+        assert post(stack, sender, "长" * 51).status_code == 413
+        codes = [post(stack, sender, f"第{i}条").status_code for i in range(4)]
+        assert codes == [200, 200, 429, 429]  # the refused long one counted too
+        assert post(stack, other, "我是另一个人").status_code == 200
+        assert post(stack, other, "").status_code == 422
+    finally:
+        stack.stop()
+
+
+def test_nothing_is_lost_while_the_bot_is_down(web_gateway: Stack, fake_rasa: FakeRasa) -> None:
+    sender = session(web_gateway)
+    fake_rasa.up = False
+    replies = post(web_gateway, sender, "暖气不热").json()
+    assert replies[0]["author"] == "system" and "保存" in replies[0]["text"]
+    post(web_gateway, sender, "还是不热")
+    fake_rasa.up = True
+    assert wait_until(lambda: len(fake_rasa.texts(f"webchat-{sender}")) == 2, 20)
+    assert fake_rasa.texts(f"webchat-{sender}") == ["暖气不热", "还是不热"]  # in order, once each
+    assert wait_until(lambda: any(m["text"] == "收到：还是不热" for m in history(web_gateway, sender)), 20)
+
+
+def test_a_hand_off_queues_the_conversation_and_silences_the_bot(
+    web_gateway: Stack, fake_rasa: FakeRasa
+) -> None:
+    sender = session(web_gateway)
+    replies = post(web_gateway, sender, "转人工").json()
+    assert replies[-1]["author"] == "system" and "前面还有0位" in replies[-1]["text"]
+    assert post(web_gateway, sender, "有人吗").json() == []
+    assert fake_rasa.texts(f"webchat-{sender}") == ["转人工"]
+    assert history(web_gateway, sender)[-1]["text"] == "有人吗"  # stored for the operator
+
+
+def test_case_updates_are_pushed_and_resolution_starts_the_rating(
+    web_gateway: Stack, fake_rasa: FakeRasa
+) -> None:
+    sender = session(web_gateway)
+    post(web_gateway, sender, "你好")
+    base = {
+        "number": "2026112700001",
+        "status": "dispatched",
+        "status_text": "x",
+        "unit_name": "朝阳区望京街道办事处",
+        "channel": "webchat",
+        "channel_identity": f"webchat-{sender}",
+        "conversation_id": None,
+        "created_at": "2026-11-27T10:00:00Z",
+    }
+    fake_rasa.events += [
+        {**base, "id": 1, "kind": "dispatch", "note": "派至朝阳区望京街道办事处"},
+        {**base, "id": 2, "kind": "resolve", "status": "resolved", "note": "已清理垃圾站"},
+        {**base, "id": 3, "kind": "dispatch", "channel_identity": "webchat-someone-else"},
+    ]
+    assert wait_until(lambda: len(fake_rasa.triggered) == 1, 20)
+    assert fake_rasa.triggered[0] == {
+        "sender": f"webchat-{sender}",
+        "name": "EXTERNAL_rate_case",
+        "entities": {"case_number": "2026112700001"},
+    }
+    assert wait_until(lambda: history(web_gateway, sender)[-1]["text"] == "请问您反映的问题解决了吗？", 20)
+    texts = [m["text"] for m in history(web_gateway, sender)]
+    assert texts[-3].startswith("【工单进展】") and "已清理垃圾站" in texts[-2]
+    web_gateway.kill("gateway")  # a restart reads the feed from where it stopped: nothing twice
+    web_gateway.start("gateway", timeout_s=30)
+    import time
+
+    time.sleep(1.5)
+    assert [m["text"] for m in history(web_gateway, sender)] == texts
+    assert len(fake_rasa.triggered) == 1
