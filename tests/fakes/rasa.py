@@ -3,6 +3,7 @@ feed, for channel tests that need a predictable bot. It can be switched off to a
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ class FakeRasa:
     appended: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     slots: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)  # the backend's case event feed
+    delay_s: float = 0.0  # how long the bot "thinks" before answering
 
     def texts(self, sender: str | None = None) -> list[str]:
         return [r["message"] for r in self.received if sender is None or r["sender"] == sender]
@@ -55,6 +57,8 @@ class FakeRasa:
                 return Response(status_code=503)
             body = await request.json()
             self.received.append(body)
+            if self.delay_s:
+                await asyncio.sleep(self.delay_s)
             return JSONResponse(self.reply(body["sender"], body["message"]))
 
         @api.post("/conversations/{sender}/trigger_intent")
