@@ -322,6 +322,9 @@ class ConversationCore:
         conversation.handling = Handling.WAITING
         conversation.waiting_since = utcnow()
         conversation.handoff_reason = str(handoff.get("reason") or "requested")[:40]
+        session.add(Message(conversation_id=conversation.id, direction=Direction.OUT, author=Author.BOT,
+                            text="[转人工]", payload={"internal": True, "handoff": handoff},
+                            state=MessageState.PROCESSED))
         await session.flush()
         ahead = await self.queue_position(session, conversation)
         notice = Reply(text=HANDOFF_NOTICE.format(ahead=ahead))

@@ -149,3 +149,20 @@ class PendingRating(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     case_number: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConsoleSession(Base):
+    """A staff login to the console: the cookie holds a random id, stored here only as its SHA-256."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    unit: Mapped[str | None] = mapped_column(String(40))
+    unit_name: Mapped[str | None] = mapped_column(String(80))
+    backend_token: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

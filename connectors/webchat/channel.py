@@ -66,6 +66,7 @@ class WebChatAdapter:
                 "created_at": m.created_at.isoformat(),
             }
             for m in reversed(messages)
+            if not (m.payload or {}).get("internal")
         ]
 
     async def transmit(self, conversation: Conversation, message: Message) -> str | None:

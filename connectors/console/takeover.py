@@ -1,0 +1,100 @@
+"""Taking over a conversation, talking to the citizen, and handing it back to the bot.
+
+Two operators never hold one conversation: a claim is a single conditional UPDATE. The Rasa tracker
+records the takeover (a `pause` event) and the hand-back (`resume`); while an operator holds the
+conversation the gateway sends nothing to the bot, and the bot resumes with its slots intact.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+
+from connectors.console.auth import Operator
+from connectors.core.conversation import ConversationCore
+from connectors.core.messages import Reply
+from connectors.core.models import Author, Conversation, Handling, utcnow
+from connectors.core.rasa import RasaUnavailable
+
+log = logging.getLogger(__name__)
+JOINED = "人工客服{name}已接入，请问有什么可以帮您？"
+HANDED_BACK = "人工客服已结束服务，智能助手继续为您服务。您刚才填写的信息都还在。"
+CLOSED = "本次服务已结束，感谢您的耐心。如还有需要，随时给我们留言。"
+BACK_IN_QUEUE = "客服连接中断，已为您重新排队，请稍候。"
+
+
+class TakeoverError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Takeover:
+    def __init__(self, core: ConversationCore) -> None:
+        self.core = core
+
+    async def claim(self, conversation_id: int, operator: Operator) -> Conversation:
+        """Hold a waiting conversation, or a live bot conversation, for this operator alone."""
+        async with self.core.sessions() as session:
+            result = await session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.operator.is_(None),
+                       Conversation.handling.in_((Handling.WAITING, Handling.BOT)))
+                .values(handling=Handling.OPERATOR, operator=operator.username)
+            )
+            await session.commit()
+            conversation = await session.get(Conversation, conversation_id)
+        if conversation is None:
+            raise TakeoverError(404, "没有这个会话")
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise TakeoverError(409, f"该会话已由{conversation.operator}接管")
+        await self._tracker_event(conversation, "pause")
+        await self.core.deliver(conversation.id, [Reply(text=JOINED.format(name=operator.display_name))],
+                                Author.SYSTEM)
+        await self.core.announce("claimed", conversation, {"operator": operator.username})
+        return conversation
+
+    async def say(self, conversation_id: int, operator: Operator, text: str) -> Reply:
+        conversation = await self._held(conversation_id, operator)
+        [reply] = await self.core.deliver(conversation.id, [Reply(text=text)], Author.OPERATOR)
+        return reply
+
+    async def hand_back(self, conversation_id: int, operator: Operator, *, close: bool) -> Conversation:
+        """Give the conversation back to the bot (resume), or close the operator's part of it."""
+        conversation = await self._held(conversation_id, operator)
+        try:
+            await self.core.rasa.append_events(conversation.sender_id, [{"event": "resume"}])
+        except RasaUnavailable as error:
+            raise TakeoverError(503, "智能助手暂时不可用，暂不能转回；请继续人工服务或稍后再试") from error
+        conversation = await self.core.set_handling(conversation.id, Handling.BOT)
+        await self.core.deliver(conversation.id, [Reply(text=CLOSED if close else HANDED_BACK)], Author.SYSTEM)
+        return conversation
+
+    async def requeue(self, username: str) -> list[int]:
+        """Put the conversations of an operator who went away back in the queue."""
+        async with self.core.sessions() as session:
+            held = list(await session.scalars(
+                select(Conversation.id).where(Conversation.operator == username,
+                                              Conversation.handling == Handling.OPERATOR)
+            ))
+        for conversation_id in held:
+            await self.core.set_handling(conversation_id, Handling.WAITING, reason="operator_left")
+            await self.core.deliver(conversation_id, [Reply(text=BACK_IN_QUEUE)], Author.SYSTEM)
+        return held
+
+    async def _held(self, conversation_id: int, operator: Operator) -> Conversation:
+        async with self.core.sessions() as session:
+            conversation = await session.get(Conversation, conversation_id)
+        if conversation is None:
+            raise TakeoverError(404, "没有这个会话")
+        if conversation.handling != Handling.OPERATOR or conversation.operator != operator.username:
+            raise TakeoverError(409, "您没有接管这个会话")
+        return conversation
+
+    async def _tracker_event(self, conversation: Conversation, event: str) -> None:
+        try:
+            await self.core.rasa.append_events(conversation.sender_id, [{"event": event, "timestamp": utcnow().timestamp()}])
+        except RasaUnavailable as error:
+            log.warning("could not record %s for conversation %s: %s", event, conversation.id, error)
