@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -17,6 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from common.database import sqlite_pragmas
 from common.limits import RateLimiter
+from connectors.console.hub import ConsoleHub
+from connectors.console.routes import router as console_router
+from connectors.console.takeover import Takeover
 from connectors.core.conversation import ConversationCore
 from connectors.core.models import Base
 from connectors.core.rasa import RasaClient
@@ -82,6 +86,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.state.core = core
         app.state.webchat = webchat
         app.state.chat_limiter = RateLimiter(limit=settings.chat_messages_per_minute)
+        app.state.console_backend = httpx.AsyncClient(
+            base_url=settings.backend_url.rstrip("/"), timeout=settings.backend_timeout_s
+        )
+        takeover = Takeover(core)
+        hub = ConsoleHub(takeover, settings.console_disconnect_grace_s)
+        core.listeners.append(hub.listener)
+        app.state.takeover, app.state.hub = takeover, hub
         telegram: TelegramRunner | None = None
         if settings.telegram_bot_token is None:
             log.info("Telegram is off: TELEGRAM_BOT_TOKEN is not set")
@@ -113,12 +124,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             if telegram is not None:
                 await telegram.stop()
             await feed.close()
+            await app.state.console_backend.aclose()
             await rasa.close()
             await engine.dispose()
 
     app = FastAPI(title="Jiesu channel gateway", version="1.0", lifespan=lifespan)
     app.include_router(webchat_router)
     app.include_router(telegram_router)
+    app.include_router(console_router)
     app.mount("/chat/static", StaticFiles(directory=WEBCHAT_STATIC), name="chat-static")
 
     @app.get("/", include_in_schema=False)

@@ -34,6 +34,9 @@ class GatewaySettings(ServiceSettings):
     chat_messages_per_minute: int = 30
     retry_interval_s: float = 5.0
     feed_interval_s: float = 2.0
+    console_wait_alert_s: int = 120
+    console_session_hours: float = 8.0
+    console_disconnect_grace_s: float = 5.0
 
     @model_validator(mode="after")
     def webhook_needs_a_secret(self) -> GatewaySettings:

@@ -53,9 +53,14 @@ async def log_in(request: Request, username: str, password: str) -> tuple[str, O
     staff = body["staff"]
     token = secrets.token_urlsafe(32)
     record = ConsoleSession(
-        token_hash=_digest(token), username=staff["username"], display_name=staff["display_name"],
-        role=staff["role"], unit=staff.get("unit"), unit_name=staff.get("unit_name"),
-        backend_token=body["token"], expires_at=datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00")),
+        token_hash=_digest(token),
+        username=staff["username"],
+        display_name=staff["display_name"],
+        role=staff["role"],
+        unit=staff.get("unit"),
+        unit_name=staff.get("unit_name"),
+        backend_token=body["token"],
+        expires_at=datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00")),
     )
     async with request.app.state.sessions() as session:
         await session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < utcnow()))
@@ -66,7 +71,9 @@ async def log_in(request: Request, username: str, password: str) -> tuple[str, O
 
 async def log_out(request: Request, token: str) -> Operator | None:
     async with request.app.state.sessions() as session:
-        record = await session.scalar(select(ConsoleSession).where(ConsoleSession.token_hash == _digest(token)))
+        record = await session.scalar(
+            select(ConsoleSession).where(ConsoleSession.token_hash == _digest(token))
+        )
         if record is None:
             return None
         await session.delete(record)
@@ -80,15 +87,18 @@ async def operator_of(connection: Request | WebSocket) -> Operator | None:
     if not token:
         return None
     async with connection.app.state.sessions() as session:
-        record = await session.scalar(select(ConsoleSession).where(ConsoleSession.token_hash == _digest(token)))
+        record = await session.scalar(
+            select(ConsoleSession).where(ConsoleSession.token_hash == _digest(token))
+        )
     if record is None or record.expires_at <= utcnow():
         return None
     return _operator(record)
 
 
 def _operator(record: ConsoleSession) -> Operator:
-    return Operator(record.username, record.display_name, record.role, record.unit, record.unit_name,
-                    record.backend_token)
+    return Operator(
+        record.username, record.display_name, record.role, record.unit, record.unit_name, record.backend_token
+    )
 
 
 async def require_operator(request: Request) -> Operator:

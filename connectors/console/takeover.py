@@ -40,8 +40,11 @@ class Takeover:
         async with self.core.sessions() as session:
             result = await session.execute(
                 update(Conversation)
-                .where(Conversation.id == conversation_id, Conversation.operator.is_(None),
-                       Conversation.handling.in_((Handling.WAITING, Handling.BOT)))
+                .where(
+                    Conversation.id == conversation_id,
+                    Conversation.operator.is_(None),
+                    Conversation.handling.in_((Handling.WAITING, Handling.BOT)),
+                )
                 .values(handling=Handling.OPERATOR, operator=operator.username)
             )
             await session.commit()
@@ -51,8 +54,9 @@ class Takeover:
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise TakeoverError(409, f"该会话已由{conversation.operator}接管")
         await self._tracker_event(conversation, "pause")
-        await self.core.deliver(conversation.id, [Reply(text=JOINED.format(name=operator.display_name))],
-                                Author.SYSTEM)
+        await self.core.deliver(
+            conversation.id, [Reply(text=JOINED.format(name=operator.display_name))], Author.SYSTEM
+        )
         await self.core.announce("claimed", conversation, {"operator": operator.username})
         return conversation
 
@@ -69,16 +73,21 @@ class Takeover:
         except RasaUnavailable as error:
             raise TakeoverError(503, "智能助手暂时不可用，暂不能转回；请继续人工服务或稍后再试") from error
         conversation = await self.core.set_handling(conversation.id, Handling.BOT)
-        await self.core.deliver(conversation.id, [Reply(text=CLOSED if close else HANDED_BACK)], Author.SYSTEM)
+        await self.core.deliver(
+            conversation.id, [Reply(text=CLOSED if close else HANDED_BACK)], Author.SYSTEM
+        )
         return conversation
 
     async def requeue(self, username: str) -> list[int]:
         """Put the conversations of an operator who went away back in the queue."""
         async with self.core.sessions() as session:
-            held = list(await session.scalars(
-                select(Conversation.id).where(Conversation.operator == username,
-                                              Conversation.handling == Handling.OPERATOR)
-            ))
+            held = list(
+                await session.scalars(
+                    select(Conversation.id).where(
+                        Conversation.operator == username, Conversation.handling == Handling.OPERATOR
+                    )
+                )
+            )
         for conversation_id in held:
             await self.core.set_handling(conversation_id, Handling.WAITING, reason="operator_left")
             await self.core.deliver(conversation_id, [Reply(text=BACK_IN_QUEUE)], Author.SYSTEM)
@@ -95,6 +104,8 @@ class Takeover:
 
     async def _tracker_event(self, conversation: Conversation, event: str) -> None:
         try:
-            await self.core.rasa.append_events(conversation.sender_id, [{"event": event, "timestamp": utcnow().timestamp()}])
+            await self.core.rasa.append_events(
+                conversation.sender_id, [{"event": event, "timestamp": utcnow().timestamp()}]
+            )
         except RasaUnavailable as error:
             log.warning("could not record %s for conversation %s: %s", event, conversation.id, error)

@@ -322,9 +322,16 @@ class ConversationCore:
         conversation.handling = Handling.WAITING
         conversation.waiting_since = utcnow()
         conversation.handoff_reason = str(handoff.get("reason") or "requested")[:40]
-        session.add(Message(conversation_id=conversation.id, direction=Direction.OUT, author=Author.BOT,
-                            text="[转人工]", payload={"internal": True, "handoff": handoff},
-                            state=MessageState.PROCESSED))
+        session.add(
+            Message(
+                conversation_id=conversation.id,
+                direction=Direction.OUT,
+                author=Author.BOT,
+                text="[转人工]",
+                payload={"internal": True, "handoff": handoff},
+                state=MessageState.PROCESSED,
+            )
+        )
         await session.flush()
         ahead = await self.queue_position(session, conversation)
         notice = Reply(text=HANDOFF_NOTICE.format(ahead=ahead))
@@ -411,6 +418,10 @@ class ConversationCore:
             stored.append(reply)
             await self._notify("message", conversation, _message_event(row))
         return stored
+
+    async def announce(self, kind: str, conversation: Conversation, event: dict[str, Any]) -> None:
+        """Tell the listeners (the operator console) about something that happened."""
+        await self._notify(kind, conversation, event)
 
     async def _notify(self, kind: str, conversation: Conversation, event: dict[str, Any]) -> None:
         for listener in list(self.listeners):

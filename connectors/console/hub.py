@@ -1,0 +1,58 @@
+"""Live events for the console over WebSocket; an operator who disconnects gives conversations back."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from fastapi import WebSocket
+
+from connectors.console.auth import Operator
+from connectors.console.takeover import Takeover
+from connectors.core.models import Conversation
+
+log = logging.getLogger(__name__)
+
+
+class ConsoleHub:
+    def __init__(self, takeover: Takeover, grace_s: float) -> None:
+        self.takeover = takeover
+        self.grace_s = grace_s
+        self.sockets: dict[WebSocket, Operator] = {}
+        self._leaving: dict[str, asyncio.Task[None]] = {}
+
+    async def listener(self, kind: str, conversation: Conversation, event: dict[str, Any]) -> None:
+        """A conversation event, sent to every console that handles conversations."""
+        frame = {
+            "type": kind,
+            "conversation_id": conversation.id,
+            "handling": conversation.handling,
+            "operator": conversation.operator,
+            "event": event,
+        }
+        for socket, operator in list(self.sockets.items()):
+            if operator.handles_conversations:
+                try:
+                    await socket.send_json(frame)
+                except (RuntimeError, OSError):
+                    self.sockets.pop(socket, None)
+
+    def connected(self, socket: WebSocket, operator: Operator) -> None:
+        self.sockets[socket] = operator
+        leaving = self._leaving.pop(operator.username, None)
+        if leaving is not None:
+            leaving.cancel()
+
+    def disconnected(self, socket: WebSocket) -> None:
+        operator = self.sockets.pop(socket, None)
+        if operator is None or any(o.username == operator.username for o in self.sockets.values()):
+            return
+        self._leaving[operator.username] = asyncio.create_task(self._give_back(operator.username))
+
+    async def _give_back(self, username: str) -> None:
+        await asyncio.sleep(self.grace_s)
+        self._leaving.pop(username, None)
+        returned = await self.takeover.requeue(username)
+        if returned:
+            log.info("operator %s left; %d conversations back in the queue", username, len(returned))
