@@ -1,4 +1,4 @@
-"""The case backend's commands: `python -m backend [serve|migrate|archive]`."""
+"""The case backend's commands: `python -m backend [serve|migrate|archive|retention]`."""
 
 from __future__ import annotations
 
@@ -39,12 +39,25 @@ def archive() -> None:
         print(f"archived {archive_due(session=session)} cases")
 
 
+def retention() -> None:
+    """Anonymise the personal data of cases closed more than RETENTION_DAYS days ago (run daily)."""
+    from backend.cases.retention import anonymise_closed
+    from backend.db import engine_for, session_factory
+
+    settings = get_settings()
+    with session_factory(engine_for(settings.database_url)).begin() as session:
+        count = anonymise_closed(session=session, days=settings.retention_days)
+    print(f"anonymised {count} cases closed more than {settings.retention_days} days ago")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__)
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "archive"])
+    parser.add_argument(
+        "command", nargs="?", default="serve", choices=["serve", "migrate", "archive", "retention"]
+    )
     args = parser.parse_args()
     configure_logging(get_settings().log_level)
-    {"serve": serve, "migrate": migrate, "archive": archive}[args.command]()
+    {"serve": serve, "migrate": migrate, "archive": archive, "retention": retention}[args.command]()
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ class BackendSettings(ServiceSettings):
     backend_session_ttl_minutes: int = 8 * 60
     backend_routing_rate_per_minute: int = 120
     routing_models_dir: Path = Path("models/routing")
+    retention_days: int = 180
 
     @property
     def database_url(self) -> str:

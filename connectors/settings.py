@@ -36,6 +36,7 @@ class GatewaySettings(ServiceSettings):
     feed_interval_s: float = 2.0
     console_wait_alert_s: int = 120
     console_session_hours: float = 8.0
+    retention_days: int = 180
     console_disconnect_grace_s: float = 5.0
 
     @model_validator(mode="after")
