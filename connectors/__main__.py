@@ -42,9 +42,8 @@ def retention() -> None:
             await engine.dispose()
 
     conversations, files = asyncio.run(run())
-    print(
-        f"deleted {conversations} idle conversations and {files} uploads older than {settings.retention_days} days"
-    )
+    days = settings.retention_days
+    print(f"deleted {conversations} idle conversations and {files} uploads older than {days} days")
 
 
 def main() -> None:

@@ -3,6 +3,7 @@ deleted, with the photos citizens sent; what the backend keeps about cases is an
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,11 +33,15 @@ async def forget_idle(
         await session.execute(delete(SeenUpdate).where(SeenUpdate.seen_at < now - SEEN_UPDATES_KEPT))
         await session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < now))
         await session.commit()
-    files = 0
-    if uploads.is_dir():
-        oldest = time.time() - days * 86400
-        for path in uploads.iterdir():
+    return len(idle), await asyncio.to_thread(_delete_old_files, uploads, days)
+
+
+def _delete_old_files(folder: Path, days: int) -> int:
+    oldest = time.time() - days * 86400
+    deleted = 0
+    if folder.is_dir():
+        for path in folder.iterdir():
             if path.is_file() and path.stat().st_mtime < oldest:
                 path.unlink()
-                files += 1
-    return len(idle), files
+                deleted += 1
+    return deleted
