@@ -18,6 +18,7 @@ from backend.errors import DomainError
 from backend.knowledge.routes import router as knowledge_router
 from backend.open311.routes import keys as open311_keys
 from backend.open311.routes import router as open311_router
+from backend.openapi import install as install_openapi
 from backend.reference.routes import router as reference_router
 from backend.routing.loader import RouterHolder
 from backend.routing.routes import router as routing_router
@@ -71,6 +72,7 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
     for router in routers:
         app.include_router(router)
     _add_error_handlers(app)
+    install_openapi(app)
     app.middleware("http")(_limit_body)
 
     @app.get("/health", tags=["health"])

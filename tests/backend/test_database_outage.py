@@ -49,15 +49,23 @@ def test_an_unreachable_database_means_503_then_recovery(tmp_path: Path, databas
             assert first.status_code == 201
             proxy.cut()
             body = payload(description="数据库断开时提交的诉求")
-            during = httpx.post(f"{base}/api/v1/cases", json=body, timeout=60,
-                                headers={**headers, "Idempotency-Key": "outage-1"})
+            during = httpx.post(
+                f"{base}/api/v1/cases",
+                json=body,
+                timeout=60,
+                headers={**headers, "Idempotency-Key": "outage-1"},
+            )
             assert during.status_code == 503 and "nothing was saved" in during.json()["detail"]
             assert httpx.get(f"{base}/health", timeout=30).status_code == 503
             assert count_cases(database) == 1  # nothing half-written
             proxy.restore()
             assert wait_until(lambda: httpx.get(f"{base}/health", timeout=30).status_code == 200, 30)
-            again = httpx.post(f"{base}/api/v1/cases", json=body, timeout=30,
-                               headers={**headers, "Idempotency-Key": "outage-1"})
+            again = httpx.post(
+                f"{base}/api/v1/cases",
+                json=body,
+                timeout=30,
+                headers={**headers, "Idempotency-Key": "outage-1"},
+            )
             assert again.status_code == 201  # the retry creates it, once
             assert count_cases(database) == 2
             assert "Traceback" not in stack.logs("backend", tail=400)
