@@ -38,6 +38,9 @@ TEXTS = [
 ]
 
 
+STREETS = [f"1101050{n:02d}" for n in range(1, 21)]  # twenty streets of Chaoyang
+
+
 def free_port() -> int:
     import socket
 
@@ -100,12 +103,13 @@ async def measure(url: str, cases: int, lookups: int, concurrency: int) -> dict[
 
         async def create(i: int) -> bool:
             category, description = TEXTS[i % len(TEXTS)]
+            street = STREETS[i % len(STREETS)]
             body = {
                 "category_code": category,
                 "description": f"{description}（第{i}次）",
                 "district_code": "110105",
-                "street_code": "110105026",
-                "address": f"望京西园{i % 9 + 1}区",
+                "street_code": street,
+                "address": f"{i % 40 + 1}号院{i % 9 + 1}号楼",
                 "contact_name": "测试",
                 "contact_phone": f"139{i:08d}",
                 "channel": "webchat",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,12 +17,12 @@ NEAR_METRES = 200.0
 SIMILAR_ADDRESS = 0.5
 
 
-def link_related(*, session: Session, case: Case, now: datetime) -> list[Case]:
+def link_related(*, session: Session, case: Case, now: datetime) -> list[str]:
     """Link this case both ways to recent cases of its category in its street at a similar spot."""
     if not (case.category_code and case.street_code):
         return []
-    candidates = session.scalars(
-        select(Case)
+    candidates = session.execute(
+        select(Case.id, Case.number, Case.address, Case.latitude, Case.longitude)
         .where(
             Case.category_code == case.category_code,
             Case.street_code == case.street_code,
@@ -31,7 +32,9 @@ def link_related(*, session: Session, case: Case, now: datetime) -> list[Case]:
         .order_by(Case.accepted_at.desc())
         .limit(200)
     ).all()
-    related = [other for other in candidates if same_spot(case, other)][:MAX_LINKS]
+    here = Spot(case.address, case.latitude, case.longitude)
+    related = [row for row in candidates if same_spot(here, Spot(row.address, row.latitude, row.longitude))]
+    related = related[:MAX_LINKS]
     for other in related:
         session.add(CaseLink(case_id=case.id, related_id=other.id, reason="same_place_category"))
         session.add(CaseLink(case_id=other.id, related_id=case.id, reason="same_place_category"))
@@ -47,13 +50,24 @@ def link_related(*, session: Session, case: Case, now: datetime) -> list[Case]:
             )
         )
     session.flush()
-    return related
+    return [o.number for o in related]
 
 
-def same_spot(a: Case, b: Case) -> bool:
+class Spot(NamedTuple):
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+
+
+def same_spot(a: Spot, b: Spot) -> bool:
     """Close by coordinates (200 m), or addresses that mostly share their characters."""
-    if None not in (a.latitude, a.longitude, b.latitude, b.longitude):
-        return metres_between(a.latitude, a.longitude, b.latitude, b.longitude) <= NEAR_METRES  # type: ignore[arg-type]
+    if (
+        a.latitude is not None
+        and a.longitude is not None
+        and b.latitude is not None
+        and b.longitude is not None
+    ):
+        return metres_between(a.latitude, a.longitude, b.latitude, b.longitude) <= NEAR_METRES
     if a.address and b.address:
         return address_similarity(a.address, b.address) >= SIMILAR_ADDRESS
     return False

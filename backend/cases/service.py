@@ -213,6 +213,7 @@ def add_note(
         public=public,
         now=now or utcnow(),
     )
+    session.flush()
     audit(
         session=session,
         principal=principal,
@@ -426,5 +427,4 @@ def _record(
         created_at=now,
     )
     case.updates.append(update)
-    session.flush()
     return update
