@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from backend.errors import BadInput, TooManyAttempts
-from backend.knowledge.service import MIN_SCORE, knowledge_base
+from backend.knowledge.service import knowledge_base
 from backend.routing.text import has_words
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
@@ -26,9 +26,10 @@ def search(
         raise TooManyAttempts("too many requests: please slow down")
     if not has_words(q):
         raise BadInput("q has no words")
-    hits = knowledge_base().search(q, limit=limit)
+    kb = knowledge_base()
+    hits = kb.search(q, limit=limit)
     return {
-        "answered": bool(hits) and hits[0].score >= MIN_SCORE,
+        "answered": kb.answer(q) is not None,
         "note": NOTE,
         "hits": [
             {
