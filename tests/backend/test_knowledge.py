@@ -27,10 +27,12 @@ def test_held_out_wordings_find_the_right_answer() -> None:
     kb = knowledge_base()
     found = [kb.answer(item["q"]) for item in HELDOUT["answerable"]]
     right = sum(
-        hit is not None and hit.entry.id == item["id"] for hit, item in zip(found, HELDOUT["answerable"])
+        hit is not None and hit.entry.id == item["id"]
+        for hit, item in zip(found, HELDOUT["answerable"], strict=True)
     )
     wrong = sum(
-        hit is not None and hit.entry.id != item["id"] for hit, item in zip(found, HELDOUT["answerable"])
+        hit is not None and hit.entry.id != item["id"]
+        for hit, item in zip(found, HELDOUT["answerable"], strict=True)
     )
     assert right / len(found) >= 0.75, f"{right}/{len(found)} right"  # measured: 23/30
     assert wrong <= 1  # a miss should be "I don't know", not another topic's answer
