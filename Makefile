@@ -1,8 +1,11 @@
 # The README's vocabulary. Every target does its own set-up first; see ops/.
-.PHONY: run test lint format train setup lock bench clean
+.PHONY: run run-scale test lint format train setup lock bench clean
 
 run:            ## set up, train if needed, start everything, Ctrl-C stops it
 	@ops/run.sh
+
+run-scale:      ## the scale-out profile: PostgreSQL, Redis, two Rasa servers (see docs/deployment.md)
+	@ops/run_scale.sh
 
 test:           ## set up, train if needed, then the whole suite
 	@ops/test.sh

@@ -24,6 +24,7 @@ from connectors.console.takeover import Takeover
 from connectors.core.conversation import ConversationCore
 from connectors.core.models import Base
 from connectors.core.rasa import RasaClient
+from connectors.core.rasa_pool import RasaPool
 from connectors.push.feed import CaseFeed
 from connectors.settings import GatewaySettings, get_settings
 from connectors.telegram.runner import TelegramRunner
@@ -73,11 +74,19 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         async with engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
-        rasa = RasaClient(
-            base_url=settings.rasa_url,
-            token=settings.rasa_token.get_secret_value(),
-            timeout_s=settings.rasa_timeout_s,
-        )
+        rasa: RasaClient | RasaPool
+        if settings.rasa_urls:
+            rasa = RasaPool(
+                urls=[u.strip() for u in settings.rasa_urls.split(",") if u.strip()],
+                token=settings.rasa_token.get_secret_value(),
+                timeout_s=settings.rasa_timeout_s,
+            )
+        else:
+            rasa = RasaClient(
+                base_url=settings.rasa_url,
+                token=settings.rasa_token.get_secret_value(),
+                timeout_s=settings.rasa_timeout_s,
+            )
         core = ConversationCore(sessions=sessions, rasa=rasa, max_chars=settings.chat_max_message_chars)
         webchat = WebChatAdapter(sessions)
         core.add_adapter(webchat)
@@ -145,12 +154,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 await session.execute(text("SELECT 1"))
         except SQLAlchemyError as error:
             return JSONResponse({"status": "unavailable", "error": type(error).__name__}, 503)
-        bot = await request.app.state.core.rasa.healthy()
+        rasa = request.app.state.core.rasa
+        bot = await rasa.healthy()
         telegram = request.app.state.telegram
         return JSONResponse(
             {
                 "status": "ok",
                 "bot": "up" if bot else "down",
+                "bot_servers": await rasa.status() if isinstance(rasa, RasaPool) else None,
                 "telegram": telegram.state if telegram else "off",
             }
         )

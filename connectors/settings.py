@@ -18,6 +18,7 @@ class GatewaySettings(ServiceSettings):
     gateway_secret_key: SecretStr
 
     rasa_url: str = "http://127.0.0.1:5005"
+    rasa_urls: str | None = None  # several Rasa servers, comma-separated (scale-out)
     rasa_token: SecretStr
     rasa_timeout_s: float = 30.0
 

@@ -14,5 +14,5 @@ exec .venv-rasa/bin/rasa run \
   --endpoints "${RASA_ENDPOINTS:-bot/endpoints.yml}" \
   --credentials bot/credentials.yml \
   --interface "${RASA_HOST:-127.0.0.1}" --port "${RASA_PORT:-5005}" \
-  --log-file "${JIESU_DATA_DIR:-var/data}/rasa.log" \
+  --log-file "${JIESU_DATA_DIR:-var/data}/rasa-${RASA_PORT:-5005}.log" \
   ${RASA_EXTRA_ARGS:-}

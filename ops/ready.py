@@ -19,10 +19,16 @@ STARTUP_TIMEOUT_S = float(os.environ.get("JIESU_STARTUP_TIMEOUT", "300"))
 def health_checks(env: Mapping[str, str] = os.environ) -> dict[str, str]:
     """The health URL of every service, from the same variables the services read."""
     rasa = env.get("RASA_URL", f"http://127.0.0.1:{env.get('RASA_PORT', '5005')}")
+    servers = [u.strip() for u in env.get("RASA_URLS", "").split(",") if u.strip()] or [rasa]
+    token = env.get("RASA_TOKEN", "")
+    rasa_checks = {
+        ("rasa" if len(servers) == 1 else f"rasa{i}"): f"{url}/status?token={token}"
+        for i, url in enumerate(servers, start=1)
+    }
     return {
         "backend": f"{backend_url(env)}/health",
         "actions": f"http://127.0.0.1:{env.get('ACTION_SERVER_PORT', '5055')}/health",
-        "rasa": f"{rasa}/status?token={env.get('RASA_TOKEN', '')}",
+        **rasa_checks,
         "gateway": f"http://127.0.0.1:{env.get('GATEWAY_PORT', '8080')}/health",
     }
 

@@ -30,6 +30,7 @@ from connectors.core.models import (
 )
 from connectors.core.outbox import Outbox, Transmitter
 from connectors.core.rasa import RasaClient, RasaUnavailable
+from connectors.core.rasa_pool import RasaPool
 from connectors.core.sanitize import clean_text, offered_payload
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class ConversationCore:
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
-        rasa: RasaClient,
+        rasa: RasaClient | RasaPool,
         max_chars: int,
     ) -> None:
         self.sessions = sessions
