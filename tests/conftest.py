@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.stack import Stack
+from ops.stack import Stack
 
 _real_connect = socket.socket.connect
 

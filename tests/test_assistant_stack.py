@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.stack import Stack, wait_until
+from ops.stack import Stack, wait_until
 
 pytestmark = pytest.mark.stack
 NUMBER = re.compile(r"\d{13}")

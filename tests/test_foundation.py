@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from ops import devenv, train
-from tests.stack import ROOT, Stack
+from ops.stack import ROOT, Stack
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from backend.errors import BadInput, TooManyAttempts
+from backend.errors import BadInput
 from backend.knowledge.service import knowledge_base
+from backend.limits import limit_public
 from backend.routing.text import has_words
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
@@ -21,9 +22,7 @@ def search(
     limit: Annotated[int, Query(ge=1, le=10)] = 3,
 ) -> dict[str, Any]:
     """The best answers for a question; `answered` says whether the best one is good enough."""
-    client = request.client.host if request.client else "unknown"
-    if not request.app.state.routing_limiter.allow(client):
-        raise TooManyAttempts("too many requests: please slow down")
+    limit_public(request)
     if not has_words(q):
         raise BadInput("q has no words")
     kb = knowledge_base()

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from backend.errors import TooManyAttempts
+from backend.limits import limit_public
 from backend.routing.service import MAX_ADDRESS_CHARS, MAX_TEXT_CHARS
 from backend.routing.text import has_words
 
@@ -32,7 +32,5 @@ class RoutingIn(BaseModel):
 @router.post("/routing")
 def route(request: Request, body: RoutingIn) -> dict[str, Any]:
     """Suggest category, department, place, dispatch target and time limit for a message."""
-    client = request.client.host if request.client else "unknown"
-    if not request.app.state.routing_limiter.allow(client):
-        raise TooManyAttempts("too many routing requests: please slow down")
+    limit_public(request)
     return request.app.state.routing.get().route(body.text, body.address).public()

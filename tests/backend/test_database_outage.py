@@ -10,10 +10,10 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from ops.stack import Stack, wait_until
 from tests.backend.conftest import POSTGRES_ADMIN_URL, postgres_available
 from tests.backend.factories import payload
 from tests.fakes.tcp_proxy import TcpProxy
-from tests.stack import Stack, wait_until
 
 pytestmark = pytest.mark.postgres
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from backend.routing.emergency import detect_emergency
 from backend.routing.places import place_finder
+from ops.stack import ROOT
 from tests.backend.conftest import Staffer
-from tests.stack import ROOT
 
 
 @pytest.mark.parametrize(
@@ -167,3 +167,14 @@ def test_the_command_line_reads_json_lines_and_answers_each() -> None:
     assert len(answers) == 5
     assert answers[0]["street"]["name"] == "梨园镇" and answers[0]["department"]["code"] == "city_management"
     assert [("error" in a) for a in answers] == [False, True, True, True, False]
+
+
+def test_our_own_services_are_not_rate_limited(client: TestClient, service_headers: dict[str, str]) -> None:
+    from common.limits import RateLimiter
+
+    client.app.state.routing_limiter = RateLimiter(limit=1)  # type: ignore[attr-defined]
+    codes = [
+        client.post("/api/v1/routing", json={"text": "暖气不热"}, headers=service_headers).status_code
+        for _ in range(3)
+    ]
+    assert codes == [200, 200, 200]

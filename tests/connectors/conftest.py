@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from ops.stack import Stack
 from tests.fakes.rasa import TOKEN as RASA_TOKEN
 from tests.fakes.rasa import FakeRasa
 from tests.fakes.server import ServerThread
 from tests.fakes.telegram_api import TOKEN as TELEGRAM_TOKEN
 from tests.fakes.telegram_api import FakeTelegram
-from tests.stack import Stack
 
 
 @pytest.fixture

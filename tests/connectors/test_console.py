@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from ops.stack import Stack, wait_until
 from tests.fakes.rasa import TOKEN as RASA_TOKEN
 from tests.fakes.rasa import FakeRasa
-from tests.stack import Stack, wait_until
 
 ADMIN_PASSWORD = "admin-password-for-tests"
 PASSWORD = "a long staff password"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import httpx
 
+from ops.stack import Stack, wait_until
 from tests.connectors.conftest import gateway
 from tests.fakes.rasa import FakeRasa
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
-from tests.stack import Stack, wait_until
 
 CHAT = 4242
 SENDER = f"telegram-{CHAT}"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import httpx
 
+from ops.stack import Stack, wait_until
 from tests.connectors.conftest import gateway
 from tests.fakes.rasa import FakeRasa
-from tests.stack import Stack, wait_until
 
 
 def session(stack: Stack) -> str:

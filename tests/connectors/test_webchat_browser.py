@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from ops.stack import Stack, wait_until
 from tests.fakes.rasa import FakeRasa
-from tests.stack import Stack, wait_until
 
 pytestmark = pytest.mark.browser
 PHONE = {

@@ -8,7 +8,7 @@ from typing import Any
 
 import uvicorn
 
-from tests.stack import free_port
+from ops.stack import free_port
 
 
 class ServerThread:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import threading
 
-from tests.stack import free_port
+from ops.stack import free_port
 
 
 class TcpProxy:

@@ -1,4 +1,4 @@
-"""Start the real services as subprocesses on free ports, for full-stack tests and drills."""
+"""Start the real services as subprocesses on free ports: for full-stack tests, benchmarks and drills."""
 
 from __future__ import annotations
 
@@ -150,3 +150,29 @@ def wait_until(predicate, timeout_s: float = 30, interval_s: float = 0.3) -> boo
             return True
         time.sleep(interval_s)
     return False
+
+
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (Linux /proc)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            children = (task / "children").read_text().split() if (task / "children").exists() else []
+            queue.extend(int(c) for c in children)
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its descendants, in MB."""
+    total_kb = 0
+    for member in process_tree(pid):
+        try:
+            status = Path(f"/proc/{member}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total_kb += int(line.split()[1])
+    return total_kb / 1024
