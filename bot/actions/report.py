@@ -60,12 +60,6 @@ FIELD_WORDS = {
     "contact_name": ("名字", "姓名", "称呼", "我叫", "姓"),
     "description": ("描述", "问题", "内容", "情况", "不是"),
 }
-FIELD_BUTTONS = [
-    ("问题描述", "description"),
-    ("地点", "address"),
-    ("姓名", "contact_name"),
-    ("电话", "contact_phone"),
-]
 
 
 def appeal_type(intent: str, text: str) -> str:
@@ -217,7 +211,7 @@ class ActionSummarizeCase(Action):
             text="\n".join(lines),
             buttons=[
                 {"title": "确认提交", "payload": "/affirm"},
-                {"title": "修改", "payload": "/correct_info"},
+                {"title": "修改", "payload": "/deny"},
                 {"title": "不报了", "payload": "/cancel"},
             ],
         )
@@ -281,6 +275,11 @@ def case_payload(tracker: Tracker) -> dict[str, Any]:
 
 
 class ActionCorrectCase(Action):
+    """Apply a correction and let the form check the changed field (it then reads everything back).
+
+    When the field cannot be told from the words, ask which one (utter_ask_field_to_correct).
+    """
+
     def name(self) -> str:
         return "action_correct_case"
 
@@ -289,30 +288,24 @@ class ActionCorrectCase(Action):
     ) -> list[EventType]:
         text = latest_text(tracker)
         field = entity(tracker, "field") or _field_in(text)
-        if field is None:
-            dispatcher.utter_message(
-                text="请问需要修改哪一项？",
-                buttons=[
-                    {"title": title, "payload": f'/correct_info{{"field": "{code}"}}'}
-                    for title, code in FIELD_BUTTONS
-                ],
-            )
-            return []
+        if field not in FIELD_WORDS:
+            return [FollowupAction("utter_ask_field_to_correct")]
         value = _new_value(tracker, field, text)
         if field == "address" and value:
             merged = merge_address(tracker.get_slot("address") or "", value)
-            return [
+            changed = [
                 SlotSet("address", merged),
                 SlotSet("district", None),
                 SlotSet("street", None),
                 SlotSet("address_attempts", 0),
-                FollowupAction("case_form"),
             ]
-        if field == "contact_phone" and value and find_mobile(value):
-            return [SlotSet("contact_phone", find_mobile(value)), FollowupAction("action_summarize_case")]
-        if field == "contact_name" and value:
-            return [SlotSet("contact_name", value[:12]), FollowupAction("action_summarize_case")]
-        return [SlotSet(field, None), FollowupAction("case_form")]
+        elif field == "contact_phone" and value and find_mobile(value):
+            changed = [SlotSet("contact_phone", find_mobile(value))]
+        elif field == "contact_name" and value:
+            changed = [SlotSet("contact_name", value[:12])]
+        else:
+            changed = [SlotSet(field, None)]  # the form asks for it again
+        return [*changed, FollowupAction("case_form")]
 
 
 def _field_in(text: str) -> str | None:

@@ -118,7 +118,7 @@ async def test_the_summary_reads_everything_back_with_the_phone_masked(domain: d
     [message] = dispatcher.messages
     assert "餐饮油烟" in message["text"] and "北京市城市管理综合行政执法局" in message["text"]
     assert "138****8000" in message["text"] and "13800138000" not in message["text"]
-    assert [b["payload"] for b in message["buttons"]] == ["/affirm", "/correct_info", "/cancel"]
+    assert [b["payload"] for b in message["buttons"]] == ["/affirm", "/deny", "/cancel"]
     assert slot_events(events)["submission_key"]
 
 
@@ -175,22 +175,21 @@ async def test_an_address_correction_in_words_changes_only_that_part(domain: dic
     assert events[-1]["name"] == "case_form"
 
 
-async def test_a_phone_correction_goes_straight_back_to_the_summary(domain: dict) -> None:
+async def test_a_phone_correction_is_checked_by_the_form_again(domain: dict) -> None:
     entities = [{"entity": "phone_number", "value": "139 1234 5678"}]
     state = tracker(
         text="电话错了 应该是139 1234 5678", intent="correct_info", entities=entities, slots=FILLED
     )
     events = await ActionCorrectCase().run(CollectingDispatcher(), state, domain)
-    assert slot_events(events)["contact_phone"] == "13912345678"
-    assert events[-1]["name"] == "action_summarize_case"
+    assert slot_events(events) == {"contact_phone": "13912345678"}
+    assert events[-1]["name"] == "case_form"
 
 
 async def test_an_unclear_correction_asks_which_field(domain: dict) -> None:
-    dispatcher = CollectingDispatcher()
     events = await ActionCorrectCase().run(
-        dispatcher, tracker(text="不对", intent="deny", slots=FILLED), domain
+        CollectingDispatcher(), tracker(text="改一下", intent="correct_info", slots=FILLED), domain
     )
-    assert events == [] and len(dispatcher.messages[0]["buttons"]) == 4
+    assert events == [{"event": "followup", "name": "utter_ask_field_to_correct", "timestamp": None}]
     chosen = tracker(
         text='/correct_info{"field": "description"}',
         intent="correct_info",

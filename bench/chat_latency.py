@@ -1,0 +1,172 @@
+"""Latency and throughput of realistic multi-turn conversations: through the gateway's web chat endpoint,
+and the same conversations straight to the Rasa REST channel with the same model, at 1, 10 and 50
+concurrent conversations. Also: cold start (start-up to first answer), and resident memory of every
+service at rest and under load.
+
+Starts the whole stack (embedded defaults, fresh data folder). Prints tables, saves bench/results/chat.json.
+
+    .venv/bin/python -m bench.chat_latency [--levels 1,10,50] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ops.stack import ROOT, Stack, rss_mb
+
+# Multi-turn conversations as citizens have them: reports bit by bit and all at once, a status check,
+# a question, small talk. None of these sentences is in the training data.
+SCRIPTS: list[list[str]] = [
+    [
+        "你好",
+        "我想反映个事",
+        "小区东门那盏路灯坏了快两个礼拜了，晚上黑得看不见路",
+        "海淀区学院路街道 林大北路那个小区",
+        "我姓孙",
+        "13800001234",
+        "确认提交",
+    ],
+    ["朝阳区双井街道富力城东区楼下的烧烤店 油烟天天往屋里灌 我电话13900005678", "周", "对的 提交吧"],
+    ["请问北京的暖气一般几号开始供", "那供暖费在哪交", "好的谢谢"],
+    ["丰台区方庄芳古园一区 垃圾桶满了三天没人收 臭得不行", "叫我吴女士", "13700009876", "确认"],
+    [
+        "在吗",
+        "我要投诉",
+        "楼上邻居每天半夜十二点还在拖椅子 吵得睡不着",
+        "西城区德胜街道 新康路小区5号楼",
+        "不留名字",
+        "15000001111",
+        "提交",
+    ],
+    ["你是机器人吗", "帮我查下我的工单", "好的 再见"],
+]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def converse_gateway(client: httpx.AsyncClient, script: list[str], latencies: list[float]) -> int:
+    sender = (await client.post("/chat/api/session")).json()["sender"]
+    errors = 0
+    for text in script:
+        started = time.perf_counter()
+        answer = await client.post("/chat/api/messages", json={"sender": sender, "text": text})
+        latencies.append(time.perf_counter() - started)
+        errors += answer.status_code != 200 or not answer.json()
+    return errors
+
+
+async def converse_rasa(client: httpx.AsyncClient, script: list[str], latencies: list[float], n: int) -> int:
+    sender = f"webchat-bench-{n}-{time.monotonic_ns()}"
+    errors = 0
+    for text in script:
+        started = time.perf_counter()
+        answer = await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
+        latencies.append(time.perf_counter() - started)
+        errors += answer.status_code != 200 or not answer.json()
+    return errors
+
+
+async def run_level(url: str, path: str, concurrency: int, rounds: int) -> dict[str, Any]:
+    latencies: list[float] = []
+    async with httpx.AsyncClient(base_url=url, timeout=120) as client:
+        started = time.perf_counter()
+        errors = 0
+        for round_ in range(rounds):
+            jobs = []
+            for n in range(concurrency):
+                script = SCRIPTS[(n + round_) % len(SCRIPTS)]
+                if path == "gateway":
+                    jobs.append(converse_gateway(client, script, latencies))
+                else:
+                    jobs.append(converse_rasa(client, script, latencies, n + round_ * concurrency))
+            errors += sum(await asyncio.gather(*jobs))
+        elapsed = time.perf_counter() - started
+    return {
+        "messages": len(latencies),
+        "errors": errors,
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
+        "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+        "mean_ms": round(statistics.mean(latencies) * 1000, 1),
+        "messages_per_s": round(len(latencies) / elapsed, 1),
+    }
+
+
+def memory(stack: Stack) -> dict[str, float]:
+    return {name: round(rss_mb(process.pid), 1) for name, process in stack.processes.items()}
+
+
+async def first_answer(stack: Stack) -> None:
+    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=120) as client:
+        await converse_gateway(client, ["你好"], [])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--levels", default="1,10,50")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
+    results: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{os.cpu_count()} cores, {platform.machine()}",
+        "rounds": args.rounds,
+        "levels": {},
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = Stack.configure(Path(tmp), CHAT_MESSAGES_PER_MINUTE="1000", LOG_LEVEL="WARNING")
+        started = time.perf_counter()
+        stack.start(timeout_s=300)
+        asyncio.run(first_answer(stack))
+        results["cold_start_s"] = round(time.perf_counter() - started, 1)
+        try:
+            time.sleep(3)
+            results["memory_at_rest_mb"] = memory(stack)
+            peak: dict[str, float] = {}
+            for level in levels:
+                row = {}
+                for path, url in (("rasa", stack.url("rasa")), ("gateway", stack.url("gateway"))):
+                    row[path] = asyncio.run(run_level(url, path, level, args.rounds))
+                    for name, mb in memory(stack).items():
+                        peak[name] = max(peak.get(name, 0.0), mb)
+                row["gateway_over_rasa_p50"] = round(row["gateway"]["p50_ms"] / row["rasa"]["p50_ms"], 2)
+                results["levels"][str(level)] = row
+            results["memory_under_load_mb"] = peak
+        finally:
+            stack.stop()
+    print(f"cold start (services started to first answer): {results['cold_start_s']} s")
+    print(
+        f"{'conversations':>13} {'path':>8} {'msgs':>5} {'err':>4} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'msg/s':>7}"
+    )
+    for level, row in results["levels"].items():
+        for path in ("rasa", "gateway"):
+            r = row[path]
+            print(
+                f"{level:>13} {path:>8} {r['messages']:>5} {r['errors']:>4} {r['p50_ms']:>8} {r['p95_ms']:>8} "
+                f"{r['p99_ms']:>8} {r['messages_per_s']:>7}"
+            )
+        print(f"{'':>13} gateway/rasa at p50: {row['gateway_over_rasa_p50']}")
+    print("resident memory at rest (MB):", results["memory_at_rest_mb"])
+    print("resident memory under load, peak (MB):", results["memory_under_load_mb"])
+    out = ROOT / "bench" / "results" / "chat.json"
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print(f"saved {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
