@@ -150,16 +150,23 @@ def main() -> None:
         finally:
             stack.stop()
     print(f"cold start (services started to first answer): {results['cold_start_s']} s")
-    print(
-        f"{'conversations':>13} {'path':>8} {'msgs':>5} {'err':>4} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'msg/s':>7}"
-    )
+    header = ("conversations", "path", "msgs", "err", "p50 ms", "p95 ms", "p99 ms", "msg/s")
+    widths = (13, 8, 5, 4, 8, 8, 8, 7)
+    print(" ".join(f"{h:>{w}}" for h, w in zip(header, widths, strict=True)))
     for level, row in results["levels"].items():
         for path in ("rasa", "gateway"):
             r = row[path]
-            print(
-                f"{level:>13} {path:>8} {r['messages']:>5} {r['errors']:>4} {r['p50_ms']:>8} {r['p95_ms']:>8} "
-                f"{r['p99_ms']:>8} {r['messages_per_s']:>7}"
+            cells = (
+                level,
+                path,
+                r["messages"],
+                r["errors"],
+                r["p50_ms"],
+                r["p95_ms"],
+                r["p99_ms"],
+                r["messages_per_s"],
             )
+            print(" ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)))
         print(f"{'':>13} gateway/rasa at p50: {row['gateway_over_rasa_p50']}")
     print("resident memory at rest (MB):", results["memory_at_rest_mb"])
     print("resident memory under load, peak (MB):", results["memory_under_load_mb"])
