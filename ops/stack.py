@@ -53,6 +53,7 @@ class Stack:
     data_dir: Path
     env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    process_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def configure(cls, data_dir: Path, **overrides: str) -> Stack:
@@ -81,7 +82,45 @@ class Stack:
         env.update(overrides)
         return cls(data_dir=data_dir, env=env)
 
+    @classmethod
+    def configure_scale(cls, data_dir: Path, *, servers: int, pg_url: str, **overrides: str) -> Stack:
+        """The scale-out profile: PostgreSQL everywhere, Redis locks, Rasa servers rasa1, rasa2, ..."""
+        stack = cls.configure(data_dir, **overrides)
+        ports = [free_port() for _ in range(servers)]
+        base = pg_url.rstrip("/")
+        stack.env.update(
+            BACKEND_DATABASE_URL=f"{base}/jiesu_backend_{data_dir.name[-8:]}",
+            GATEWAY_DATABASE_URL=f"{base}/jiesu_gateway_{data_dir.name[-8:]}",
+            RASA_DB_NAME=f"jiesu_rasa_{data_dir.name[-8:]}",
+            RASA_DB_HOST="127.0.0.1",
+            RASA_DB_PORT="5432",
+            RASA_DB_USER="postgres",
+            RASA_DB_PASSWORD="",
+            REDIS_HOST="127.0.0.1",
+            REDIS_PORT="6379",
+            REDIS_DB="0",
+            RASA_URLS=",".join(f"http://127.0.0.1:{p}" for p in ports),
+        )
+        stack.env.update(overrides)
+        for i, port in enumerate(ports, start=1):
+            stack.process_env[f"rasa{i}"] = {
+                "RASA_PORT": str(port),
+                "RASA_ENDPOINTS": "bot/endpoints.scale.yml",
+            }
+        return stack
+
+    def databases(self) -> list[str]:
+        """The PostgreSQL URLs this stack uses (to create before and drop after)."""
+        base = self.env["BACKEND_DATABASE_URL"].rsplit("/", 1)[0]
+        return [
+            self.env["BACKEND_DATABASE_URL"],
+            self.env["GATEWAY_DATABASE_URL"],
+            f"{base}/{self.env['RASA_DB_NAME']}",
+        ]
+
     def url(self, service: str) -> str:
+        if service in self.process_env and "RASA_PORT" in self.process_env[service]:
+            return f"http://127.0.0.1:{self.process_env[service]['RASA_PORT']}"
         return f"http://127.0.0.1:{self.env[PORT_VARS[service]]}"
 
     def start(self, *services: str, timeout_s: float = 180) -> None:
@@ -89,9 +128,9 @@ class Stack:
         for name in names:
             log = (self.data_dir / f"{name}.out").open("ab")
             self.processes[name] = subprocess.Popen(
-                COMMANDS[name],
+                COMMANDS[name.rstrip("0123456789")],
                 cwd=ROOT,
-                env=self.env,
+                env={**self.env, **self.process_env.get(name, {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
