@@ -21,7 +21,7 @@ step validate env PYTHONWARNINGS=ignore .venv-rasa/bin/rasa data validate --conf
   --data bot/data --fail-on-warnings
 mkdir -p var/rasa-test
 step rasa_test env PYTHONWARNINGS=ignore .venv-rasa/bin/rasa test core --model "$RASA_MODEL" --stories bot/tests \
-  --fail-on-prediction-errors --out var/rasa-test
+  --e2e --fail-on-prediction-errors --out var/rasa-test
 
 echo
 echo "time taken (s): set-up ${took[setup]}, training ${took[train]}, lint ${took[lint]}," \

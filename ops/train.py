@@ -39,7 +39,7 @@ def model_path(models_dir: Path, digest: str) -> Path:
 
 def train(models_dir: Path, digest: str) -> float:
     """Run `rasa train` in the Rasa environment; return the seconds it took."""
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
     command = [
         str(ROOT / ".venv-rasa/bin/rasa"),
         "train",
@@ -54,8 +54,15 @@ def train(models_dir: Path, digest: str) -> float:
         "--fixed-model-name",
         f"jiesu-{digest}",
     ]
+    log = models_dir / "train.log"
+    print(f"training the Rasa model ({log.relative_to(ROOT)}) ...", file=sys.stderr)
     started = time.monotonic()
-    subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=sys.stderr)
+    with log.open("w") as output:
+        done = subprocess.run(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, check=False)
+    if done.returncode != 0:
+        lines = log.read_text(errors="replace").splitlines()
+        print("\n".join(lines[-30:]), file=sys.stderr)
+        raise SystemExit(f"rasa train failed (exit {done.returncode}); the whole log is in {log}")
     return time.monotonic() - started
 
 
