@@ -58,7 +58,9 @@ def train(models_dir: Path, digest: str) -> float:
     print(f"training the Rasa model ({log.relative_to(ROOT)}) ...", file=sys.stderr)
     started = time.monotonic()
     with log.open("w") as output:
-        done = subprocess.run(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, check=False)
+        done = subprocess.run(
+            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, check=False
+        )
     if done.returncode != 0:
         lines = log.read_text(errors="replace").splitlines()
         print("\n".join(lines[-30:]), file=sys.stderr)

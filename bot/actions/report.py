@@ -28,10 +28,18 @@ from bot.actions.citizen import (
 )
 from common.phone import find_mobile
 
-GENERIC = re.compile(
-    r"^(你好|您好)?[，,\s]*(我)?(要|想|需要)?(投诉|举报|反映|求助|建议|表扬|咨询|报修|提)(一下|个|一个)?"
-    r"(问题|事情|事|情况|意见)?(可以吗|行吗)?[。！!？?～~\s]*$"
+INTENTION_WORDS = re.compile(
+    r"你好|您好|在吗|请问|麻烦|我们|我|想|要|需要|帮我|帮忙|给我|投诉|举报|反映|反应|求助|建议|表扬|咨询|报修|登记|提|说|有|"
+    r"一下|一个|个|问题|事情|事儿|事|情况|意见|可以吗|行吗|吗|呢|啊|吧|了|下"
 )
+
+
+def is_bare_intention(text: str) -> bool:
+    """Whether a message only says that the citizen wants to report something ("我想反映个事儿")."""
+    rest = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", INTENTION_WORDS.sub("", text))
+    return len(rest) < 2
+
+
 APPEAL_LABELS = {
     "complaint": "投诉",
     "report": "举报",
@@ -95,7 +103,7 @@ class ValidateCaseForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = str(value or "").strip()
-        if len(text) < 4 or GENERIC.match(text):
+        if len(text) < 4 or is_bare_intention(text):
             return {"description": None}
         slots: dict[str, Any] = {
             "description": text[:2000],
@@ -130,6 +138,8 @@ class ValidateCaseForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = str(value or "").strip()
+        if tracker.get_slot("requested_slot") == "address" and latest_intent(tracker) != "correct_info":
+            text = latest_text(tracker) or text  # asked for the place: the whole answer is the place
         if refuses(text) or len(text) < 2:
             dispatcher.utter_message(text="处理问题需要知道大致位置，请至少告诉我在哪个区、哪个街道或小区。")
             return {"address": None}
