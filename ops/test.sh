@@ -17,10 +17,10 @@ step setup ops/setup.sh
 step train train_model
 step lint make --no-print-directory lint
 step pytest .venv/bin/python -m pytest "$@"
-step validate env PYTHONWARNINGS=ignore .venv-rasa/bin/rasa data validate --config config.yml --domain bot/domain.yml \
+step validate env PYTHONWARNINGS=ignore PYTHONPATH="$PWD" .venv-rasa/bin/rasa data validate --config config.yml --domain bot/domain.yml \
   --data bot/data --fail-on-warnings
 mkdir -p var/rasa-test
-step rasa_test env PYTHONWARNINGS=ignore .venv-rasa/bin/rasa test core --model "$RASA_MODEL" --stories bot/tests \
+step rasa_test env PYTHONWARNINGS=ignore PYTHONPATH="$PWD" .venv-rasa/bin/rasa test core --model "$RASA_MODEL" --stories bot/tests \
   --e2e --fail-on-prediction-errors --out var/rasa-test
 
 echo

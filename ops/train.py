@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TRAINING_INPUTS = ("config.yml", "bot/domain.yml", "bot/data", "bot/dictionary")
+TRAINING_INPUTS = ("config.yml", "bot/domain.yml", "bot/data", "bot/dictionary", "bot/nlu")
 KEEP_MODELS = 3
 
 
@@ -39,7 +39,8 @@ def model_path(models_dir: Path, digest: str) -> Path:
 
 def train(models_dir: Path, digest: str) -> float:
     """Run `rasa train` in the Rasa environment; return the seconds it took."""
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore",
+               PYTHONPATH=str(ROOT))  # our NLU components (bot/nlu/) are imported by Rasa
     command = [
         str(ROOT / ".venv-rasa/bin/rasa"),
         "train",

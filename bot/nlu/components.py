@@ -1,0 +1,33 @@
+"""Rasa graph components of our own (loaded by the Rasa server from config.yml)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.entities import clean
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class NumbersByPattern(GraphComponent):
+    """After the extractors: phone and case numbers come from the patterns; spans are trimmed."""
+
+    @classmethod
+    def create(
+        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> NumbersByPattern:
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            entities = message.get(ENTITIES) or []
+            if entities:
+                message.set(ENTITIES, clean(entities, message.get(TEXT) or ""), add_to_output=True)
+        return messages
