@@ -39,8 +39,13 @@ def model_path(models_dir: Path, digest: str) -> Path:
 
 def train(models_dir: Path, digest: str) -> float:
     """Run `rasa train` in the Rasa environment; return the seconds it took."""
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore",
-               PYTHONPATH=str(ROOT))  # our NLU components (bot/nlu/) are imported by Rasa
+    env = dict(
+        os.environ,
+        RASA_TELEMETRY_ENABLED="false",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        PYTHONWARNINGS="ignore",
+        PYTHONPATH=str(ROOT),
+    )  # our NLU components (bot/nlu/) are imported by Rasa
     command = [
         str(ROOT / ".venv-rasa/bin/rasa"),
         "train",

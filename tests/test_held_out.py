@@ -22,12 +22,16 @@ def nlu_examples() -> list[str]:
     for path in (ROOT / "bot/data/nlu").glob("*.yml"):
         for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
             if "intent" in item:
-                examples += [plain(line.strip()[2:]) for line in item["examples"].splitlines() if line.strip()]
+                examples += [
+                    plain(line.strip()[2:]) for line in item["examples"].splitlines() if line.strip()
+                ]
     return examples
 
 
 def test_conversation_tests_use_no_training_sentence() -> None:
-    stories = yaml.safe_load((ROOT / "bot/tests/test_conversations.yml").read_text(encoding="utf-8"))["stories"]
+    stories = yaml.safe_load((ROOT / "bot/tests/test_conversations.yml").read_text(encoding="utf-8"))[
+        "stories"
+    ]
     turns = {plain(step["user"]) for story in stories for step in story["steps"] if "user" in step}
     assert len(stories) >= 80 and len(turns) >= 300
     assert sorted(turns & set(nlu_examples())) == []
@@ -37,8 +41,11 @@ def test_routing_evaluation_messages_are_not_training_messages() -> None:
     def texts(folder: str) -> set[str]:
         found = set()
         for path in (ROOT / "backend/routing/corpus" / folder).glob("*.jsonl"):
-            found |= {json.loads(line)["text"].strip() for line in path.read_text(encoding="utf-8").splitlines()
-                      if line.strip()}
+            found |= {
+                json.loads(line)["text"].strip()
+                for line in path.read_text(encoding="utf-8").splitlines()
+                if line.strip()
+            }
         return found
 
     train, held_out = texts("train"), texts("eval")

@@ -17,24 +17,39 @@ def entity(name: str, start: int, end: int, extractor: str = "DIETClassifier") -
 
 def test_numbers_come_from_the_patterns_and_spans_are_trimmed() -> None:
     phone = TEXT.index("138")
-    found = clean([
-        entity("person_name", 2, 4), entity("phone_number", 2, phone + 13),  # DIET swallowed the name
-        entity("phone_number", phone, phone + 13, "RegexEntityExtractor"),
-        entity("case_number", TEXT.index("2026") - 1, TEXT.index("2026") + 13),  # learned, unconfirmed
-        entity("address", phone - 1, phone + 2),  # overlaps a pattern match
-    ], TEXT)
-    assert [(e["entity"], e["value"]) for e in found] == [("person_name", "林晓"), ("phone_number", "138 0013 8000")]
-    padded = clean([{"entity": "address", "start": 0, "end": 5, "value": " 朝阳区 ", "extractor": "DIETClassifier"}],
-                   " 朝阳区 ")
+    found = clean(
+        [
+            entity("person_name", 2, 4),
+            entity("phone_number", 2, phone + 13),  # DIET swallowed the name
+            entity("phone_number", phone, phone + 13, "RegexEntityExtractor"),
+            entity("case_number", TEXT.index("2026") - 1, TEXT.index("2026") + 13),  # learned, unconfirmed
+            entity("address", phone - 1, phone + 2),  # overlaps a pattern match
+        ],
+        TEXT,
+    )
+    assert [(e["entity"], e["value"]) for e in found] == [
+        ("person_name", "林晓"),
+        ("phone_number", "138 0013 8000"),
+    ]
+    padded = clean(
+        [{"entity": "address", "start": 0, "end": 5, "value": " 朝阳区 ", "extractor": "DIETClassifier"}],
+        " 朝阳区 ",
+    )
     assert (padded[0]["start"], padded[0]["end"], padded[0]["value"]) == (1, 4, "朝阳区")
 
 
 def test_the_component_loads_in_the_rasa_environment() -> None:
     probe = subprocess.run(
-        [str(ROOT / ".venv-rasa/bin/python"), "-c",
-         "import json; from bot.nlu.components import NumbersByPattern; print(json.dumps(NumbersByPattern.__name__))"],
-        cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "PYTHONWARNINGS": "ignore"},
-        capture_output=True, text=True, timeout=120,
+        [
+            str(ROOT / ".venv-rasa/bin/python"),
+            "-c",
+            "import json; from bot.nlu.components import NumbersByPattern as C; print(json.dumps(C.__name__))",
+        ],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "PYTHONWARNINGS": "ignore"},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert probe.returncode == 0, probe.stderr[-2000:]
     assert json.loads(probe.stdout.strip().splitlines()[-1]) == "NumbersByPattern"

@@ -31,13 +31,21 @@ def telegram() -> Iterator[FakeTelegram]:
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory, telegram: FakeTelegram) -> Iterator[Stack]:
-    stack = Stack.configure(Path(tmp_path_factory.mktemp("takeover")), TELEGRAM_BOT_TOKEN=TOKEN,
-                            TELEGRAM_API_BASE_URL=f"{telegram.url}/bot")  # type: ignore[attr-defined]
+    stack = Stack.configure(
+        Path(tmp_path_factory.mktemp("takeover")),
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=f"{telegram.url}/bot",
+    )  # type: ignore[attr-defined]
     stack.start(timeout_s=300)
-    admin = httpx.post(f"{stack.url('backend')}/api/v1/auth/login",
-                       json={"username": "admin", "password": stack.env["BACKEND_ADMIN_PASSWORD"]}).json()["token"]
-    httpx.post(f"{stack.url('backend')}/api/v1/staff", headers={"Authorization": f"Bearer {admin}"},
-               json={"username": "operator7", "display_name": "小李", "password": PASSWORD, "role": "operator"})
+    admin = httpx.post(
+        f"{stack.url('backend')}/api/v1/auth/login",
+        json={"username": "admin", "password": stack.env["BACKEND_ADMIN_PASSWORD"]},
+    ).json()["token"]
+    httpx.post(
+        f"{stack.url('backend')}/api/v1/staff",
+        headers={"Authorization": f"Bearer {admin}"},
+        json={"username": "operator7", "display_name": "小李", "password": PASSWORD, "role": "operator"},
+    )
     yield stack
     stack.stop()
 
@@ -80,16 +88,25 @@ def test_takeover_round_trip(system: Stack, telegram: FakeTelegram, browser: Any
     assert wait_until(lambda: any("智能助手继续为您服务" in t for t in sent(telegram)), 20)
     before = len(sent(telegram))
     telegram.say(CHAT, "朝阳区望京西园三区")
-    assert wait_until(lambda: len(sent(telegram)) > before and "称呼" in sent(telegram)[-1], 60), sent(telegram)[-3:]
+    assert wait_until(lambda: len(sent(telegram)) > before and "称呼" in sent(telegram)[-1], 60), sent(
+        telegram
+    )[-3:]
 
     page.locator("#waiting li", has_text="网页").click()
     page.click("#claim")
     page.wait_for_selector("#say:not([disabled])")
     page.fill("#say", "您好，请讲")
     page.press("#say", "Enter")
-    assert wait_until(lambda: any(m["text"] == "您好，请讲" for m in httpx.get(
-        f"{system.url('gateway')}/chat/api/history", params={"sender": web}).json()), 20)
+    assert wait_until(
+        lambda: any(
+            m["text"] == "您好，请讲"
+            for m in httpx.get(f"{system.url('gateway')}/chat/api/history", params={"sender": web}).json()
+        ),
+        20,
+    )
     page.click("#close")
     page.wait_for_selector("#claim:not([disabled])")
-    assert re.search("感谢", str(httpx.get(f"{system.url('gateway')}/chat/api/history", params={"sender": web}).json()))
+    assert re.search(
+        "感谢", str(httpx.get(f"{system.url('gateway')}/chat/api/history", params={"sender": web}).json())
+    )
     page.context.close()

@@ -44,7 +44,9 @@ def clean(entities: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
             if any(overlaps(entity, p) for p in patterns):
                 continue
         fixed = trimmed(entity, text)
-        if fixed is not None and not any(k["start"] == fixed["start"] and k["end"] == fixed["end"]
-                                          and k["entity"] == fixed["entity"] for k in kept):
+        if fixed is not None and not any(
+            k["start"] == fixed["start"] and k["end"] == fixed["end"] and k["entity"] == fixed["entity"]
+            for k in kept
+        ):
             kept.append(fixed)
     return sorted(kept, key=lambda e: int(e["start"]))

@@ -300,6 +300,8 @@ class ConversationCore:
         metadata = {"channel": conversation.channel, "identity": conversation.identity, **payload}
         try:
             raw = await self.rasa.send(conversation.sender_id, text, metadata)
+            if not raw:
+                await self._confirm_handled(conversation.sender_id, text)
         except RasaUnavailable as error:
             log.warning("bot unavailable for conversation %s: %s", conversation.id, error)
             message.state = MessageState.PENDING
@@ -316,6 +318,15 @@ class ConversationCore:
             stored += await self._hand_off(session, conversation, handoff)
         await session.commit()
         return stored
+
+    async def _confirm_handled(self, sender_id: str, text: str) -> None:
+        """An empty answer is either a silent turn or a failure Rasa swallowed (the action server down:
+        Rasa's REST channel then answers 200 with nothing and does not keep the message). Tell them
+        apart by whether the tracker kept the message."""
+        tracker = await self.rasa.tracker(sender_id)
+        latest = (tracker.get("latest_message") or {}).get("text")
+        if latest != text:
+            raise RasaUnavailable("the bot dropped the message (action server unavailable?)")
 
     async def _hand_off(
         self, session: AsyncSession, conversation: Conversation, handoff: dict[str, Any]
