@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import httpx
 from fastapi import FastAPI, Request
@@ -65,6 +66,15 @@ async def retry_pending(core: ConversationCore, interval_s: float) -> None:
             log.exception("retrying queued messages failed")
 
 
+async def service_healthy(url: str) -> bool:
+    """Whether a service's health endpoint answers 200 within two seconds."""
+    try:
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            return (await client.get(url)).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -88,6 +98,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 timeout_s=settings.rasa_timeout_s,
             )
         core = ConversationCore(sessions=sessions, rasa=rasa, max_chars=settings.chat_max_message_chars)
+        core.actions_healthy = partial(service_healthy, f"{settings.actions_url}/health")
         webchat = WebChatAdapter(sessions)
         core.add_adapter(webchat)
         app.state.settings = settings

@@ -23,6 +23,8 @@ class GatewaySettings(ServiceSettings):
     rasa_timeout_s: float = 30.0
 
     backend_url: str = "http://127.0.0.1:8000"
+    action_server_url: str | None = None  # default from ACTION_SERVER_PORT, as the Rasa server does
+    action_server_port: int = 5055
     backend_service_token: SecretStr
     backend_timeout_s: float = 5.0
 
@@ -54,6 +56,10 @@ class GatewaySettings(ServiceSettings):
     @property
     def database_url(self) -> str:
         return self.gateway_database_url or self.sqlite_url("gateway.db")
+
+    @property
+    def actions_url(self) -> str:
+        return (self.action_server_url or f"http://127.0.0.1:{self.action_server_port}").rstrip("/")
 
     @property
     def public_url(self) -> str:

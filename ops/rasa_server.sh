@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 : "${RASA_MODEL:?RASA_MODEL must be set (ops/train.py prints it)}"
 export RASA_TELEMETRY_ENABLED=false PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=2
 export PYTHONPATH="$PWD"  # our own NLU components (bot/nlu/), imported by Rasa
+# Rasa's own log level, apart from ours: at DEBUG Rasa logs citizens' messages in clear, which our
+# log masking cannot reach (it is not our process's logging). Keep it at INFO outside a debugging desk.
+export LOG_LEVEL="${RASA_LOG_LEVEL:-INFO}"
 export RASA_TRACKER_DB="${RASA_TRACKER_DB:-${JIESU_DATA_DIR:-var/data}/rasa_tracker.db}"
 export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:${ACTION_SERVER_PORT:-5055}}/webhook"
 mkdir -p "$(dirname "$RASA_TRACKER_DB")"

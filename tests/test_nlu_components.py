@@ -43,7 +43,8 @@ def test_the_component_loads_in_the_rasa_environment() -> None:
         [
             str(ROOT / ".venv-rasa/bin/python"),
             "-c",
-            "import json; from bot.nlu.components import NumbersByPattern as C; print(json.dumps(C.__name__))",
+            "import json; from bot.nlu.components import NumbersByPattern as C;"
+            " print(json.dumps(C.__name__))",
         ],
         cwd=ROOT,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "PYTHONWARNINGS": "ignore"},

@@ -76,7 +76,25 @@ class Takeover:
         await self.core.deliver(
             conversation.id, [Reply(text=CLOSED if close else HANDED_BACK)], Author.SYSTEM
         )
+        await self._resume_loop(conversation, close=close)
         return conversation
+
+    async def _resume_loop(self, conversation: Conversation, *, close: bool) -> None:
+        """Go on with the form the citizen was filling (ask its question again), or end it with a close."""
+        try:
+            tracker = await self.core.rasa.tracker(conversation.sender_id)
+            loop = (tracker.get("active_loop") or {}).get("name")
+            if not loop:
+                return
+            action = "action_deactivate_loop" if close else loop
+            async with self.core.lock(conversation.sender_id):
+                raw = await self.core.rasa.execute(conversation.sender_id, action)
+        except RasaUnavailable as error:
+            log.warning("could not resume the form of conversation %s: %s", conversation.id, error)
+            return
+        replies = [Reply.from_rasa(m) for m in raw if m.get("text") or m.get("buttons")]
+        if replies:
+            await self.core.deliver(conversation.id, replies, Author.BOT)
 
     async def requeue(self, username: str) -> list[int]:
         """Put the conversations of an operator who went away back in the queue."""

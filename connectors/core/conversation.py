@@ -39,6 +39,7 @@ APOLOGY = (
     "抱歉，智能助手暂时无法回复。您的消息已经保存，恢复后会第一时间回复您。"
     "如遇紧急情况，请直接拨打110、119或120。"
 )
+NOT_UNDERSTOOD = "抱歉，我没太明白您的意思。您可以直接描述遇到的问题，或者说“查进度”“咨询”“转人工”。"
 STALE_BUTTON = "这个按钮已经失效了，请直接输入文字告诉我您的需要。"
 EMPTY_MESSAGE = "您的消息好像是空的，请再说一遍。"
 ATTACHED_PHOTO = "已收到图片，会附在您正在反映的问题里一并提交。"
@@ -75,6 +76,7 @@ class ConversationCore:
         self.rasa = rasa
         self.max_chars = max_chars
         self.adapters: dict[str, ChannelAdapter] = {}
+        self.actions_healthy: Callable[[], Awaitable[bool]] | None = None
         self.outbox = Outbox(sessions)
         self.listeners: list[EventListener] = []
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -301,7 +303,7 @@ class ConversationCore:
         try:
             raw = await self.rasa.send(conversation.sender_id, text, metadata)
             if not raw:
-                await self._confirm_handled(conversation.sender_id, text)
+                await self._confirm_handled(conversation.sender_id)
         except RasaUnavailable as error:
             log.warning("bot unavailable for conversation %s: %s", conversation.id, error)
             message.state = MessageState.PENDING
@@ -313,20 +315,21 @@ class ConversationCore:
             return apology
         message.state = MessageState.PROCESSED
         replies, handoff = split_custom(raw)
+        if not replies and handoff is None:  # the bot had nothing to say: never leave a citizen unanswered
+            replies = [Reply(text=NOT_UNDERSTOOD)]
         stored = await self.store_replies(session, conversation, replies, Author.BOT)
         if handoff is not None and conversation.handling == Handling.BOT:
             stored += await self._hand_off(session, conversation, handoff)
         await session.commit()
         return stored
 
-    async def _confirm_handled(self, sender_id: str, text: str) -> None:
-        """An empty answer is either a silent turn or a failure Rasa swallowed (the action server down:
-        Rasa's REST channel then answers 200 with nothing and does not keep the message). Tell them
-        apart by whether the tracker kept the message."""
-        tracker = await self.rasa.tracker(sender_id)
-        latest = (tracker.get("latest_message") or {}).get("text")
-        if latest != text:
-            raise RasaUnavailable("the bot dropped the message (action server unavailable?)")
+    async def _confirm_handled(self, sender_id: str) -> None:
+        """An empty answer is a silent turn, or a failure Rasa swallowed: with the action server down,
+        Rasa's REST channel answers 200 with nothing. Then the bot counts as unavailable, and the message
+        is sent again once the actions are back (the form is still active, so it takes it then)."""
+        if self.actions_healthy is None or await self.actions_healthy():
+            return
+        raise RasaUnavailable("the action server is unavailable")
 
     async def _hand_off(
         self, session: AsyncSession, conversation: Conversation, handoff: dict[str, Any]

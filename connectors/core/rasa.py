@@ -38,6 +38,11 @@ class RasaClient:
         answer = await self._post(f"/conversations/{sender_id}/trigger_intent", body, api=True)
         return list(answer.get("messages", []))
 
+    async def execute(self, sender_id: str, action: str) -> list[dict[str, Any]]:
+        """Run one action in a conversation (e.g. the active form, to ask its question again)."""
+        answer = await self._post(f"/conversations/{sender_id}/execute", {"name": action}, api=True)
+        return list(answer.get("messages", []))
+
     async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
         """Append events (pause, resume, slots) to a conversation's tracker."""
         await self._post(f"/conversations/{sender_id}/tracker/events", events, api=True)

@@ -44,6 +44,9 @@ class RasaPool:
     ) -> list[dict[str, Any]]:
         return await self._call(sender_id, "trigger_intent", sender_id, intent, entities)
 
+    async def execute(self, sender_id: str, action: str) -> list[dict[str, Any]]:
+        return await self._call(sender_id, "execute", sender_id, action)
+
     async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
         await self._call(sender_id, "append_events", sender_id, events)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from connectors.core.models import Base, Conversation, Message, utcnow
 from connectors.retention import forget_idle
 
 
-async def test_idle_transcripts_and_old_uploads_are_deleted(tmp_path: Path) -> None:
+async def idle_transcripts_and_old_uploads_are_deleted(tmp_path: Path) -> None:
     engine = make_async_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
     async with engine.begin() as connection:
         await connection.run_sync(Base.metadata.create_all)
@@ -49,3 +51,9 @@ async def test_idle_transcripts_and_old_uploads_are_deleted(tmp_path: Path) -> N
         assert [c.identity for c in await session.scalars(select(Conversation))] == ["new"]
     assert [p.name for p in uploads.iterdir()] == ["new.jpg"]
     await engine.dispose()
+
+
+def test_idle_transcripts_and_old_uploads_are_deleted(tmp_path: Path) -> None:
+    # in a thread of its own: the session's browser (Playwright) keeps an event loop in this one
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, idle_transcripts_and_old_uploads_are_deleted(tmp_path)).result()
