@@ -69,3 +69,10 @@ def configure_logging(level: str = "INFO") -> None:
             handler.addFilter(PersonalDataFilter())
     for noisy in ("httpx", "httpcore", "telegram.ext.Updater"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Libraries that log what passes through them (SQL parameters, WebSocket frames, Telegram updates,
+    # trackers) at DEBUG: a name or an address there cannot be recognised and masked, so they never
+    # log below INFO, whatever LOG_LEVEL says. Our own code logs masked values at DEBUG.
+    for name in ("aiosqlite", "websockets", "telegram", "rasa_sdk", "hpack", "multipart"):
+        library = logging.getLogger(name)
+        library.setLevel(max(logging.INFO, root.level, library.level))
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)  # at INFO it logs SQL with its parameters

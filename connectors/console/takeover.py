@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 from sqlalchemy import select, update
 
 from connectors.console.auth import Operator
@@ -80,16 +81,30 @@ class Takeover:
         return conversation
 
     async def _resume_loop(self, conversation: Conversation, *, close: bool) -> None:
-        """Go on with the form the citizen was filling (ask its question again), or end it with a close."""
+        """Go on with the form the citizen was filling, or end it when the operator closed the conversation.
+
+        Asking for a person inside a form left the form "rejected" in Rasa (the request filled no slot).
+        Going on means: mark the form active again and ask its current question (our forms' questions
+        are the responses `utter_ask_<form>_<slot>`), so the citizen's next answer fills the slot."""
         try:
             tracker = await self.core.rasa.tracker(conversation.sender_id)
             loop = (tracker.get("active_loop") or {}).get("name")
             if not loop:
                 return
-            action = "action_deactivate_loop" if close else loop
+            slot = (tracker.get("slots") or {}).get("requested_slot")
             async with self.core.lock(conversation.sender_id):
-                raw = await self.core.rasa.execute(conversation.sender_id, action)
-        except RasaUnavailable as error:
+                if close:
+                    raw = await self.core.rasa.execute(conversation.sender_id, "action_deactivate_loop")
+                else:
+                    await self.core.rasa.append_events(
+                        conversation.sender_id, [{"event": "active_loop", "name": loop}]
+                    )
+                    raw = (
+                        await self.core.rasa.execute(conversation.sender_id, f"utter_ask_{loop}_{slot}")
+                        if slot
+                        else []
+                    )
+        except (RasaUnavailable, httpx.HTTPStatusError) as error:
             log.warning("could not resume the form of conversation %s: %s", conversation.id, error)
             return
         replies = [Reply.from_rasa(m) for m in raw if m.get("text") or m.get("buttons")]

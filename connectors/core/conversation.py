@@ -47,6 +47,7 @@ ATTACHED_PLACE = (
     "已收到您的位置，会附在您反映的问题里。请再告诉我具体地址（区、街道、小区或道路），方便工作人员找到。"
 )
 ATTACH_FAILED = "抱歉，暂时没能接收，请稍后重新发送。"
+STILL_WAITING = "已收到，人工客服接入后会看到您的每一条消息。您前面还有{ahead}位市民在等待，请稍候。"
 HANDOFF_NOTICE = "已为您转接人工客服，您前面还有{ahead}位市民在等待，请稍候，客服接入后会直接在这里回复您。"
 
 
@@ -109,8 +110,14 @@ class ConversationCore:
             await self._notify("message", conversation, _message_event(message))
             if conversation.handling != Handling.BOT:
                 message.state = MessageState.PROCESSED
-                await session.commit()
-                return []
+                if conversation.handling != Handling.WAITING:
+                    await session.commit()
+                    return []  # an operator holds the conversation and answers it
+                ahead = await self.queue_position(session, conversation)
+                waiting = Reply(text=STILL_WAITING.format(ahead=ahead))
+                replies = await self.store_replies(session, conversation, [waiting], Author.SYSTEM)
+                await self._answer_out(session, conversation, replies)
+                return replies
             if metadata.get("stale_button") or not text:
                 message.state = MessageState.REJECTED
                 notice = STALE_BUTTON if metadata.get("stale_button") else EMPTY_MESSAGE

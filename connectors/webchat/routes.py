@@ -120,6 +120,7 @@ async def _on_socket_message(
         await websocket.send_json({"type": "error", "status": refused.status_code, "detail": refused.detail})
         return
     if not text.strip() and not button:
+        await websocket.send_json({"type": "error", "status": 422, "detail": "text or button is required"})
         return
     await websocket.send_json({"type": "typing"})
     replies = await core.receive(

@@ -109,9 +109,10 @@ def test_a_hand_off_queues_the_conversation_and_silences_the_bot(
     sender = session(web_gateway)
     replies = post(web_gateway, sender, "转人工").json()
     assert replies[-1]["author"] == "system" and "前面还有0位" in replies[-1]["text"]
-    assert post(web_gateway, sender, "有人吗").json() == []
+    waiting = post(web_gateway, sender, "有人吗").json()  # still in the queue: told so, not by the bot
+    assert [r["author"] for r in waiting] == ["system"] and "前面还有0位" in waiting[0]["text"]
     assert fake_rasa.texts(f"webchat-{sender}") == ["转人工"]
-    assert history(web_gateway, sender)[-1]["text"] == "有人吗"  # stored for the operator
+    assert history(web_gateway, sender)[-2]["text"] == "有人吗"  # stored for the operator
 
 
 def test_case_updates_are_pushed_and_resolution_starts_the_rating(
