@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from connectors.core.conversation import APOLOGY
 from ops.stack import ROOT, Stack, rss_mb
 
 # Multi-turn conversations as citizens have them: reports bit by bit and all at once, a status check,
@@ -59,6 +60,14 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
+def failed(answer: httpx.Response) -> bool:
+    """An error for a citizen: no 200, no reply, or the gateway's apology that the bot could not answer
+    (the gateway answers 200 then, and keeps the message for later)."""
+    if answer.status_code != 200 or not answer.json():
+        return True
+    return any(str(reply.get("text") or "") == APOLOGY for reply in answer.json())
+
+
 async def converse_gateway(client: httpx.AsyncClient, script: list[str], latencies: list[float]) -> int:
     sender = (await client.post("/chat/api/session")).json()["sender"]
     errors = 0
@@ -66,7 +75,7 @@ async def converse_gateway(client: httpx.AsyncClient, script: list[str], latenci
         started = time.perf_counter()
         answer = await client.post("/chat/api/messages", json={"sender": sender, "text": text})
         latencies.append(time.perf_counter() - started)
-        errors += answer.status_code != 200 or not answer.json()
+        errors += failed(answer)
     return errors
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bench.chat_latency import SCRIPTS
+from bench.chat_latency import SCRIPTS, failed
 from ops.stack import ROOT, Stack, rss_mb
 
 NUMBER = re.compile(r"\d{13}")
@@ -37,7 +37,7 @@ async def citizen(url: str, deadline: float, tally: dict[str, Any], n: int) -> N
             for text in SCRIPTS[(n + round_) % len(SCRIPTS)]:
                 answer = await client.post("/chat/api/messages", json={"sender": sender, "text": text})
                 tally["sent"] += 1
-                if answer.status_code != 200 or not answer.json():
+                if failed(answer):
                     tally["errors"].append((answer.status_code, text))
                     continue
                 tally["replies"] += len(answer.json())

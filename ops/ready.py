@@ -19,12 +19,14 @@ STARTUP_TIMEOUT_S = float(os.environ.get("JIESU_STARTUP_TIMEOUT", "300"))
 def health_checks(env: Mapping[str, str] = os.environ) -> dict[str, str]:
     """The health URL of every service, from the same variables the services read."""
     rasa = env.get("RASA_URL", f"http://127.0.0.1:{env.get('RASA_PORT', '5005')}")
-    servers = [u.strip() for u in env.get("RASA_URLS", "").split(",") if u.strip()] or [rasa]
+    pool = [u.strip() for u in env.get("RASA_URLS", "").split(",") if u.strip()]
     token = env.get("RASA_TOKEN", "")
-    rasa_checks = {
-        ("rasa" if len(servers) == 1 else f"rasa{i}"): f"{url}/status?token={token}"
-        for i, url in enumerate(servers, start=1)
-    }
+    # one Rasa server is "rasa"; the servers of a pool (RASA_URLS, even a pool of one) are rasa1, rasa2, ...
+    rasa_checks = (
+        {f"rasa{i}": f"{url}/status?token={token}" for i, url in enumerate(pool, start=1)}
+        if pool
+        else {"rasa": f"{rasa}/status?token={token}"}
+    )
     return {
         "backend": f"{backend_url(env)}/health",
         "actions": f"http://127.0.0.1:{env.get('ACTION_SERVER_PORT', '5055')}/health",

@@ -166,3 +166,14 @@ def test_conversations_are_kept_in_rasas_sql_tracker_store_on_sqlite(stack: Stac
 def test_rasa_runs_and_trains_with_telemetry_off() -> None:
     for script in ("ops/rasa_server.sh", "ops/train.py", "ops/test.sh"):
         assert re.search(r"RASA_TELEMETRY_ENABLED.{0,3}false", (ROOT / script).read_text()), script
+
+
+def test_every_rasa_server_of_a_pool_is_waited_for_even_a_pool_of_one() -> None:
+    from ops.ready import health_checks
+
+    one = health_checks({"RASA_URL": "http://127.0.0.1:5005", "RASA_TOKEN": "t"})
+    assert one["rasa"] == "http://127.0.0.1:5005/status?token=t"
+    pool = health_checks({"RASA_URLS": "http://127.0.0.1:5006", "RASA_TOKEN": "t"})
+    assert "rasa" not in pool and pool["rasa1"] == "http://127.0.0.1:5006/status?token=t"
+    two = health_checks({"RASA_URLS": "http://a:1, http://b:2", "RASA_TOKEN": "t"})
+    assert [k for k in two if k.startswith("rasa")] == ["rasa1", "rasa2"]
