@@ -93,6 +93,7 @@ def test_takeover_round_trip(system: Stack, telegram: FakeTelegram, browser: Any
     )[-3:]
 
     page.locator("#waiting li", has_text="网页").click()
+    page.wait_for_selector("#conv-title:has-text('webchat')")
     page.click("#claim")
     page.wait_for_selector("#say:not([disabled])")
     page.fill("#say", "您好，请讲")

@@ -71,8 +71,18 @@
     if (!items.length) list.append(el("li", { class: "muted" }, "暂无"));
   }
 
+  // The conversation the operator chose last. While it loads, the action buttons are off, so a quick
+  // click on "claim" can never act on the conversation that was on screen before; answers for a
+  // conversation that is no longer the chosen one are dropped.
+  let chosen = null;
   async function openConversation(id) {
-    current = await api(`/console/api/conversations/${id}`);
+    if (!current || current.id !== id) {
+      for (const b of ["claim", "handback", "close", "say", "say-send", "make-case"]) $(b).disabled = true;
+    }
+    chosen = id;
+    const c = await api(`/console/api/conversations/${id}`);
+    if (chosen !== id) return;
+    current = c;
     renderConversation();
     loadQueue();
   }
@@ -156,7 +166,7 @@
     const ping = setInterval(() => socket.readyState === 1 && socket.send("ping"), 20000);
     socket.onmessage = (event) => {
       const frame = JSON.parse(event.data);
-      if (current && frame.conversation_id === current.id) openConversation(current.id);
+      if (current && chosen === current.id && frame.conversation_id === current.id) openConversation(current.id);
       else if (!$("tab-queue").hidden) loadQueue();
     };
     socket.onclose = () => { clearInterval(ping); setTimeout(liveEvents, 2000); };
