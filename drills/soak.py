@@ -80,10 +80,16 @@ def main() -> None:
             time.sleep(2)
             with sqlite3.connect(Path(tmp) / "gateway.db") as db:
                 stored_in = db.execute("SELECT count(*) FROM messages WHERE direction='in'").fetchone()[0]
+                # replies to what citizens said; case updates pushed to them are counted apart
                 stored_out = db.execute(
                     "SELECT count(*) FROM messages WHERE direction='out' AND "
-                    "json_extract(payload, '$.internal') IS NULL"
+                    "json_extract(payload, '$.internal') IS NULL AND "
+                    "json_extract(payload, '$.case_event') IS NULL"
                 ).fetchone()[0]
+                pushed = db.execute(
+                    "SELECT count(*) FROM messages WHERE json_extract(payload, '$.case_event') IS NOT NULL"
+                ).fetchone()[0]
+                undelivered = db.execute("SELECT count(*) FROM outbox WHERE state != 'sent'").fetchone()[0]
             with sqlite3.connect(Path(tmp) / "backend.db") as db:
                 backend_cases = {row[0] for row in db.execute("SELECT number FROM cases")}
         finally:
@@ -100,17 +106,23 @@ def main() -> None:
         "errors": len(tally["errors"]),
         "transcript_in": stored_in,
         "transcript_out": stored_out,
+        "case_updates_pushed": pushed,
+        "outbox_undelivered": undelivered,
         "cases_told": len(tally["cases"]),
         "cases_in_backend": len(backend_cases),
         "cases_match": tally["cases"] == backend_cases,
         "memory_mb_first_sample": first,
         "memory_mb_last_sample": last,
+        # flat: no service grew by more than a tenth between the first sample under load and the last
+        "memory_flat": all(last[name] <= first[name] * 1.10 for name in first),
     }
     print(json.dumps(result, indent=2, ensure_ascii=False))
     ok = (
         not tally["errors"]
         and stored_in == tally["sent"]
         and stored_out == tally["replies"]
+        and undelivered == 0
+        and result["memory_flat"]
         and result["cases_match"]
     )
     print("accounted for: every message and case" if ok else "MISMATCH: see the numbers above")
