@@ -17,19 +17,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from ops.stack import ROOT, model_path
+from ops.stack import ROOT, model_path, rasa_cli_env
 
 PREDICTED = re.compile(r"- intent: (\S+)\s+# predicted: (\S+?):")
 
 
 def main() -> None:
-    env = {
-        **os.environ,
-        "RASA_TELEMETRY_ENABLED": "false",
-        "PYTHONWARNINGS": "ignore",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "PYTHONPATH": str(ROOT),
-    }
+    env = rasa_cli_env()
     with tempfile.TemporaryDirectory() as out:
         run = subprocess.run(
             [

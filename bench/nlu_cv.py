@@ -17,20 +17,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ops.stack import ROOT
+from ops.stack import ROOT, rasa_cli_env
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--folds", type=int, default=3)
     args = parser.parse_args()
-    env = {
-        **os.environ,
-        "RASA_TELEMETRY_ENABLED": "false",
-        "PYTHONWARNINGS": "ignore",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "PYTHONPATH": str(ROOT),
-    }
+    env = rasa_cli_env()
     with tempfile.TemporaryDirectory() as out:
         started = time.monotonic()
         subprocess.run(

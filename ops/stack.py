@@ -38,6 +38,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def rasa_cli_env() -> dict[str, str]:
+    """The environment for running `rasa` commands in .venv-rasa: quiet, no telemetry, our components."""
+    return {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "PYTHONWARNINGS": "ignore",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
 def model_path() -> str:
     """The trained model: RASA_MODEL from `make test`, else the newest in models/."""
     if os.environ.get("RASA_MODEL"):

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from ops.stack import Stack
+from tests.fakes.server import ServerThread
+from tests.fakes.telegram_api import FakeTelegram
 
 _real_connect = socket.socket.connect
 
@@ -62,3 +64,12 @@ def browser() -> Iterator[object]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def telegram() -> Iterator[FakeTelegram]:
+    """A local fake of the Telegram Bot API, served over HTTP for one test module's stack."""
+    fake = FakeTelegram()
+    with ServerThread(fake.app()) as server:
+        fake.url = server.url  # type: ignore[attr-defined]
+        yield fake

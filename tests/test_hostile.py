@@ -16,7 +16,6 @@ import pytest
 from websockets.sync.client import connect
 
 from ops.stack import Stack, wait_until
-from tests.fakes.server import ServerThread
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 
 pytestmark = pytest.mark.stack
@@ -47,14 +46,6 @@ def hostile(count: int, rng: random.Random) -> list[str]:
         lambda: " " * rng.randint(1, 5),
     ]
     return [rng.choice(kinds)() for _ in range(count)]
-
-
-@pytest.fixture(scope="module")
-def telegram() -> Iterator[FakeTelegram]:
-    fake = FakeTelegram()
-    with ServerThread(fake.app()) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
-        yield fake
 
 
 @pytest.fixture(scope="module")

@@ -13,20 +13,11 @@ import httpx
 import pytest
 
 from ops.stack import Stack, wait_until
-from tests.fakes.server import ServerThread
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 CHAT = 777001
 PASSWORD = "operator password 1"
-
-
-@pytest.fixture(scope="module")
-def telegram() -> Iterator[FakeTelegram]:
-    fake = FakeTelegram()
-    with ServerThread(fake.app()) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
-        yield fake
 
 
 @pytest.fixture(scope="module")
