@@ -5,14 +5,14 @@ cd "$(dirname "$0")/.."
 : "${RASA_TOKEN:?RASA_TOKEN must be set}"
 : "${RASA_MODEL:?RASA_MODEL must be set (ops/train.py prints it)}"
 export RASA_TELEMETRY_ENABLED=false PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=2
-export PYTHONPATH="$PWD"  # our own NLU components (bot/nlu/), imported by Rasa
+export PYTHONPATH="$PWD"  # our NLU components (bot/nlu/) and launcher (bot/server.py, a speed fix)
 # Rasa's own log level, apart from ours: at DEBUG Rasa logs citizens' messages in clear, which our
 # log masking cannot reach (it is not our process's logging). Keep it at INFO outside a debugging desk.
 export LOG_LEVEL="${RASA_LOG_LEVEL:-INFO}"
 export RASA_TRACKER_DB="${RASA_TRACKER_DB:-${JIESU_DATA_DIR:-var/data}/rasa_tracker.db}"
 export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:${ACTION_SERVER_PORT:-5055}}/webhook"
 mkdir -p "$(dirname "$RASA_TRACKER_DB")"
-exec .venv-rasa/bin/rasa run \
+exec .venv-rasa/bin/python -m bot.server run \
   --enable-api --auth-token "$RASA_TOKEN" \
   --model "$RASA_MODEL" \
   --endpoints "${RASA_ENDPOINTS:-bot/endpoints.yml}" \

@@ -1,0 +1,97 @@
+"""Start the Rasa server (in .venv-rasa) with two fixes of ours, then hand over to Rasa's command line.
+
+    .venv-rasa/bin/python -m bot.server run --enable-api ...   (ops/rasa_server.sh does this)
+
+Both were found by profiling the server under load (py-spy, 20 and 50 concurrent conversations, and
+resident memory step by step through the model load, 2026-11-28). Neither changes what Rasa answers;
+tests/test_rasa_server.py checks that against Rasa's own code.
+
+1. Action responses. Rasa checks every action server response with `jsonschema.validate(response,
+   schema)`, which first checks the constant schema against the JSON Schema meta-schema and builds a
+   new validator, on every response: 26 % of the server's CPU time under load. Here the schema is
+   checked once and its validator kept; every response is still validated in full.
+2. Loading a TensorFlow model (DIET, TED). Rasa builds the model's variables by one training step on an
+   example, which traces the whole training graph with its gradients and creates the optimiser's
+   state: for our DIET model +670 MB of resident memory and 30 s, none of it used by a server that only
+   predicts. Here the variables are built by one prediction on the example instead, the trained weights
+   are loaded into them, and the prediction graph is traced afresh with those weights.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from jsonschema import ValidationError, exceptions, validators
+from rasa.core.actions.action import RemoteAction
+from rasa.utils.tensorflow.models import RasaModel
+
+_validator: Any = None
+_rasa_load = RasaModel.load.__func__  # type: ignore[attr-defined]
+
+
+def response_validator() -> Any:
+    """The validator of Rasa's action-response schema, its schema checked once."""
+    global _validator
+    if _validator is None:
+        schema = RemoteAction.action_response_format_spec()
+        kind = validators.validator_for(schema)
+        kind.check_schema(schema)
+        _validator = kind(schema)
+    return _validator
+
+
+def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+    """What RemoteAction._validate_action_result does, without re-checking the constant schema."""
+    error = exceptions.best_match(response_validator().iter_errors(result))
+    if error is None:
+        return True
+    assert isinstance(error, ValidationError)
+    error.message += (
+        ". Failed to validate Action server response from API, make sure your response from the "
+        "Action endpoint is valid."
+    )
+    raise error
+
+
+def load_for_prediction(
+    cls: type[RasaModel],
+    model_file_name: str,
+    model_data_example: Any,
+    predict_data_example: Any = None,
+    finetune_mode: bool = False,
+    *args: Any,
+    **kwargs: Any,
+) -> RasaModel:
+    """RasaModel.load for a model that will only predict (fine-tuning goes to Rasa's own)."""
+    if finetune_mode or predict_data_example is None:
+        return _rasa_load(
+            cls, model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs
+        )
+    model = cls(*args, **kwargs)
+    model.run_inference(predict_data_example)  # builds every variable prediction uses
+    model.load_weights(model_file_name).expect_partial()  # the optimiser's state is not needed
+    # what the first prediction computed and traced came from the untrained variables: start again
+    model.prepared_for_prediction = False
+    model._tf_predict_step = None
+    if hasattr(model, "all_labels_embed"):
+        model.all_labels_embed = None
+    model.run_inference(predict_data_example)
+    return model
+
+
+def install() -> None:
+    RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+    RasaModel.load = classmethod(load_for_prediction)  # type: ignore[assignment]
+
+
+def main() -> None:
+    install()
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv[0] = "rasa"
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""bot/server.py, our Rasa launcher: with its two fixes the server must understand and decide exactly as
+Rasa's own code does. Each side loads the trained model in its own Rasa process and reads the same
+messages; intents, entities and the dialogue policy's next-action scores must match."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from ops.stack import ROOT, model_path, rasa_cli_env
+
+PROBE = """
+import asyncio, json, sys
+import bot.server
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import UserMessage
+from rasa.shared.core.events import ActionExecuted
+
+if sys.argv[1] == "ours":
+    bot.server.install()
+agent = Agent.load(sys.argv[2])
+ted = next(
+    node._component for name, node in agent.processor.graph_runner._instantiated_nodes.items()
+    if name.startswith("run_TEDPolicy")
+)
+texts = json.loads(sys.argv[3])
+
+async def read():
+    seen = []
+    for n, text in enumerate(texts):
+        parsed = await agent.parse_message(text)
+        tracker = await agent.processor.log_message(UserMessage(text, sender_id=f"probe{n % 2}"))
+        ted_scores = ted.predict_action_probabilities(tracker, agent.domain).probabilities
+        seen.append({
+            "intent": parsed["intent"]["name"],
+            "confidence": round(parsed["intent"]["confidence"], 4),
+            "entities": [[e["entity"], e["value"]] for e in parsed["entities"]],
+            "next_action_scores": [round(p, 4) for p in ted_scores],
+        })
+        tracker.update(ActionExecuted("action_listen"))
+        await agent.tracker_store.save(tracker)
+    return seen
+
+print("PROBE " + json.dumps(asyncio.run(read()), ensure_ascii=False))
+"""
+
+# Citizens' words, none from the training data: a report in one go, bits of a form, a status check,
+# a question, an emergency, a request for a person, small talk.
+TEXTS = [
+    "在吗",
+    "东城区和平里七区 垃圾站天天冒臭水 电话 139-1000-2233",
+    "姓刘",
+    "提交吧",
+    "帮我看看2026112800034这个单子到哪了",
+    "社保卡丢了去哪补办啊",
+    "厨房煤气味好大 怎么办",
+    "给我找个真人",
+    "你们是不是机器人",
+    "好嘞 谢了",
+]
+
+
+def read_with(which: str) -> list[dict[str, object]]:
+    probe = subprocess.run(
+        [str(ROOT / ".venv-rasa/bin/python"), "-c", PROBE, which, model_path(), json.dumps(TEXTS)],
+        cwd=ROOT,
+        env={**rasa_cli_env(), "LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    line = next(x for x in probe.stdout.splitlines() if x.startswith("PROBE "))
+    return list(json.loads(line.removeprefix("PROBE ")))
+
+
+@pytest.mark.stack
+def test_the_launcher_reads_messages_exactly_as_rasa_does() -> None:
+    ours, rasas = read_with("ours"), read_with("rasa")
+    assert len(ours) == len(TEXTS)
+    assert ours == rasas
+    assert {row["intent"] for row in ours} >= {"check_status", "request_human", "emergency"}
+    assert ["phone_number", "139-1000-2233"] in ours[1]["entities"]
+    assert all(row["next_action_scores"] for row in ours)
+
+
+def test_the_rasa_launcher_validates_action_responses_as_rasa_does() -> None:
+    """bot/server.py checks Rasa's response schema once instead of per response: every response must
+    still get jsonschema's own verdict."""
+    probe = subprocess.run(
+        [
+            str(ROOT / ".venv-rasa/bin/python"),
+            "-c",
+            """
+import json, jsonschema
+from rasa.core.actions.action import RemoteAction
+from bot.server import validate_action_result
+schema = RemoteAction.action_response_format_spec()
+samples = [
+    {"events": [{"event": "slot", "name": "case_id", "value": "2026112800001"}],
+     "responses": [{"text": "好"}]},
+    {"events": [], "responses": []},
+    {"events": [{"name": "case_id"}]},
+    {"events": "not a list"},
+    {"events": [{"event": "slot", "name": "case_id", "value": 1}], "responses": ["plain text"]},
+]
+verdicts = []
+for sample in samples:
+    try:
+        jsonschema.validate(sample, schema)
+        rasa = True
+    except jsonschema.ValidationError:
+        rasa = False
+    try:
+        ours = validate_action_result(None, sample)
+    except jsonschema.ValidationError:
+        ours = False
+    verdicts.append([rasa, ours])
+print(json.dumps(verdicts))
+""",
+        ],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "PYTHONWARNINGS": "ignore"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert probe.returncode == 0, probe.stderr[-2000:]
+    verdicts = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert verdicts == [[True, True], [True, True], [False, False], [False, False], [False, False]]
