@@ -3,9 +3,17 @@ and the same conversations straight to the Rasa REST channel with the same model
 concurrent conversations. Also: cold start (start-up to first answer), and resident memory of every
 service at rest and under load.
 
+Two ways of talking, each at every level:
+- paced: as people chat. Conversations start at random moments within the first START_SPREAD_S
+  seconds; before each message the citizen reads the last answer (READ_CHARS_PER_S) and types the
+  message (TYPE_CHARS_PER_S, a fast typist on a phone), each pause varied by ±50 %, seeded. This is
+  the load 50 citizens in conversation put on the system; the latency target is judged here.
+- back to back: every message sent the moment the last answer arrives. No person chats like this;
+  it is the stress test that shows the most messages per second the stack can answer.
+
 Starts the whole stack (embedded defaults, fresh data folder). Prints tables, saves bench/results/chat.json.
 
-    .venv/bin/python -m bench.chat_latency [--levels 1,10,50] [--rounds 2]
+    .venv/bin/python -m bench.chat_latency [--levels 1,10,50] [--rounds 2] [--modes paced,back_to_back]
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import asyncio
 import json
 import os
 import platform
+import random
 import statistics
 import tempfile
 import time
@@ -54,6 +63,33 @@ SCRIPTS: list[list[str]] = [
 ]
 
 
+READ_CHARS_PER_S = 10.0  # reading Chinese on a phone screen, quickly
+TYPE_CHARS_PER_S = 1.5  # typing Chinese with pinyin on a phone, a fast typist (90 characters a minute)
+START_SPREAD_S = 15.0  # conversations open at random moments within this window
+MODES = ("paced", "back_to_back")
+
+
+class Pace:
+    """When a citizen sends the next message: after reading the last answer and typing this one."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+
+    def start_delay(self) -> float:
+        return self.rng.uniform(0, START_SPREAD_S)
+
+    def pause(self, last_answer: str, next_text: str) -> float:
+        human = len(last_answer) / READ_CHARS_PER_S + len(next_text) / TYPE_CHARS_PER_S
+        return human * self.rng.uniform(0.5, 1.5)
+
+
+def answer_text(answer: httpx.Response) -> str:
+    try:
+        return "".join(str(reply.get("text") or "") for reply in answer.json())
+    except ValueError:
+        return ""
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
@@ -68,29 +104,46 @@ def failed(answer: httpx.Response) -> bool:
     return any(str(reply.get("text") or "") == APOLOGY for reply in answer.json())
 
 
-async def converse_gateway(client: httpx.AsyncClient, script: list[str], latencies: list[float]) -> int:
+async def converse_gateway(
+    client: httpx.AsyncClient, script: list[str], latencies: list[float], pace: Pace | None = None
+) -> int:
+    if pace:
+        await asyncio.sleep(pace.start_delay())
     sender = (await client.post("/chat/api/session")).json()["sender"]
-    errors = 0
-    for text in script:
+    errors, last = 0, ""
+    for n, text in enumerate(script):
+        if pace and n:
+            await asyncio.sleep(pace.pause(last, text))
         started = time.perf_counter()
         answer = await client.post("/chat/api/messages", json={"sender": sender, "text": text})
         latencies.append(time.perf_counter() - started)
         errors += failed(answer)
+        last = answer_text(answer)
     return errors
 
 
-async def converse_rasa(client: httpx.AsyncClient, script: list[str], latencies: list[float], n: int) -> int:
+async def converse_rasa(
+    client: httpx.AsyncClient, script: list[str], latencies: list[float], n: int, pace: Pace | None = None
+) -> int:
+    if pace:
+        await asyncio.sleep(pace.start_delay())
     sender = f"webchat-bench-{n}-{time.monotonic_ns()}"
-    errors = 0
-    for text in script:
+    errors, last = 0, ""
+    for turn, text in enumerate(script):
+        if pace and turn:
+            await asyncio.sleep(pace.pause(last, text))
         started = time.perf_counter()
         answer = await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
         latencies.append(time.perf_counter() - started)
         errors += answer.status_code != 200 or not answer.json()
+        last = answer_text(answer)
     return errors
 
 
-async def run_level(url: str, path: str, concurrency: int, rounds: int) -> dict[str, Any]:
+async def run_level(
+    url: str, path: str, concurrency: int, rounds: int, mode: str = "back_to_back"
+) -> dict[str, Any]:
+    """Conversations at one level; both paths use the same seed, so the same pauses."""
     latencies: list[float] = []
     async with httpx.AsyncClient(base_url=url, timeout=120) as client:
         started = time.perf_counter()
@@ -99,10 +152,11 @@ async def run_level(url: str, path: str, concurrency: int, rounds: int) -> dict[
             jobs = []
             for n in range(concurrency):
                 script = SCRIPTS[(n + round_) % len(SCRIPTS)]
+                pace = Pace(seed=round_ * 1000 + n) if mode == "paced" else None
                 if path == "gateway":
-                    jobs.append(converse_gateway(client, script, latencies))
+                    jobs.append(converse_gateway(client, script, latencies, pace))
                 else:
-                    jobs.append(converse_rasa(client, script, latencies, n + round_ * concurrency))
+                    jobs.append(converse_rasa(client, script, latencies, n + round_ * concurrency, pace))
             errors += sum(await asyncio.gather(*jobs))
         elapsed = time.perf_counter() - started
     return {
@@ -128,14 +182,23 @@ async def first_answer(stack: Stack) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--levels", default="1,10,50")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of conversations, back to back")
+    parser.add_argument("--paced-rounds", type=int, default=1, help="rounds of conversations, paced")
+    parser.add_argument("--modes", default=",".join(MODES))
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
+    modes = [m for m in args.modes.split(",") if m in MODES]
+    rounds = {"paced": args.paced_rounds, "back_to_back": args.rounds}
     results: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{os.cpu_count()} cores, {platform.machine()}",
-        "rounds": args.rounds,
-        "levels": {},
+        "rounds": {m: rounds[m] for m in modes},
+        "pace": {
+            "read_chars_per_s": READ_CHARS_PER_S,
+            "type_chars_per_s": TYPE_CHARS_PER_S,
+            "start_spread_s": START_SPREAD_S,
+        },
+        "modes": {},
     }
     with tempfile.TemporaryDirectory() as tmp:
         stack = Stack.configure(Path(tmp), CHAT_MESSAGES_PER_MINUTE="1000", LOG_LEVEL="WARNING")
@@ -147,36 +210,33 @@ def main() -> None:
             time.sleep(3)
             results["memory_at_rest_mb"] = memory(stack)
             peak: dict[str, float] = {}
-            for level in levels:
-                row = {}
-                for path, url in (("rasa", stack.url("rasa")), ("gateway", stack.url("gateway"))):
-                    row[path] = asyncio.run(run_level(url, path, level, args.rounds))
-                    for name, mb in memory(stack).items():
-                        peak[name] = max(peak.get(name, 0.0), mb)
-                row["gateway_over_rasa_p50"] = round(row["gateway"]["p50_ms"] / row["rasa"]["p50_ms"], 2)
-                results["levels"][str(level)] = row
+            for mode in modes:
+                results["modes"][mode] = {}
+                for level in levels:
+                    row = {}
+                    for path, url in (("rasa", stack.url("rasa")), ("gateway", stack.url("gateway"))):
+                        row[path] = asyncio.run(run_level(url, path, level, rounds[mode], mode))
+                        for name, mb in memory(stack).items():
+                            peak[name] = max(peak.get(name, 0.0), mb)
+                    row["gateway_over_rasa_p50"] = round(row["gateway"]["p50_ms"] / row["rasa"]["p50_ms"], 2)
+                    results["modes"][mode][str(level)] = row
             results["memory_under_load_mb"] = peak
         finally:
             stack.stop()
     print(f"cold start (services started to first answer): {results['cold_start_s']} s")
-    header = ("conversations", "path", "msgs", "err", "p50 ms", "p95 ms", "p99 ms", "msg/s")
-    widths = (13, 8, 5, 4, 8, 8, 8, 7)
+    header = ("mode", "conversations", "path", "msgs", "err", "p50 ms", "p95 ms", "p99 ms", "msg/s")
+    widths = (12, 13, 8, 5, 4, 8, 8, 8, 7)
     print(" ".join(f"{h:>{w}}" for h, w in zip(header, widths, strict=True)))
-    for level, row in results["levels"].items():
-        for path in ("rasa", "gateway"):
-            r = row[path]
-            cells = (
-                level,
-                path,
-                r["messages"],
-                r["errors"],
-                r["p50_ms"],
-                r["p95_ms"],
-                r["p99_ms"],
-                r["messages_per_s"],
-            )
-            print(" ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)))
-        print(f"{'':>13} gateway/rasa at p50: {row['gateway_over_rasa_p50']}")
+    for mode, levels_run in results["modes"].items():
+        for level, row in levels_run.items():
+            for path in ("rasa", "gateway"):
+                r = row[path]
+                numbers = [
+                    r[k] for k in ("messages", "errors", "p50_ms", "p95_ms", "p99_ms", "messages_per_s")
+                ]
+                cells = [mode, level, path, *numbers]
+                print(" ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)))
+            print(f"{'':>26} gateway/rasa at p50: {row['gateway_over_rasa_p50']}")
     print("resident memory at rest (MB):", results["memory_at_rest_mb"])
     print("resident memory under load, peak (MB):", results["memory_under_load_mb"])
     out = ROOT / "bench" / "results" / "chat.json"

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 
-import pytest
-
 from ops.stack import ROOT, model_path, rasa_cli_env
 
 PROBE = """
@@ -76,7 +74,6 @@ def read_with(which: str) -> list[dict[str, object]]:
     return list(json.loads(line.removeprefix("PROBE ")))
 
 
-@pytest.mark.stack
 def test_the_launcher_reads_messages_exactly_as_rasa_does() -> None:
     ours, rasas = read_with("ours"), read_with("rasa")
     assert len(ours) == len(TEXTS)

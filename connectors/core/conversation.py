@@ -8,16 +8,16 @@ conversation the bot stays silent.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from connectors.core.locks import KeyedLocks
 from connectors.core.messages import Inbound, Reply
 from connectors.core.models import (
     Author,
@@ -80,11 +80,11 @@ class ConversationCore:
         self.actions_healthy: Callable[[], Awaitable[bool]] | None = None
         self.outbox = Outbox(sessions)
         self.listeners: list[EventListener] = []
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks = KeyedLocks()
 
-    def lock(self, sender_id: str) -> asyncio.Lock:
+    def lock(self, sender_id: str) -> AbstractAsyncContextManager[None]:
         """The lock that keeps one conversation's turns with the bot in order."""
-        return self._locks[sender_id]
+        return self._locks.hold(sender_id)
 
     def add_adapter(self, adapter: ChannelAdapter) -> None:
         self.adapters[adapter.name] = adapter
@@ -93,7 +93,7 @@ class ConversationCore:
     async def receive(self, inbound: Inbound) -> list[Reply]:
         """Store a citizen's message, then answer it (or queue it); return the replies."""
         sender_id = sender_id_for(inbound.channel, inbound.identity)
-        async with self._locks[sender_id], self.sessions() as session:
+        async with self._locks.hold(sender_id), self.sessions() as session:
             conversation = await self._conversation(session, inbound.channel, inbound.identity)
             text, metadata = await self._prepare(session, conversation, inbound)
             message = Message(
@@ -131,7 +131,7 @@ class ConversationCore:
 
     async def note(self, channel: str, identity: str, said: str, answer: str) -> list[Reply]:
         """Store a command the gateway answers itself (e.g. /help) and that answer."""
-        async with self._locks[sender_id_for(channel, identity)], self.sessions() as session:
+        async with self._locks.hold(sender_id_for(channel, identity)), self.sessions() as session:
             conversation = await self._conversation(session, channel, identity)
             session.add(
                 Message(
@@ -156,7 +156,7 @@ class ConversationCore:
         label: str | None = None,
     ) -> list[Reply]:
         """Keep a photo or a location pin for the case being reported (a slot in the bot's tracker)."""
-        async with self._locks[sender_id_for(channel, identity)], self.sessions() as session:
+        async with self._locks.hold(sender_id_for(channel, identity)), self.sessions() as session:
             conversation = await self._conversation(session, channel, identity)
             payload: dict[str, Any] = {}
             if photo:
@@ -266,7 +266,7 @@ class ConversationCore:
     async def _process_pending_of(self, conversation_id: int) -> int:
         async with self.sessions() as session:
             conversation = await session.get_one(Conversation, conversation_id)
-            async with self._locks[conversation.sender_id]:
+            async with self._locks.hold(conversation.sender_id):
                 replies = await self._catch_up(session, conversation)
                 await self.enqueue(session, replies)
         return len(replies)
