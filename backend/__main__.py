@@ -8,6 +8,7 @@ import uvicorn
 
 from backend.settings import get_settings
 from common.masking import configure_logging
+from common.memory import limit_malloc_arenas
 
 
 def serve() -> None:
@@ -56,6 +57,7 @@ def main() -> None:
         "command", nargs="?", default="serve", choices=["serve", "migrate", "archive", "retention"]
     )
     args = parser.parse_args()
+    limit_malloc_arenas()
     configure_logging(get_settings().log_level)
     {"serve": serve, "migrate": migrate, "archive": archive, "retention": retention}[args.command]()
 

@@ -8,6 +8,7 @@ import asyncio
 import uvicorn
 
 from common.masking import configure_logging
+from common.memory import limit_malloc_arenas
 from connectors.settings import get_settings
 
 
@@ -50,6 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m connectors", description=__doc__)
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "retention"])
     args = parser.parse_args()
+    limit_malloc_arenas()
     configure_logging(get_settings().log_level)
     {"serve": serve, "retention": retention}[args.command]()
 

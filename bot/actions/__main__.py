@@ -9,10 +9,12 @@ from rasa_sdk.executor import ActionExecutor
 
 from bot.actions.settings import get_settings
 from common.masking import configure_logging
+from common.memory import limit_malloc_arenas
 
 
 def main() -> None:
     settings = get_settings()
+    limit_malloc_arenas()
     configure_logging(settings.log_level)
     os.environ.setdefault("SANIC_HOST", settings.action_server_host)
     executor = ActionExecutor()
