@@ -81,6 +81,7 @@ class ConversationCore:
         self.outbox = Outbox(sessions)
         self.listeners: list[EventListener] = []
         self._locks = KeyedLocks()
+        self._actions_down = False  # set when an empty answer came from a failed action server
 
     def lock(self, sender_id: str) -> AbstractAsyncContextManager[None]:
         """The lock that keeps one conversation's turns with the bot in order."""
@@ -218,7 +219,15 @@ class ConversationCore:
         return stored
 
     async def process_pending(self) -> int:
-        """Answer messages queued while the bot was down; return how many were answered."""
+        """Answer messages queued while the bot was down; return how many were answered.
+
+        Not while the action server is known to be down: each attempt would add the message to Rasa's
+        tracker once more, and an attempt failing just as the action server comes back would pass for
+        an answer."""
+        if self._actions_down and self.actions_healthy is not None:
+            if not await self.actions_healthy():
+                return 0
+            self._actions_down = False
         async with self.sessions() as session:
             rows = await session.execute(
                 select(Message.conversation_id)
@@ -336,6 +345,7 @@ class ConversationCore:
         is sent again once the actions are back (the form is still active, so it takes it then)."""
         if self.actions_healthy is None or await self.actions_healthy():
             return
+        self._actions_down = True
         raise RasaUnavailable("the action server is unavailable")
 
     async def _hand_off(

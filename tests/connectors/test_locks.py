@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from connectors.core.locks import KeyedLocks
 
 
-async def test_turns_of_one_conversation_wait_for_each_other_and_others_do_not() -> None:
+def run_apart(test: Callable[[], Awaitable[None]]) -> None:
+    """Run on an event loop of its own thread: the session's browser fixture keeps a loop running
+    in the main thread (Playwright's sync API), where pytest-asyncio cannot start another."""
+
+    async def main() -> None:
+        await test()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, main()).result()
+
+
+def test_turns_of_one_conversation_wait_for_each_other_and_others_do_not() -> None:
+    run_apart(turns_in_order)
+
+
+async def turns_in_order() -> None:
     locks = KeyedLocks()
     order: list[str] = []
     first_in = asyncio.Event()
@@ -34,7 +51,11 @@ async def test_turns_of_one_conversation_wait_for_each_other_and_others_do_not()
     assert len(locks) == 0
 
 
-async def test_a_failing_turn_releases_and_forgets_its_lock() -> None:
+def test_a_failing_turn_releases_and_forgets_its_lock() -> None:
+    run_apart(failing_turn)
+
+
+async def failing_turn() -> None:
     locks = KeyedLocks()
     try:
         async with locks.hold("telegram:7"):
