@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-
 from bot.nlu.entities import clean
-from ops.stack import ROOT
+from tests.test_rasa_server import in_rasa_env
 
 TEXT = "我叫林晓 电话 138 0013 8000 工单2026112700001"
 
@@ -39,18 +36,7 @@ def test_numbers_come_from_the_patterns_and_spans_are_trimmed() -> None:
 
 
 def test_the_component_loads_in_the_rasa_environment() -> None:
-    probe = subprocess.run(
-        [
-            str(ROOT / ".venv-rasa/bin/python"),
-            "-c",
-            "import json; from bot.nlu.components import NumbersByPattern as C;"
-            " print(json.dumps(C.__name__))",
-        ],
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "PYTHONWARNINGS": "ignore"},
-        capture_output=True,
-        text=True,
-        timeout=120,
+    name = in_rasa_env(
+        "import json; from bot.nlu.components import NumbersByPattern as C; print(json.dumps(C.__name__))"
     )
-    assert probe.returncode == 0, probe.stderr[-2000:]
-    assert json.loads(probe.stdout.strip().splitlines()[-1]) == "NumbersByPattern"
+    assert name == "NumbersByPattern"

@@ -41,7 +41,7 @@ async def read():
         await agent.tracker_store.save(tracker)
     return seen
 
-print("PROBE " + json.dumps(asyncio.run(read()), ensure_ascii=False))
+print(json.dumps(asyncio.run(read()), ensure_ascii=False))
 """
 
 # Citizens' words, none from the training data: a report in one go, bits of a form, a status check,
@@ -60,9 +60,10 @@ TEXTS = [
 ]
 
 
-def read_with(which: str) -> list[dict[str, object]]:
+def in_rasa_env(code: str, *args: str) -> object:
+    """Run Python code in the Rasa environment; return the JSON it prints on its last line."""
     probe = subprocess.run(
-        [str(ROOT / ".venv-rasa/bin/python"), "-c", PROBE, which, model_path(), json.dumps(TEXTS)],
+        [str(ROOT / ".venv-rasa/bin/python"), "-c", code, *args],
         cwd=ROOT,
         env={**rasa_cli_env(), "LOG_LEVEL": "WARNING"},
         capture_output=True,
@@ -70,8 +71,13 @@ def read_with(which: str) -> list[dict[str, object]]:
         timeout=600,
     )
     assert probe.returncode == 0, probe.stderr[-3000:]
-    line = next(x for x in probe.stdout.splitlines() if x.startswith("PROBE "))
-    return list(json.loads(line.removeprefix("PROBE ")))
+    return json.loads(probe.stdout.strip().splitlines()[-1])
+
+
+def read_with(which: str) -> list[dict[str, object]]:
+    seen = in_rasa_env(PROBE, which, model_path(), json.dumps(TEXTS))
+    assert isinstance(seen, list)
+    return seen
 
 
 def test_the_launcher_reads_messages_exactly_as_rasa_does() -> None:
@@ -86,11 +92,8 @@ def test_the_launcher_reads_messages_exactly_as_rasa_does() -> None:
 def test_the_rasa_launcher_validates_action_responses_as_rasa_does() -> None:
     """bot/server.py checks Rasa's response schema once instead of per response: every response must
     still get jsonschema's own verdict."""
-    probe = subprocess.run(
-        [
-            str(ROOT / ".venv-rasa/bin/python"),
-            "-c",
-            """
+    verdicts = in_rasa_env(
+        """
 import json, jsonschema
 from rasa.core.actions.action import RemoteAction
 from bot.server import validate_action_result
@@ -116,14 +119,6 @@ for sample in samples:
         ours = False
     verdicts.append([rasa, ours])
 print(json.dumps(verdicts))
-""",
-        ],
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "PYTHONWARNINGS": "ignore"},
-        capture_output=True,
-        text=True,
-        timeout=120,
+"""
     )
-    assert probe.returncode == 0, probe.stderr[-2000:]
-    verdicts = json.loads(probe.stdout.strip().splitlines()[-1])
     assert verdicts == [[True, True], [True, True], [False, False], [False, False], [False, False]]
