@@ -16,6 +16,7 @@ from backend.cases.routes import router as cases_router
 from backend.db import engine_for, migrate, session_factory
 from backend.errors import DomainError
 from backend.knowledge.routes import router as knowledge_router
+from backend.knowledge.service import knowledge_base
 from backend.open311.routes import keys as open311_keys
 from backend.open311.routes import router as open311_router
 from backend.openapi import install as install_openapi
@@ -45,6 +46,7 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
             ensure_admin(
                 session=session, password=admin_password.get_secret_value() if admin_password else None
             )
+        knowledge_base()  # built now, not by the first citizen's question
         yield
 
     app = FastAPI(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ops.stack import ROOT, model_path, rasa_cli_env
 
-PREDICTED = re.compile(r"- intent: (\S+)\s+# predicted: (\S+?):")
+PREDICTED = re.compile(r"- intent: (\S+)\s+# predicted: (\S+?): (.*)")
 
 
 def main() -> None:
@@ -48,7 +48,8 @@ def main() -> None:
         conversations = re.findall(r"CONVERSATION level:.*?Correct:\s+(\d+) / (\d+)", log, re.S)
         failed = (Path(out) / "failed_test_stories.yml").read_text(encoding="utf-8")
     right, total = map(int, conversations[-1])
-    misread = Counter(f"{gold}->{said}" for gold, said in PREDICTED.findall(failed))
+    turns = PREDICTED.findall(failed)
+    misread = Counter(f"{gold}->{said}" for gold, said, _ in turns)
     result = {
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{os.cpu_count()} cores, {platform.machine()}",
@@ -56,11 +57,14 @@ def main() -> None:
         "conversations_right": right,
         "conversations": total,
         "first_misread_turns": dict(misread.most_common()),
+        "misread_texts": [{"gold": g, "predicted": p, "text": t.strip()} for g, p, t in turns],
     }
     print(f"conversations entirely right, NLU included: {right} / {total}")
     print("first misread turn of each failing conversation (gold -> predicted):")
     for pair, count in misread.most_common():
         print(f"  {pair}: {count}")
+    for gold, said, text in turns:
+        print(f"  {gold} -> {said}: {text.strip()}")
     (ROOT / "bench" / "results" / "conversations_e2e.json").write_text(
         json.dumps(result, indent=2, ensure_ascii=False)
     )

@@ -13,7 +13,7 @@ export RASA_TRACKER_DB="${RASA_TRACKER_DB:-${JIESU_DATA_DIR:-var/data}/rasa_trac
 export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:${ACTION_SERVER_PORT:-5055}}/webhook"
 mkdir -p "$(dirname "$RASA_TRACKER_DB")"
 exec .venv-rasa/bin/python -m bot.server run \
-  --enable-api --auth-token "$RASA_TOKEN" \
+  --enable-api --auth-token="$RASA_TOKEN" \
   --model "$RASA_MODEL" \
   --endpoints "${RASA_ENDPOINTS:-bot/endpoints.yml}" \
   --credentials bot/credentials.yml \

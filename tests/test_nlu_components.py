@@ -23,6 +23,7 @@ def test_numbers_come_from_the_patterns_and_spans_are_trimmed() -> None:
             entity("address", phone - 1, phone + 2),  # overlaps a pattern match
         ],
         TEXT,
+        "report_issue",
     )
     assert [(e["entity"], e["value"]) for e in found] == [
         ("person_name", "林晓"),
@@ -31,8 +32,52 @@ def test_numbers_come_from_the_patterns_and_spans_are_trimmed() -> None:
     padded = clean(
         [{"entity": "address", "start": 0, "end": 5, "value": " 朝阳区 ", "extractor": "DIETClassifier"}],
         " 朝阳区 ",
+        "inform",
     )
     assert (padded[0]["start"], padded[0]["end"], padded[0]["value"]) == (1, 4, "朝阳区")
+
+
+def test_a_name_by_its_shape_alone_counts_only_in_an_answer() -> None:
+    def by_shape(text: str) -> dict[str, object]:
+        return {
+            "entity": "person_name",
+            "start": 0,
+            "end": len(text),
+            "value": text,
+            "extractor": "RegexEntityExtractor",
+        }
+
+    assert [e["value"] for e in clean([by_shape("夏天")], "夏天", "inform")] == ["夏天"]
+    assert [e["value"] for e in clean([by_shape("夏天")], "夏天", "correct_info")] == ["夏天"]
+    assert clean([by_shape("谢谢")], "谢谢", "thank") == []
+    assert clean([by_shape("查进度")], "查进度", "check_status") == []
+    # a learned name is not dropped along with a shape-only one that does not count
+    learned = {**by_shape("查进度"), "extractor": "DIETClassifier"}
+    assert clean([by_shape("查进度"), learned], "查进度", "check_status") == [learned]
+
+
+def test_a_place_split_in_pieces_is_joined_again() -> None:
+    text = "路灯坏了 在朝阳区望京西园二区12号楼 电话13800138000 海淀区也有"
+
+    def place(piece: str) -> dict[str, object]:
+        start = text.index(piece)
+        return {
+            "entity": "address",
+            "start": start,
+            "end": start + len(piece),
+            "value": piece,
+            "extractor": "DIETClassifier",
+        }
+
+    split = [place("朝阳区"), place("望京西园"), place("12号楼"), place("海淀区")]
+    assert [e["value"] for e in clean(split, text, "report_issue")] == ["朝阳区望京西园二区12号楼", "海淀区"]
+    # a space, punctuation or a longer stretch keeps places apart
+    two = "朝阳区，海淀区"
+    apart = [
+        {"entity": "address", "start": 0, "end": 3, "value": "朝阳区", "extractor": "DIETClassifier"},
+        {"entity": "address", "start": 4, "end": 7, "value": "海淀区", "extractor": "DIETClassifier"},
+    ]
+    assert [e["value"] for e in clean(apart, two, "inform")] == ["朝阳区", "海淀区"]
 
 
 def test_the_component_loads_in_the_rasa_environment() -> None:

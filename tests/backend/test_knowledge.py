@@ -10,7 +10,9 @@ from pathlib import Path
 import yaml
 from fastapi.testclient import TestClient
 
+from backend.app import create_app
 from backend.knowledge.service import DATA, knowledge_base
+from backend.settings import BackendSettings
 
 HELDOUT = yaml.safe_load((Path(DATA).parent / "heldout.yml").read_text(encoding="utf-8"))
 
@@ -49,3 +51,11 @@ def test_the_search_endpoint(client: TestClient) -> None:
     assert client.get("/api/v1/knowledge/search", params={"q": "🙂🙂"}).status_code == 422
     nonsense = client.get("/api/v1/knowledge/search", params={"q": "明天去长城要带什么"}).json()
     assert nonsense["answered"] is False
+
+
+def test_the_knowledge_base_is_built_at_start_up_not_by_the_first_question(
+    settings: BackendSettings,
+) -> None:
+    knowledge_base.cache_clear()
+    with TestClient(create_app(settings)):  # runs the start-up (migration, admin, knowledge base)
+        assert knowledge_base.cache_info().currsize == 1
