@@ -12,10 +12,15 @@ from backend.reference.gazetteer import dictionary_words
 
 TARGET = Path(__file__).resolve().parent.parent / "bot" / "dictionary" / "jiesu.txt"
 FREQUENCY = 2000
+# Words of jieba's own dictionary that put an entity boundary inside one token, so the entity cannot
+# be tagged: "我姓|韩" (the surname is annotated as 姓韩 or 韩), "青春|路上" (the street ends inside
+# 路上). Frequency 0 makes jieba always split them.
+FORCE_SPLIT = ("我姓", "路上")
 
 
 def render() -> str:
-    return "".join(f"{word} {FREQUENCY} n\n" for word in dictionary_words())
+    words = "".join(f"{word} {FREQUENCY} n\n" for word in dictionary_words())
+    return words + "".join(f"{word} 0\n" for word in FORCE_SPLIT)
 
 
 def main() -> None:

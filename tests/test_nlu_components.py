@@ -80,6 +80,19 @@ def test_a_place_split_in_pieces_is_joined_again() -> None:
     assert [e["value"] for e in clean(apart, two, "inform")] == ["朝阳区", "海淀区"]
 
 
+def test_one_character_places_are_dropped_and_a_surname_is_kept_without_its_prefix() -> None:
+    text = "落户口需要什么 姓马"
+    found = clean(
+        [
+            {"entity": "address", "start": 2, "end": 3, "value": "口", "extractor": "DIETClassifier"},
+            {"entity": "person_name", "start": 8, "end": 10, "value": "姓马", "extractor": "DIETClassifier"},
+        ],
+        text,
+        "inform",
+    )
+    assert [(e["entity"], e["value"]) for e in found] == [("person_name", "马")]
+
+
 def test_the_component_loads_in_the_rasa_environment() -> None:
     name = in_rasa_env(
         "import json; from bot.nlu.components import NumbersByPattern as C; print(json.dumps(C.__name__))"

@@ -5,7 +5,8 @@ Phone and case numbers have an exact shape, so the regular expressions decide th
 pattern confirms is dropped too. A bare name matched by its shape (a surname and one or two
 characters, the whole message) counts only when the message answers a question (inform,
 correct_info): "谢谢" and "查进度" have that shape too. One place the model split in two ("朝阳区" +
-"劲松八区", or around a short untagged piece like "二区") is joined again. Spans never start or end
+"劲松八区", or around a short untagged piece like "二区") is joined again; a one-character place
+("口" of "落户口") is no place. A name given as "姓马" is the surname 马. Spans never start or end
 with spaces.
 """
 
@@ -60,6 +61,21 @@ def joined(entities: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
     return out
 
 
+def normalised(entity: dict[str, Any]) -> dict[str, Any] | None:
+    """None for a one-character place; the surname alone for a name given as 姓X."""
+    value = entity.get("value")
+    if entity["entity"] == "address" and isinstance(value, str) and len(value) < 2:
+        return None
+    if (
+        entity["entity"] == "person_name"
+        and isinstance(value, str)
+        and len(value) in (2, 3)
+        and value[0] == "姓"
+    ):
+        return {**entity, "value": value[1:]}
+    return entity
+
+
 def clean(entities: list[dict[str, Any]], text: str, intent: str | None) -> list[dict[str, Any]]:
     """Prefer pattern matches for numbers, drop unconfirmed learned numbers and shape-only names
     outside answers, trim spaces, dedupe, join split places."""
@@ -82,4 +98,5 @@ def clean(entities: list[dict[str, Any]], text: str, intent: str | None) -> list
             for k in kept
         ):
             kept.append(fixed)
-    return joined(sorted(kept, key=lambda e: int(e["start"])), text)
+    places_joined = joined(sorted(kept, key=lambda e: int(e["start"])), text)
+    return [e for e in map(normalised, places_joined) if e is not None]
