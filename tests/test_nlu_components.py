@@ -93,6 +93,69 @@ def test_one_character_places_are_dropped_and_a_surname_is_kept_without_its_pref
     assert [(e["entity"], e["value"]) for e in found] == [("person_name", "马")]
 
 
+def test_ratings_become_the_three_values_and_other_words_are_no_rating() -> None:
+    def rating(word: str, text: str) -> dict[str, object]:
+        start = text.index(word)
+        return {
+            "entity": "satisfaction",
+            "start": start,
+            "end": start + len(word),
+            "value": word,
+            "extractor": "DIETClassifier",
+        }
+
+    text = "很不满意 还行 态度挺好的 非常满意 basically_satisfied"
+    found = clean(
+        [rating(w, text) for w in ("很不满意", "还行", "挺", "非常满意", "basically_satisfied")], text, "rate"
+    )
+    assert [e["value"] for e in found] == [
+        "dissatisfied",
+        "basically_satisfied",
+        "satisfied",
+        "basically_satisfied",
+    ]
+
+
+def test_a_surname_after_xing_counts_in_any_message_whatever_the_model_called_it() -> None:
+    text = "电梯坏了 大兴区兴华园 我姓周"
+    at = text.index("周")
+    found = clean(
+        [
+            {
+                "entity": "address",
+                "start": at - 1,
+                "end": at + 1,
+                "value": "姓周",
+                "extractor": "DIETClassifier",
+            },
+            {
+                "entity": "person_name",
+                "start": at,
+                "end": at + 1,
+                "value": "周",
+                "extractor": "RegexEntityExtractor",
+            },
+        ],
+        text,
+        "report_issue",
+    )
+    assert [(e["entity"], e["value"]) for e in found] == [("person_name", "周")]
+    alone = clean(
+        [
+            {
+                "entity": "address",
+                "start": at - 1,
+                "end": at + 1,
+                "value": "姓周",
+                "extractor": "DIETClassifier",
+            }
+        ],
+        text,
+        "report_issue",
+    )
+    assert [(e["entity"], e["value"]) for e in alone] == [("person_name", "周")]
+
+
 def test_the_component_loads_in_the_rasa_environment() -> None:
     name = in_rasa_env(
         "import json; from bot.nlu.components import NumbersByPattern as C; print(json.dumps(C.__name__))"

@@ -6,8 +6,9 @@ pattern confirms is dropped too. A bare name matched by its shape (a surname and
 characters, the whole message) counts only when the message answers a question (inform,
 correct_info): "谢谢" and "查进度" have that shape too. One place the model split in two ("朝阳区" +
 "劲松八区", or around a short untagged piece like "二区") is joined again; a one-character place
-("口" of "落户口") is no place. A name given as "姓马" is the surname 马. Spans never start or end
-with spaces.
+("口" of "落户口") is no place. "姓马" is the surname 马, whatever the model called it. A rating
+word becomes one of the three satisfaction values by rule ("很不满意" → dissatisfied), and a word
+that is none of them ("挺") is dropped. Spans never start or end with spaces.
 """
 
 from __future__ import annotations
@@ -61,30 +62,57 @@ def joined(entities: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
     return out
 
 
+SURNAME_GIVEN = re.compile(r"姓(\w{1,2})")
+SATISFACTION_RULES = (  # first match wins; the values are the rating form's
+    ("dissatisfied", ("不满意", "太差", "很差", "真差", "特别差", "差评", "差劲", "不行", "不认可")),
+    (
+        "basically_satisfied",
+        ("基本", "还行", "还可以", "一般", "凑合", "马马虎虎", "还算", "过得去", "差不多"),
+    ),
+    ("satisfied", ("满意", "很好", "不错", "点赞")),
+)
+
+
+def satisfaction_value(said: str) -> str | None:
+    """One of satisfied / basically_satisfied / dissatisfied, or None for no rating at all."""
+    if said in {value for value, _ in SATISFACTION_RULES}:
+        return said
+    if said == "差":
+        return "dissatisfied"
+    for value, words in SATISFACTION_RULES:
+        if any(word in said for word in words):
+            return value
+    return None
+
+
 def normalised(entity: dict[str, Any]) -> dict[str, Any] | None:
-    """None for a one-character place; the surname alone for a name given as 姓X."""
+    """None for a one-character place or a word that is no rating; 姓X is the surname X."""
     value = entity.get("value")
-    if entity["entity"] == "address" and isinstance(value, str) and len(value) < 2:
+    if not isinstance(value, str):
+        return entity
+    surname = SURNAME_GIVEN.fullmatch(value)
+    if surname and entity["entity"] in ("person_name", "address"):
+        return {**entity, "entity": "person_name", "value": surname.group(1)}
+    if entity["entity"] == "address" and len(value) < 2:
         return None
-    if (
-        entity["entity"] == "person_name"
-        and isinstance(value, str)
-        and len(value) in (2, 3)
-        and value[0] == "姓"
-    ):
-        return {**entity, "value": value[1:]}
+    if entity["entity"] == "satisfaction":
+        rating = satisfaction_value(value)
+        return {**entity, "value": rating} if rating else None
     return entity
+
+
+def counts(pattern: dict[str, Any], text: str, intent: str | None) -> bool:
+    """Numbers always; a name matched by its shape only in an answer, or right after 姓."""
+    if pattern.get("entity") in PATTERN_ENTITIES or intent in ANSWER_INTENTS:
+        return True
+    start = int(pattern["start"])
+    return start > 0 and text[start - 1] == "姓"
 
 
 def clean(entities: list[dict[str, Any]], text: str, intent: str | None) -> list[dict[str, Any]]:
     """Prefer pattern matches for numbers, drop unconfirmed learned numbers and shape-only names
     outside answers, trim spaces, dedupe, join split places."""
-    patterns = [
-        e
-        for e in entities
-        if e.get("extractor") == PATTERN_EXTRACTOR
-        and (e.get("entity") in PATTERN_ENTITIES or intent in ANSWER_INTENTS)
-    ]
+    patterns = [e for e in entities if e.get("extractor") == PATTERN_EXTRACTOR and counts(e, text, intent)]
     kept: list[dict[str, Any]] = []
     for entity in entities:
         if entity.get("extractor") == PATTERN_EXTRACTOR:
