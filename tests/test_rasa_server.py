@@ -122,3 +122,28 @@ print(json.dumps(verdicts))
 """
     )
     assert verdicts == [[True, True], [True, True], [False, False], [False, False], [False, False]]
+
+
+LOCALS_PROBE = """
+import io, json, logging, sys
+from bot import server
+server.install()
+import structlog
+from rasa.utils.log_utils import configure_structlog
+buffer, real = io.StringIO(), sys.stdout
+sys.stdout = buffer  # Rasa's logging writes to the stdout it finds when configured
+configure_structlog(logging.INFO)
+def fail(phone):
+    raise KeyError("no such slot")
+try:
+    fail("13987654321")
+except KeyError:
+    structlog.get_logger().exception("probe.failed")
+sys.stdout = real
+out = buffer.getvalue()
+print(json.dumps({"logged": "probe.failed" in out and "KeyError" in out, "phone": "13987654321" in out}))
+"""
+
+
+def test_rasa_logs_exceptions_without_local_variables() -> None:
+    assert in_rasa_env(LOCALS_PROBE) == {"logged": True, "phone": False}
