@@ -12,6 +12,12 @@ def entity(name: str, start: int, end: int, extractor: str = "DIETClassifier") -
     return {"entity": name, "start": start, "end": end, "value": TEXT[start:end], "extractor": extractor}
 
 
+def spot(name: str, piece: str, text: str, extractor: str = "DIETClassifier") -> dict[str, object]:
+    """The entity `name` on the first occurrence of `piece` in `text`."""
+    start = text.index(piece)
+    return {"entity": name, "start": start, "end": start + len(piece), "value": piece, "extractor": extractor}
+
+
 def test_numbers_come_from_the_patterns_and_spans_are_trimmed() -> None:
     phone = TEXT.index("138")
     found = clean(
@@ -39,13 +45,7 @@ def test_numbers_come_from_the_patterns_and_spans_are_trimmed() -> None:
 
 def test_a_name_by_its_shape_alone_counts_only_in_an_answer() -> None:
     def by_shape(text: str) -> dict[str, object]:
-        return {
-            "entity": "person_name",
-            "start": 0,
-            "end": len(text),
-            "value": text,
-            "extractor": "RegexEntityExtractor",
-        }
+        return spot("person_name", text, text, "RegexEntityExtractor")
 
     assert [e["value"] for e in clean([by_shape("夏天")], "夏天", "inform")] == ["夏天"]
     assert [e["value"] for e in clean([by_shape("夏天")], "夏天", "correct_info")] == ["夏天"]
@@ -59,34 +59,18 @@ def test_a_name_by_its_shape_alone_counts_only_in_an_answer() -> None:
 def test_a_place_split_in_pieces_is_joined_again() -> None:
     text = "路灯坏了 在朝阳区望京西园二区12号楼 电话13800138000 海淀区也有"
 
-    def place(piece: str) -> dict[str, object]:
-        start = text.index(piece)
-        return {
-            "entity": "address",
-            "start": start,
-            "end": start + len(piece),
-            "value": piece,
-            "extractor": "DIETClassifier",
-        }
-
-    split = [place("朝阳区"), place("望京西园"), place("12号楼"), place("海淀区")]
+    split = [spot("address", piece, text) for piece in ("朝阳区", "望京西园", "12号楼", "海淀区")]
     assert [e["value"] for e in clean(split, text, "report_issue")] == ["朝阳区望京西园二区12号楼", "海淀区"]
     # a space, punctuation or a longer stretch keeps places apart
     two = "朝阳区，海淀区"
-    apart = [
-        {"entity": "address", "start": 0, "end": 3, "value": "朝阳区", "extractor": "DIETClassifier"},
-        {"entity": "address", "start": 4, "end": 7, "value": "海淀区", "extractor": "DIETClassifier"},
-    ]
+    apart = [spot("address", "朝阳区", two), spot("address", "海淀区", two)]
     assert [e["value"] for e in clean(apart, two, "inform")] == ["朝阳区", "海淀区"]
 
 
 def test_one_character_places_are_dropped_and_a_surname_is_kept_without_its_prefix() -> None:
     text = "落户口需要什么 姓马"
     found = clean(
-        [
-            {"entity": "address", "start": 2, "end": 3, "value": "口", "extractor": "DIETClassifier"},
-            {"entity": "person_name", "start": 8, "end": 10, "value": "姓马", "extractor": "DIETClassifier"},
-        ],
+        [spot("address", "口", text), spot("person_name", "姓马", text)],
         text,
         "inform",
     )
@@ -94,19 +78,14 @@ def test_one_character_places_are_dropped_and_a_surname_is_kept_without_its_pref
 
 
 def test_ratings_become_the_three_values_and_other_words_are_no_rating() -> None:
-    def rating(word: str, text: str) -> dict[str, object]:
-        start = text.index(word)
-        return {
-            "entity": "satisfaction",
-            "start": start,
-            "end": start + len(word),
-            "value": word,
-            "extractor": "DIETClassifier",
-        }
-
     text = "很不满意 还行 态度挺好的 非常满意 basically_satisfied"
     found = clean(
-        [rating(w, text) for w in ("很不满意", "还行", "挺", "非常满意", "basically_satisfied")], text, "rate"
+        [
+            spot("satisfaction", w, text)
+            for w in ("很不满意", "还行", "挺", "非常满意", "basically_satisfied")
+        ],
+        text,
+        "rate",
     )
     assert [e["value"] for e in found] == [
         "dissatisfied",
@@ -118,41 +97,10 @@ def test_ratings_become_the_three_values_and_other_words_are_no_rating() -> None
 
 def test_a_surname_after_xing_counts_in_any_message_whatever_the_model_called_it() -> None:
     text = "电梯坏了 大兴区兴华园 我姓周"
-    at = text.index("周")
-    found = clean(
-        [
-            {
-                "entity": "address",
-                "start": at - 1,
-                "end": at + 1,
-                "value": "姓周",
-                "extractor": "DIETClassifier",
-            },
-            {
-                "entity": "person_name",
-                "start": at,
-                "end": at + 1,
-                "value": "周",
-                "extractor": "RegexEntityExtractor",
-            },
-        ],
-        text,
-        "report_issue",
-    )
+    model_said = spot("address", "姓周", text)
+    found = clean([model_said, spot("person_name", "周", text, "RegexEntityExtractor")], text, "report_issue")
     assert [(e["entity"], e["value"]) for e in found] == [("person_name", "周")]
-    alone = clean(
-        [
-            {
-                "entity": "address",
-                "start": at - 1,
-                "end": at + 1,
-                "value": "姓周",
-                "extractor": "DIETClassifier",
-            }
-        ],
-        text,
-        "report_issue",
-    )
+    alone = clean([model_said], text, "report_issue")
     assert [(e["entity"], e["value"]) for e in alone] == [("person_name", "周")]
 
 

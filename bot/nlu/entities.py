@@ -111,7 +111,7 @@ def counts(pattern: dict[str, Any], text: str, intent: str | None) -> bool:
 
 def clean(entities: list[dict[str, Any]], text: str, intent: str | None) -> list[dict[str, Any]]:
     """Prefer pattern matches for numbers, drop unconfirmed learned numbers and shape-only names
-    outside answers, trim spaces, dedupe, join split places."""
+    outside answers, trim spaces, dedupe, join split places, then normalise (places, 姓X, ratings)."""
     patterns = [e for e in entities if e.get("extractor") == PATTERN_EXTRACTOR and counts(e, text, intent)]
     kept: list[dict[str, Any]] = []
     for entity in entities:
