@@ -109,3 +109,24 @@ def test_the_component_loads_in_the_rasa_environment() -> None:
         "import json; from bot.nlu.components import NumbersByPattern as C; print(json.dumps(C.__name__))"
     )
     assert name == "NumbersByPattern"
+
+
+def test_xing_or_wo_jiao_alone_is_no_name() -> None:
+    text = "电梯坏了 大兴区兴华园 我姓周"
+    found = clean(
+        [spot("person_name", "姓", text), spot("person_name", "周", text, "RegexEntityExtractor")],
+        text,
+        "report_issue",
+    )
+    assert [(e["entity"], e["value"]) for e in found] == [("person_name", "周")]
+    assert clean([spot("person_name", "我叫", "我叫")], "我叫", "inform") == []
+
+
+def test_a_place_cut_one_word_short_gets_the_facility_word_that_follows() -> None:
+    text = "建议在海淀区上地地铁站附近多划停车点 丰台区马家堡东里 朝阳区望京西园三区里有人"
+    cut = [spot("address", p, text) for p in ("海淀区上地", "丰台区马家堡东", "朝阳区望京西园三区")]
+    assert [e["value"] for e in clean(cut, text, "suggest")] == [
+        "海淀区上地地铁站",
+        "丰台区马家堡东里",
+        "朝阳区望京西园三区",  # 里 after 区 is "inside", not part of the name
+    ]

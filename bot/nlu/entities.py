@@ -8,7 +8,8 @@ correct_info): "谢谢" and "查进度" have that shape too. One place the model
 "劲松八区", or around a short untagged piece like "二区") is joined again; a one-character place
 ("口" of "落户口") is no place. "姓马" is the surname 马, whatever the model called it. A rating
 word becomes one of the three satisfaction values by rule ("很不满意" → dissatisfied), and a word
-that is none of them ("挺") is dropped. Spans never start or end with spaces.
+that is none of them ("挺") is dropped. A place cut one word short gets the facility word that follows
+it ("上地" + "地铁站"); 姓 or 我叫 alone is no name. Spans never start or end with spaces.
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ def joined(entities: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
 
 
 SURNAME_GIVEN = re.compile(r"姓(\w{1,2})")
+NO_NAME = re.compile(r"[我叫姓是名字]+")  # the words around a name, never a name themselves
+# A place the model ended one word short: the facility or the 东里/西里 of a Beijing neighbourhood
+# that follows it directly belongs to it ("上地" + "地铁站", "马家堡东" + "里").
+PLACE_TAIL = re.compile(r"地铁站|公交站|火车站|汽车站|站|小区|公园|医院|市场|商场|大厦|广场|路口|(?<=[东西南北])里")
 SATISFACTION_RULES = (  # first match wins; the values are the rating form's
     ("dissatisfied", ("不满意", "太差", "很差", "真差", "特别差", "差评", "差劲", "不行", "不认可")),
     (
@@ -85,11 +90,23 @@ def satisfaction_value(said: str) -> str | None:
     return None
 
 
+def completed(entity: dict[str, Any], text: str) -> dict[str, Any]:
+    """A place with the facility word (or 里) that directly follows it."""
+    end = int(entity["end"])
+    tail = PLACE_TAIL.match(text, end) if entity["entity"] == "address" else None
+    if tail is None or entity.get("value") != text[int(entity["start"]) : end]:
+        return entity
+    return {**entity, "end": tail.end(), "value": text[int(entity["start"]) : tail.end()]}
+
+
 def normalised(entity: dict[str, Any]) -> dict[str, Any] | None:
-    """None for a one-character place or a word that is no rating; 姓X is the surname X."""
+    """None for a one-character place, a "name" that is only 姓 or 我叫, or a word that is no rating;
+    姓X is the surname X."""
     value = entity.get("value")
     if not isinstance(value, str):
         return entity
+    if entity["entity"] == "person_name" and NO_NAME.fullmatch(value):
+        return None
     surname = SURNAME_GIVEN.fullmatch(value)
     if surname and entity["entity"] in ("person_name", "address"):
         return {**entity, "entity": "person_name", "value": surname.group(1)}
@@ -111,7 +128,8 @@ def counts(pattern: dict[str, Any], text: str, intent: str | None) -> bool:
 
 def clean(entities: list[dict[str, Any]], text: str, intent: str | None) -> list[dict[str, Any]]:
     """Prefer pattern matches for numbers, drop unconfirmed learned numbers and shape-only names
-    outside answers, trim spaces, dedupe, join split places, then normalise (places, 姓X, ratings)."""
+    outside answers, trim spaces, dedupe, join split places, complete places cut short, then normalise
+    (places, names, 姓X, ratings)."""
     patterns = [e for e in entities if e.get("extractor") == PATTERN_EXTRACTOR and counts(e, text, intent)]
     kept: list[dict[str, Any]] = []
     for entity in entities:
@@ -127,4 +145,4 @@ def clean(entities: list[dict[str, Any]], text: str, intent: str | None) -> list
         ):
             kept.append(fixed)
     places_joined = joined(sorted(kept, key=lambda e: int(e["start"])), text)
-    return [e for e in map(normalised, places_joined) if e is not None]
+    return [e for e in (normalised(completed(p, text)) for p in places_joined) if e is not None]
