@@ -122,11 +122,51 @@ def test_xing_or_wo_jiao_alone_is_no_name() -> None:
     assert clean([spot("person_name", "我叫", "我叫")], "我叫", "inform") == []
 
 
-def test_a_place_cut_one_word_short_gets_the_facility_word_that_follows() -> None:
-    text = "建议在海淀区上地地铁站附近多划停车点 丰台区马家堡东里 朝阳区望京西园三区里有人"
-    cut = [spot("address", p, text) for p in ("海淀区上地", "丰台区马家堡东", "朝阳区望京西园三区")]
-    assert [e["value"] for e in clean(cut, text, "suggest")] == [
+def test_a_place_ends_where_its_name_ends() -> None:
+    text = (
+        "建议在海淀区上地地铁站附近划车位 丰台区马家堡东里 和平里七区 新街口路口 海淀区万柳那边新修的路"
+        + " 西二旗地铁站那"
+    )
+    said = [
+        spot("address", p, text)
+        for p in (
+            "海淀区上地",
+            "丰台区马家堡东",
+            "和平里七",
+            "新街口",
+            "海淀区万柳那边新修",
+            "西二旗地铁站那",
+        )
+    ]
+    assert [e["value"] for e in clean(said, text, "suggest")] == [
         "海淀区上地地铁站",
         "丰台区马家堡东里",
-        "朝阳区望京西园三区",  # 里 after 区 is "inside", not part of the name
+        "和平里七区",
+        "新街口",  # 路口 is not part of the name
+        "海淀区万柳",
+        "西二旗地铁站",
     ]
+
+
+def test_one_character_is_a_name_only_right_after_xing() -> None:
+    text = "名字是孟帆 帆船的帆 我姓周"
+    second = text.index("帆", text.index("船"))
+    said = [
+        spot("person_name", "孟帆", text),
+        {
+            "entity": "person_name",
+            "start": second,
+            "end": second + 1,
+            "value": "帆",
+            "extractor": "DIETClassifier",
+        },
+        spot("person_name", "周", text, "RegexEntityExtractor"),
+    ]
+    assert [e["value"] for e in clean(said, text, "inform")] == ["孟帆", "周"]
+
+
+def test_a_question_carries_no_rating() -> None:
+    text = "问一下暖气费一般几月份交"
+    said = [spot("satisfaction", "一般", text)]
+    assert clean(said, text, "ask_question") == []
+    assert [e["value"] for e in clean(said, text, "rate")] == ["basically_satisfied"]

@@ -8,8 +8,10 @@ correct_info): "谢谢" and "查进度" have that shape too. One place the model
 "劲松八区", or around a short untagged piece like "二区") is joined again; a one-character place
 ("口" of "落户口") is no place. "姓马" is the surname 马, whatever the model called it. A rating
 word becomes one of the three satisfaction values by rule ("很不满意" → dissatisfied), and a word
-that is none of them ("挺") is dropped. A place cut one word short gets the facility word that follows
-it ("上地" + "地铁站"); 姓 or 我叫 alone is no name. Spans never start or end with spaces.
+that is none of them ("挺") is dropped. A place cut one word short gets the station word that follows
+it ("上地" + "地铁站"), and one that ran on past 那边 or 附近 ends there; 姓 or 我叫 alone is no name,
+nor is one character except right after 姓. A question, a status query or a report carries no
+rating. Spans never start or end with spaces.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any
 PATTERN_EXTRACTOR = "RegexEntityExtractor"
 PATTERN_ENTITIES = frozenset({"phone_number", "case_number"})
 ANSWER_INTENTS = frozenset({"inform", "correct_info"})
+# "暖气费一般几月份交" asks a question: 一般 is no rating there.
+NO_RATING_INTENTS = frozenset({"ask_question", "check_status", "report_issue"})
 JOINED_ENTITIES = frozenset({"address"})
 JOINABLE_GAP = re.compile(r"\w{0,2}")  # no space or punctuation, at most two characters
 
@@ -65,9 +69,14 @@ def joined(entities: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
 
 SURNAME_GIVEN = re.compile(r"姓(\w{1,2})")
 NO_NAME = re.compile(r"[我叫姓是名字]+")  # the words around a name, never a name themselves
-# A place the model ended one word short: the facility or the 东里/西里 of a Beijing neighbourhood
-# that follows it directly belongs to it ("上地" + "地铁站", "马家堡东" + "里").
-PLACE_TAIL = re.compile(r"地铁站|公交站|火车站|汽车站|站|小区|公园|医院|市场|商场|大厦|广场|路口|(?<=[东西南北])里")
+# A place the model ended one word short: the station, the 东里/西里 of a Beijing neighbourhood, or
+# the 区/号楼 after a number belongs to it ("上地" + "地铁站", "马家堡东" + "里", "和平里七" + "区").
+# 路口, 小区 and the like stay outside, as in the annotations.
+PLACE_TAIL = re.compile(
+    r"地铁站|公交站|火车站|站|(?<=[东西南北])里|(?<=[一二三四五六七八九十\d])(号楼|号院|区|号|条|巷)"
+)
+# A place the model ran on past a pointing word: "海淀区万柳那边新修" is 海淀区万柳.
+PLACE_END = re.compile(r"那边|这边|那儿|这儿|那里|这里|那块|附近|旁边|一带|那$|这$")
 SATISFACTION_RULES = (  # first match wins; the values are the rating form's
     ("dissatisfied", ("不满意", "太差", "很差", "真差", "特别差", "差评", "差劲", "不行", "不认可")),
     (
@@ -91,12 +100,28 @@ def satisfaction_value(said: str) -> str | None:
 
 
 def completed(entity: dict[str, Any], text: str) -> dict[str, Any]:
-    """A place with the facility word (or 里) that directly follows it."""
-    end = int(entity["end"])
-    tail = PLACE_TAIL.match(text, end) if entity["entity"] == "address" else None
-    if tail is None or entity.get("value") != text[int(entity["start"]) : end]:
+    """A place with the station word (or 里, or 区 after a number) that directly follows it, and
+    without what follows a pointing word inside it."""
+    start, end = int(entity["start"]), int(entity["end"])
+    if entity["entity"] != "address" or entity.get("value") != text[start:end]:
         return entity
-    return {**entity, "end": tail.end(), "value": text[int(entity["start"]) : tail.end()]}
+    pointing = PLACE_END.search(text, start + 2, end)
+    tail = PLACE_TAIL.match(text, end)
+    if pointing is not None:
+        end = pointing.start()
+    elif tail is not None:
+        end = tail.end()
+    return {**entity, "end": end, "value": text[start:end]}
+
+
+def lone_character(entity: dict[str, Any], text: str) -> bool:
+    """A one-character name not right after 姓 ("孟帆 帆船的帆": the second 帆)."""
+    start = int(entity["start"])
+    return (
+        entity["entity"] == "person_name"
+        and int(entity["end"]) - start == 1
+        and not (start > 0 and text[start - 1] == "姓")
+    )
 
 
 def normalised(entity: dict[str, Any]) -> dict[str, Any] | None:
@@ -128,7 +153,7 @@ def counts(pattern: dict[str, Any], text: str, intent: str | None) -> bool:
 
 def clean(entities: list[dict[str, Any]], text: str, intent: str | None) -> list[dict[str, Any]]:
     """Prefer pattern matches for numbers, drop unconfirmed learned numbers and shape-only names
-    outside answers, trim spaces, dedupe, join split places, complete places cut short, then normalise
+    outside answers, trim spaces, dedupe, join split places, fix where places end, then normalise
     (places, names, 姓X, ratings)."""
     patterns = [e for e in entities if e.get("extractor") == PATTERN_EXTRACTOR and counts(e, text, intent)]
     kept: list[dict[str, Any]] = []
@@ -145,4 +170,9 @@ def clean(entities: list[dict[str, Any]], text: str, intent: str | None) -> list
         ):
             kept.append(fixed)
     places_joined = joined(sorted(kept, key=lambda e: int(e["start"])), text)
-    return [e for e in (normalised(completed(p, text)) for p in places_joined) if e is not None]
+    named = [
+        e
+        for e in places_joined
+        if not lone_character(e, text) and not (e["entity"] == "satisfaction" and intent in NO_RATING_INTENTS)
+    ]
+    return [e for e in (normalised(completed(e, text)) for e in named) if e is not None]
