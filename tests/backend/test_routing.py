@@ -52,6 +52,7 @@ def test_the_address_field_wins_over_the_message() -> None:
     ("text", "kind"),
     [
         ("楼道里一股煤气味 很浓 怎么办", "gas"),
+        ("煤气好大味道 是不是漏了", "gas"),  # words between the gas and the smell
         ("对面楼着火了冒黑烟", "fire"),
         ("我真的不想活了", "suicide"),
         ("有人被困在电梯里半小时了", "danger"),
@@ -60,6 +61,7 @@ def test_the_address_field_wins_over_the_message() -> None:
         ("暖气不热", None),
         ("电梯又坏了", None),
         ("燃气费怎么这么贵", None),
+        ("燃气公司的人上门服务态度不好", None),
     ],
 )
 def test_emergencies_are_detected(text: str, kind: str | None) -> None:
