@@ -114,13 +114,17 @@ def completed(entity: dict[str, Any], text: str) -> dict[str, Any]:
     return {**entity, "end": end, "value": text[start:end]}
 
 
+def after_xing(entity: dict[str, Any], text: str) -> bool:
+    start = int(entity["start"])
+    return start > 0 and text[start - 1] == "姓"
+
+
 def lone_character(entity: dict[str, Any], text: str) -> bool:
     """A one-character name not right after 姓 ("孟帆 帆船的帆": the second 帆)."""
-    start = int(entity["start"])
     return (
         entity["entity"] == "person_name"
-        and int(entity["end"]) - start == 1
-        and not (start > 0 and text[start - 1] == "姓")
+        and int(entity["end"]) - int(entity["start"]) == 1
+        and not after_xing(entity, text)
     )
 
 
@@ -147,8 +151,7 @@ def counts(pattern: dict[str, Any], text: str, intent: str | None) -> bool:
     """Numbers always; a name matched by its shape only in an answer, or right after 姓."""
     if pattern.get("entity") in PATTERN_ENTITIES or intent in ANSWER_INTENTS:
         return True
-    start = int(pattern["start"])
-    return start > 0 and text[start - 1] == "姓"
+    return after_xing(pattern, text)
 
 
 def clean(entities: list[dict[str, Any]], text: str, intent: str | None) -> list[dict[str, Any]]:
