@@ -95,6 +95,26 @@ def test_ratings_become_the_three_values_and_other_words_are_no_rating() -> None
     ]
 
 
+def test_a_rating_keeps_the_word_of_degree_before_it() -> None:
+    text = "很不满意 真满意 一般"
+    zhen = text.index("真")  # the model found 满意 without its 真
+    said = {
+        "entity": "satisfaction",
+        "start": zhen + 1,
+        "end": zhen + 3,
+        "value": "满意",
+        "extractor": "DIETClassifier",
+    }
+    found = clean(
+        [spot("satisfaction", "不满意", text), said, spot("satisfaction", "一般", text)], text, "rate"
+    )
+    assert [(text[e["start"] : e["end"]], e["value"]) for e in found] == [
+        ("很不满意", "dissatisfied"),
+        ("真满意", "satisfied"),
+        ("一般", "basically_satisfied"),
+    ]
+
+
 def test_a_surname_after_xing_counts_in_any_message_whatever_the_model_called_it() -> None:
     text = "电梯坏了 大兴区兴华园 我姓周"
     model_said = spot("address", "姓周", text)

@@ -9,7 +9,8 @@ correct_info): "谢谢" and "查进度" have that shape too. One place the model
 ("口" of "落户口") is no place. "姓马" is the surname 马, whatever the model called it. A rating
 word becomes one of the three satisfaction values by rule ("很不满意" → dissatisfied), and a word
 that is none of them ("挺") is dropped. A place cut one word short gets the station word that follows
-it ("上地" + "地铁站"), and one that ran on past 那边 or 附近 ends there; 姓 or 我叫 alone is no name,
+it ("上地" + "地铁站"), and one that ran on past 那边 or 附近 ends there; a rating keeps the word of
+degree before it ("很" + "不满意"); 姓 or 我叫 alone is no name,
 nor is one character except right after 姓. A question, a status query or a report carries no
 rating. Spans never start or end with spaces.
 """
@@ -77,6 +78,8 @@ PLACE_TAIL = re.compile(
 )
 # A place the model ran on past a pointing word: "海淀区万柳那边新修" is 海淀区万柳.
 PLACE_END = re.compile(r"那边|这边|那儿|这儿|那里|这里|那块|附近|旁边|一带|那$|这$")
+# The word of degree right before a rating is part of it, as in the annotations ("非常不满意").
+DEGREE_BEFORE = re.compile(r"(?:非常|特别|十分|相当|极其|超级|很|太|挺|真|超)$")
 SATISFACTION_RULES = (  # first match wins; the values are the rating form's
     ("dissatisfied", ("不满意", "太差", "很差", "真差", "特别差", "差评", "差劲", "不行", "不认可")),
     (
@@ -101,8 +104,11 @@ def satisfaction_value(said: str) -> str | None:
 
 def completed(entity: dict[str, Any], text: str) -> dict[str, Any]:
     """A place with the station word (or 里, or 区 after a number) that directly follows it, and
-    without what follows a pointing word inside it."""
+    without what follows a pointing word inside it; a rating with the word of degree before it."""
     start, end = int(entity["start"]), int(entity["end"])
+    if entity["entity"] == "satisfaction":
+        degree = DEGREE_BEFORE.search(text, 0, start)
+        return {**entity, "start": degree.start(), "value": text[degree.start() : end]} if degree else entity
     if entity["entity"] != "address" or entity.get("value") != text[start:end]:
         return entity
     pointing = PLACE_END.search(text, start + 2, end)
