@@ -76,9 +76,9 @@ with tempfile.TemporaryDirectory() as folder:
     command = Message(data={"text": "/greet", "intent": {"name": "greet", "confidence": 1.0},
                             "intent_ranking": [{"name": "greet", "confidence": 1.0}]})
     loaded.process([asked, command])
+    same = bool(np.array_equal(trained.weights, loaded.weights))
     print(json.dumps({"intent": asked.get("intent"), "ranking": asked.get("intent_ranking"),
-                      "intents": loaded.intents, "same": bool(np.array_equal(trained.weights, loaded.weights)),
-                      "command": command.get("intent")}))
+                      "intents": loaded.intents, "same": same, "command": command.get("intent")}))
 """
 
 

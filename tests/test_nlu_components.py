@@ -77,6 +77,22 @@ def test_one_character_places_are_dropped_and_a_surname_is_kept_without_its_pref
     assert [(e["entity"], e["value"]) for e in found] == [("person_name", "马")]
 
 
+def test_a_two_character_surname_is_kept_whole() -> None:
+    for text in ("我姓欧阳", "免贵姓司马 电话13800138000"):
+        found = clean(
+            [spot("person_name", text[text.index("姓") + 1], text, "RegexEntityExtractor")], text, "inform"
+        )
+        assert [e["value"] for e in found] == [text[text.index("姓") + 1 : text.index("姓") + 3]]
+    found = clean([spot("person_name", "欧", "姓欧 欧阳的欧")], "姓欧 欧阳的欧", "inform")
+    assert [e["value"] for e in found] == ["欧"]
+
+
+def test_a_number_in_words_is_no_place() -> None:
+    text = "屋里才十五六度 在798那边"
+    found = clean([spot("address", "十五六", text), spot("address", "798", text)], text, "report_issue")
+    assert [e["value"] for e in found] == ["798"]
+
+
 def test_ratings_become_the_three_values_and_other_words_are_no_rating() -> None:
     text = "很不满意 还行 态度挺好的 非常满意 basically_satisfied"
     found = clean(

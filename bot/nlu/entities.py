@@ -6,13 +6,13 @@ pattern confirms is dropped too. A bare name matched by its shape (a surname and
 characters, the whole message) counts only when the message answers a question (inform,
 correct_info): "谢谢" and "查进度" have that shape too. One place the model split in two ("朝阳区" +
 "劲松八区", or around a short untagged piece like "二区") is joined again; a one-character place
-("口" of "落户口") is no place. "姓马" is the surname 马, whatever the model called it. A rating
-word becomes one of the three satisfaction values by rule ("很不满意" → dissatisfied), and a word
-that is none of them ("挺") is dropped. A place cut one word short gets the station word that follows
-it ("上地" + "地铁站"), and one that ran on past 那边 or 附近 ends there; a rating keeps the word of
-degree before it ("很" + "不满意"); 姓 or 我叫 alone is no name,
-nor is one character except right after 姓. A question, a status query or a report carries no
-rating. Spans never start or end with spaces.
+("口" of "落户口") is no place, nor a number in words ("十五六度"). "姓马" is the surname 马, "姓欧阳"
+欧阳, whatever the model called it. A rating word becomes one of the three satisfaction values by
+rule ("很不满意" → dissatisfied), and a word that is none of them ("挺") is dropped. A place cut one
+word short gets the station word that follows it ("上地" + "地铁站"), and one that ran on past 那边
+or 附近 ends there; a rating keeps the word of degree before it ("很" + "不满意"); 姓 or 我叫 alone
+is no name, nor is one character except right after 姓. A question, a status query or a report
+carries no rating. Spans never start or end with spaces.
 """
 
 from __future__ import annotations
@@ -78,6 +78,13 @@ PLACE_TAIL = re.compile(
 )
 # A place the model ran on past a pointing word: "海淀区万柳那边新修" is 海淀区万柳.
 PLACE_END = re.compile(r"那边|这边|那儿|这儿|那里|这里|那块|附近|旁边|一带|那$|这$")
+# "十五六度": a number in words is no place (the art district 798 is written in digits).
+CHINESE_NUMERALS = re.compile(r"[零〇一二两三四五六七八九十百千万几]+")
+# Two-character surnames: "我姓欧阳" is 欧阳, though the surname pattern after 姓 takes one character.
+COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 上官 诸葛 东方 皇甫 慕容 令狐 夏侯 尉迟 公孙 长孙 宇文 司徒 端木 独孤 南宫 呼延 澹台"
+    " 西门 轩辕 万俟 闻人 申屠".split()
+)
 # The word of degree right before a rating is part of it, as in the annotations ("非常不满意").
 DEGREE_BEFORE = re.compile(r"(?:非常|特别|十分|相当|极其|超级|很|太|挺|真|超)$")
 SATISFACTION_RULES = (  # first match wins; the values are the rating form's
@@ -104,8 +111,11 @@ def satisfaction_value(said: str) -> str | None:
 
 def completed(entity: dict[str, Any], text: str) -> dict[str, Any]:
     """A place with the station word (or 里, or 区 after a number) that directly follows it, and
-    without what follows a pointing word inside it; a rating with the word of degree before it."""
+    without what follows a pointing word inside it; a rating with the word of degree before it; a
+    one-character name that begins a two-character surname with it."""
     start, end = int(entity["start"]), int(entity["end"])
+    if entity["entity"] == "person_name" and end - start < 2 and text[start : start + 2] in COMPOUND_SURNAMES:
+        return {**entity, "end": start + 2, "value": text[start : start + 2]}
     if entity["entity"] == "satisfaction":
         degree = DEGREE_BEFORE.search(text, 0, start)
         return {**entity, "start": degree.start(), "value": text[degree.start() : end]} if degree else entity
@@ -145,7 +155,7 @@ def normalised(entity: dict[str, Any]) -> dict[str, Any] | None:
     surname = SURNAME_GIVEN.fullmatch(value)
     if surname and entity["entity"] in ("person_name", "address"):
         return {**entity, "entity": "person_name", "value": surname.group(1)}
-    if entity["entity"] == "address" and len(value) < 2:
+    if entity["entity"] == "address" and (len(value) < 2 or CHINESE_NUMERALS.fullmatch(value)):
         return None
     if entity["entity"] == "satisfaction":
         rating = satisfaction_value(value)
