@@ -16,6 +16,9 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from common.database import UTCDateTime, make_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The largest id an integer key column holds on both databases (PostgreSQL INTEGER is 32 bits): a
+# larger id in a request is a clear 422, not an overflow in the database driver (found by the fuzzer).
+LARGEST_ID = 2**31 - 1
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

@@ -21,6 +21,7 @@ from backend.cases.schemas import (
     UpdateOut,
 )
 from backend.cases.states import CaseStatus, Role
+from backend.db import LARGEST_ID
 from backend.deps import DB, Caller, require
 from backend.staff.principal import Principal
 
@@ -164,7 +165,7 @@ def citizen_cases(
 def case_events(
     session: DB,
     _: Service,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=LARGEST_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[CaseEventOut]:
     """Public timeline entries after an id, for the gateway to push to citizens (at least once)."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import select
 
 from backend.cases.dispatch import Unit
 from backend.cases.states import Role
+from backend.db import LARGEST_ID
 from backend.deps import DB, Caller, bearer_token, require
 from backend.errors import BadInput, Forbidden, NotFound
 from backend.staff import service
@@ -81,7 +82,9 @@ def create_staff(staff_in: StaffCreate, session: DB, caller: Admin) -> StaffOut:
 
 
 @router.patch("/staff/{staff_id}", response_model=StaffOut)
-def update_staff(staff_id: int, patch: StaffPatch, session: DB, caller: Admin) -> StaffOut:
+def update_staff(
+    staff_id: Annotated[int, Path(ge=1, le=LARGEST_ID)], patch: StaffPatch, session: DB, caller: Admin
+) -> StaffOut:
     staff = session.get(Staff, staff_id)
     if staff is None:
         raise NotFound(f"no staff member {staff_id}")

@@ -90,6 +90,9 @@ def test_deactivated_staff_are_shut_out(
         ).status_code
         == 422
     )
+    for beyond in (2**31, 2**63):  # past the id column: a clear refusal, not a database overflow
+        huge = client.patch(f"/api/v1/staff/{beyond}", json={"active": False}, headers=admin.headers)
+        assert huge.status_code == 422 and "staff_id" in huge.text
 
 
 @pytest.mark.parametrize(

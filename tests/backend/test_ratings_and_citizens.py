@@ -193,3 +193,8 @@ def test_the_event_feed_carries_public_updates_of_chat_cases_in_order(
     assert all(e["number"] == chat.number and e["channel_identity"] == IDENTITY for e in events)
     later = client.get("/api/v1/events", params={"after": events[0]["id"]}, headers=service_headers).json()
     assert [e["kind"] for e in later] == ["resolve"]
+    last = client.get("/api/v1/events", params={"after": 2**31 - 1}, headers=service_headers)
+    assert last.status_code == 200 and last.json() == []
+    for beyond in (2**31, 2**63):
+        refused = client.get("/api/v1/events", params={"after": beyond}, headers=service_headers)
+        assert refused.status_code == 422 and "after" in refused.text
