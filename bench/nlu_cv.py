@@ -3,7 +3,7 @@ included), entity F1 (the final entities, after the rule clean-up, exact span an
 per-intent and per-entity tables. The folds are trained and parsed in the Rasa environment by
 bot/nlu/crossval.py. Targets: intent macro-F1 >= 0.95, entity F1 >= 0.90.
 
-    .venv/bin/python -m bench.nlu_cv [--folds 3]
+    .venv/bin/python -m bench.nlu_cv [--folds 3] [--rows misread.json]
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ def entity_table(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--rows", type=Path, help="also keep every held-out example's result here (JSON)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as out:
         started = time.monotonic()
@@ -82,6 +83,8 @@ def main() -> None:
         )
         seconds = time.monotonic() - started
         rows: list[dict[str, Any]] = json.loads((Path(out) / "rows.json").read_text(encoding="utf-8"))
+    if args.rows:
+        args.rows.write_text(json.dumps(rows, ensure_ascii=False, indent=0), encoding="utf-8")
     intents = intent_table(rows)
     entities = entity_table(rows)
     confusions = Counter(f"{r['intent']}->{r['predicted']}" for r in rows if r["predicted"] != r["intent"])

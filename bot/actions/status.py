@@ -99,6 +99,36 @@ class ValidateStatusForm(FormValidationAction):
         return {"case_number": number}
 
 
+class ActionAskCaseNumber(Action):
+    """Asks for the case number, with this channel's latest cases as buttons (the case just filed
+    among them), so "查进度" right after filing is one tap."""
+
+    OFFERED = 3
+
+    def name(self) -> str:
+        return "action_ask_status_form_case_number"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        try:
+            async with BackendClient.from_settings() as backend:
+                cases = (await backend.my_cases(channel_identity(tracker)))[: self.OFFERED]
+        except BackendError:
+            cases = []  # the question alone: the number can still be typed
+        if not cases:
+            dispatcher.utter_message(response="utter_ask_status_form_case_number")
+            return []
+        buttons = [
+            {"title": f"{case.number} {case.category_name or ''}".strip(), "payload": case.number}
+            for case in cases
+        ]
+        dispatcher.utter_message(
+            text="请告诉我工单号（13位数字），或点选您在这里提交过的工单：", buttons=buttons
+        )
+        return []
+
+
 class ActionFinishStatus(Action):
     def name(self) -> str:
         return "action_finish_status"

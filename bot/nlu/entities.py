@@ -6,8 +6,8 @@ pattern confirms is dropped too. A bare name matched by its shape (a surname and
 characters, the whole message) counts only when the message answers a question (inform,
 correct_info): "谢谢" and "查进度" have that shape too. One place the model split in two ("朝阳区" +
 "劲松八区", or around a short untagged piece like "二区") is joined again; a one-character place
-("口" of "落户口") is no place, nor a number in words ("十五六度"). "姓马" is the surname 马, "姓欧阳"
-欧阳, whatever the model called it. A rating word becomes one of the three satisfaction values by
+("口" of "落户口") is no place, nor a number in words ("十五六度"). "姓马" is the surname 马 (the span
+too), whatever the model called it. A rating word becomes one of the three satisfaction values by
 rule ("很不满意" → dissatisfied), and a word that is none of them ("挺") is dropped. A place cut one
 word short gets the station word that follows it ("上地" + "地铁站"), and one that ran on past 那边
 or 附近 ends there; a rating keeps the word of degree before it ("很" + "不满意"); 姓 or 我叫 alone
@@ -80,11 +80,6 @@ PLACE_TAIL = re.compile(
 PLACE_END = re.compile(r"那边|这边|那儿|这儿|那里|这里|那块|附近|旁边|一带|那$|这$")
 # "十五六度": a number in words is no place (the art district 798 is written in digits).
 CHINESE_NUMERALS = re.compile(r"[零〇一二两三四五六七八九十百千万几]+")
-# Two-character surnames: "我姓欧阳" is 欧阳, though the surname pattern after 姓 takes one character.
-COMPOUND_SURNAMES = frozenset(
-    "欧阳 司马 上官 诸葛 东方 皇甫 慕容 令狐 夏侯 尉迟 公孙 长孙 宇文 司徒 端木 独孤 南宫 呼延 澹台"
-    " 西门 轩辕 万俟 闻人 申屠".split()
-)
 # The word of degree right before a rating is part of it, as in the annotations ("非常不满意").
 DEGREE_BEFORE = re.compile(r"(?:非常|特别|十分|相当|极其|超级|很|太|挺|真|超)$")
 SATISFACTION_RULES = (  # first match wins; the values are the rating form's
@@ -109,17 +104,19 @@ def satisfaction_value(said: str) -> str | None:
     return None
 
 
-def completed(entity: dict[str, Any], text: str) -> dict[str, Any]:
+def with_degree(entity: dict[str, Any], text: str) -> dict[str, Any]:
+    """A rating with the word of degree right before it ("很" + "不满意")."""
+    degree = DEGREE_BEFORE.search(text, 0, int(entity["start"]))
+    if degree is None:
+        return entity
+    return {**entity, "start": degree.start(), "value": text[degree.start() : int(entity["end"])]}
+
+
+def place_ends(entity: dict[str, Any], text: str) -> dict[str, Any]:
     """A place with the station word (or 里, or 区 after a number) that directly follows it, and
-    without what follows a pointing word inside it; a rating with the word of degree before it; a
-    one-character name that begins a two-character surname with it."""
+    without what follows a pointing word inside it."""
     start, end = int(entity["start"]), int(entity["end"])
-    if entity["entity"] == "person_name" and end - start < 2 and text[start : start + 2] in COMPOUND_SURNAMES:
-        return {**entity, "end": start + 2, "value": text[start : start + 2]}
-    if entity["entity"] == "satisfaction":
-        degree = DEGREE_BEFORE.search(text, 0, start)
-        return {**entity, "start": degree.start(), "value": text[degree.start() : end]} if degree else entity
-    if entity["entity"] != "address" or entity.get("value") != text[start:end]:
+    if entity.get("value") != text[start:end]:
         return entity
     pointing = PLACE_END.search(text, start + 2, end)
     tail = PLACE_TAIL.match(text, end)
@@ -128,6 +125,15 @@ def completed(entity: dict[str, Any], text: str) -> dict[str, Any]:
     elif tail is not None:
         end = tail.end()
     return {**entity, "end": end, "value": text[start:end]}
+
+
+def completed(entity: dict[str, Any], text: str) -> dict[str, Any]:
+    """Where a rating or a place begins and ends (other entities as they are)."""
+    if entity["entity"] == "satisfaction":
+        return with_degree(entity, text)
+    if entity["entity"] == "address":
+        return place_ends(entity, text)
+    return entity
 
 
 def after_xing(entity: dict[str, Any], text: str) -> bool:
@@ -144,7 +150,7 @@ def lone_character(entity: dict[str, Any], text: str) -> bool:
     )
 
 
-def normalised(entity: dict[str, Any]) -> dict[str, Any] | None:
+def normalised(entity: dict[str, Any], text: str) -> dict[str, Any] | None:
     """None for a one-character place, a "name" that is only 姓 or 我叫, or a word that is no rating;
     姓X is the surname X."""
     value = entity.get("value")
@@ -154,7 +160,9 @@ def normalised(entity: dict[str, Any]) -> dict[str, Any] | None:
         return None
     surname = SURNAME_GIVEN.fullmatch(value)
     if surname and entity["entity"] in ("person_name", "address"):
-        return {**entity, "entity": "person_name", "value": surname.group(1)}
+        name = {**entity, "entity": "person_name", "value": surname.group(1)}
+        as_written = value == text[int(entity["start"]) : int(entity["end"])]
+        return {**name, "start": int(entity["start"]) + 1} if as_written else name  # the surname alone
     if entity["entity"] == "address" and (len(value) < 2 or CHINESE_NUMERALS.fullmatch(value)):
         return None
     if entity["entity"] == "satisfaction":
@@ -194,4 +202,4 @@ def clean(entities: list[dict[str, Any]], text: str, intent: str | None) -> list
         for e in places_joined
         if not lone_character(e, text) and not (e["entity"] == "satisfaction" and intent in NO_RATING_INTENTS)
     ]
-    return [e for e in (normalised(completed(e, text)) for e in named) if e is not None]
+    return [e for e in (normalised(completed(e, text), text) for e in named) if e is not None]

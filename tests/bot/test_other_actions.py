@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.people import ActionEmergency, ActionFallback, ActionHandoff
 from bot.actions.questions import ActionAnswerQuestion
 from bot.actions.rating import ActionStartRating, ActionSubmitRating, ValidateRatingForm
-from bot.actions.status import ActionListMyCases, ValidateStatusForm, find_case_number
+from bot.actions.status import ActionAskCaseNumber, ActionListMyCases, ValidateStatusForm, find_case_number
 from tests.bot.conftest import IDENTITY, FakeBackend, slot_events, texts, tracker
 
 NUMBER = "2026112700007"
@@ -69,6 +69,33 @@ async def test_unknown_and_malformed_case_numbers(backend: FakeBackend, domain: 
     assert slots["case_number"] is None and "没有找到" in texts(dispatcher)[0]
     slots, dispatcher = await check(domain, text="123", intent="inform", set_now={"case_number": "123"})
     assert slots["case_number"] is None and "13位" in texts(dispatcher)[0]
+
+
+async def test_the_case_number_question_offers_this_channels_latest_cases(
+    backend: FakeBackend, domain: dict
+) -> None:
+    for n in range(1, 5):
+        backend.add_case(f"202611270000{n}")
+    backend.add_case("2026112700009", identity="telegram-1")
+    dispatcher = CollectingDispatcher()
+    await ActionAskCaseNumber().run(dispatcher, tracker(text="查进度", intent="check_status"), domain)
+    [asked] = dispatcher.messages
+    payloads = [b["payload"] for b in asked["buttons"]]
+    # three of this channel's cases, each button sends its number; never another channel's
+    assert len(payloads) == 3 and set(payloads) <= {f"202611270000{n}" for n in range(1, 5)}
+    assert all(p in b["title"] for p, b in zip(payloads, asked["buttons"], strict=True))
+    assert "工单号" in asked["text"]
+
+
+async def test_the_case_number_question_without_cases_or_backend(backend: FakeBackend, domain: dict) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAskCaseNumber().run(dispatcher, tracker(text="查进度", intent="check_status"), domain)
+    assert texts(dispatcher) == ["utter_ask_status_form_case_number"]
+    backend.add_case(NUMBER)
+    backend.failures = 10
+    dispatcher = CollectingDispatcher()
+    await ActionAskCaseNumber().run(dispatcher, tracker(text="查进度", intent="check_status"), domain)
+    assert texts(dispatcher) == ["utter_ask_status_form_case_number"]
 
 
 async def test_my_cases_lists_this_channels_cases(backend: FakeBackend, domain: dict) -> None:
