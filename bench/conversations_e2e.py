@@ -2,11 +2,15 @@
 entirely right, and which user turns it misreads. `make test` requires the dialogue part (every
 action) to be exactly right; this measures the whole.
 
-    .venv/bin/python -m bench.conversations_e2e
+    .venv/bin/python -m bench.conversations_e2e [--stories PATH]
+
+Another file or folder of test stories (--stories) is measured the same way; only the default set's
+result is kept in bench/results/.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -23,6 +27,9 @@ PREDICTED = re.compile(r"- intent: (\S+)\s+# predicted: (\S+?): (.*)")
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--stories", default="bot/tests")
+    args = parser.parse_args()
     env = rasa_cli_env()
     with tempfile.TemporaryDirectory() as out:
         run = subprocess.run(
@@ -33,7 +40,7 @@ def main() -> None:
                 "--model",
                 model_path(),
                 "--stories",
-                "bot/tests",
+                args.stories,
                 "--e2e",
                 "--out",
                 out,
@@ -65,9 +72,10 @@ def main() -> None:
         print(f"  {pair}: {count}")
     for gold, said, text in turns:
         print(f"  {gold} -> {said}: {text.strip()}")
-    (ROOT / "bench" / "results" / "conversations_e2e.json").write_text(
-        json.dumps(result, indent=2, ensure_ascii=False)
-    )
+    if args.stories == parser.get_default("stories"):
+        (ROOT / "bench" / "results" / "conversations_e2e.json").write_text(
+            json.dumps(result, indent=2, ensure_ascii=False)
+        )
 
 
 if __name__ == "__main__":

@@ -98,3 +98,60 @@ def test_the_component_trains_saves_loads_and_blends_in_the_rasa_environment() -
 def ranking_linear_greet(ranking: dict[str, float]) -> float:
     """The linear model's confidence in greet, recovered from the blended greet (0.3 × 0.1 from DIET)."""
     return (ranking["greet"] - 0.3 * 0.1) / 0.7
+
+
+BINARY_PROBE = r"""
+import json, tempfile
+from pathlib import Path
+import numpy as np
+from scipy.sparse import csr_matrix
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from bot.nlu.components import BlendedIntent
+
+def message(text, vector, intent=None):
+    m = Message(data={"text": text, **({"intent": intent} if intent else {})})
+    m.add_features(Features(csr_matrix(np.array([vector], dtype=float)), "sentence", "text", "probe"))
+    return m
+
+def linear_greet(component, vector):
+    asked = message("?", vector)
+    asked.set("intent_ranking", [{"name": "deny", "confidence": 0.5}, {"name": "greet", "confidence": 0.5}])
+    component.process([asked])
+    return {row["name"]: row["confidence"] for row in asked.get("intent_ranking")}["greet"]
+
+examples = [message(f"a{i}", [1, 0, i % 2], "greet") for i in range(6)]
+examples += [message(f"b{i}", [0, 1, i % 2], "deny") for i in range(6)]
+seen, stored = {}, {}
+with tempfile.TemporaryDirectory() as folder:
+    for binary in (True, False):
+        (Path(folder) / str(binary)).mkdir()
+        storage, resource = LocalModelStorage(Path(folder) / str(binary)), Resource("blend")
+        stored[binary] = storage
+        config = {"linear_weight": 1.0, "binary": binary}
+        BlendedIntent.create(config, storage, resource, None).train(TrainingData(training_examples=examples))
+        loaded = BlendedIntent.load({"linear_weight": 1.0}, storage, resource, None)
+        once, often = linear_greet(loaded, [1, 0, 0]), linear_greet(loaded, [4, 0, 0])
+        seen[str(binary)] = {"flag": loaded.config["binary"], "once": once, "often": often}
+    # a model saved before the option existed: its weights were trained on counts
+    storage = stored[True]
+    with storage.write_to(resource) as saved:
+        data = dict(np.load(saved / "linear.npz"))
+        del data["binary"]
+        np.savez(saved / "linear.npz", **data)
+    seen["old"] = BlendedIntent.load({"linear_weight": 1.0}, storage, resource, None).config["binary"]
+print(json.dumps(seen))
+"""
+
+
+def test_binary_features_count_a_word_once_and_the_model_remembers_how_it_was_trained() -> None:
+    seen = in_rasa_env(BINARY_PROBE)
+    assert isinstance(seen, dict)
+    assert seen["True"]["flag"] is True and seen["False"]["flag"] is False
+    # binary: a word seen four times weighs as much as seen once; counts: more is stronger
+    assert seen["True"]["often"] == pytest.approx(seen["True"]["once"])
+    assert seen["False"]["often"] > seen["False"]["once"] > 0.5
+    assert seen["old"] is False

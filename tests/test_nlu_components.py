@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from bot.nlu.entities import clean
+from bot.nlu.entities import SURNAMES, clean
 from ops.stack import ROOT
 from tests.test_rasa_server import in_rasa_env
 
@@ -232,3 +232,45 @@ def test_a_question_carries_no_rating() -> None:
     said = [spot("satisfaction", "一般", text)]
     assert clean(said, text, "ask_question") == []
     assert [e["value"] for e in clean(said, text, "rate")] == ["basically_satisfied"]
+
+
+def test_a_given_name_gets_the_surname_written_right_before_it() -> None:
+    said = {
+        "我是白建平": ("建平", "白建平"),
+        "名字是屈红梅 委屈的屈": ("红梅", "屈红梅"),
+        "西城区展览路那个公厕 水龙头关不上 我是白建平": ("建平", "白建平"),
+        "邹红 18600186321": ("邹红", "邹红"),  # whole already
+        "我叫建平": ("建平", "建平"),  # 叫 is no surname
+        "找一下小赵红梅": ("红梅", "红梅"),  # 小 before the surname: no name begins there
+    }
+    for text, (piece, name) in said.items():
+        found = clean([spot("person_name", piece, text)], text, "inform")
+        assert [(e["value"], text[e["start"] : e["end"]]) for e in found] == [(name, name)], text
+
+
+def test_a_title_or_pronoun_alone_is_no_name() -> None:
+    for text, piece in (("满意 师傅干活挺利索", "师傅"), ("有家黑诊所 没有任何资质", "任何")):
+        assert clean([spot("person_name", piece, text)], text, "rate") == [], text
+    text = "赵师傅挺好"
+    assert [e["value"] for e in clean([spot("person_name", "赵师傅", text)], text, "inform")] == ["赵师傅"]
+
+
+def test_a_place_keeps_its_numbered_parts() -> None:
+    text = "暖气不热 丰台区蒲黄榆二里3号楼 家里才14度"
+    found = clean([spot("address", "丰台区蒲黄榆", text)], text, "report_issue")
+    assert [e["value"] for e in found] == ["丰台区蒲黄榆二里3号楼"]
+    text = "朝阳区望京西园三区12号楼2单元楼道灯坏了 三天了"
+    found = clean([spot("address", "朝阳区望京西园", text)], text, "report_issue")
+    assert [e["value"] for e in found] == ["朝阳区望京西园三区12号楼2单元"]
+    text = "海淀区万柳 3号楼"  # a space ends the place
+    assert [e["value"] for e in clean([spot("address", "海淀区万柳", text)], text, "inform")] == [
+        "海淀区万柳"
+    ]
+
+
+def test_the_clean_up_knows_the_surnames_of_the_name_patterns() -> None:
+    data = (ROOT / "bot/data/nlu/targeted.yml").read_text(encoding="utf-8")
+    listed = re.findall(r"^\s+- \^?(?:\(\?<=姓\))?\(([^)]*)\)", data, re.M)
+    assert len(listed) == 3
+    for names in listed:
+        assert {name for name in names.split("|") if len(name) == 1} == SURNAMES

@@ -99,6 +99,12 @@ class ValidateStatusForm(FormValidationAction):
         return {"case_number": number}
 
 
+async def own_cases(tracker: Tracker) -> list[CitizenCase]:
+    """The cases filed from this channel identity, newest first (BackendError when unreachable)."""
+    async with BackendClient.from_settings() as backend:
+        return await backend.my_cases(channel_identity(tracker))
+
+
 class ActionAskCaseNumber(Action):
     """Asks for the case number, with this channel's latest cases as buttons (the case just filed
     among them), so "查进度" right after filing is one tap."""
@@ -112,8 +118,7 @@ class ActionAskCaseNumber(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         try:
-            async with BackendClient.from_settings() as backend:
-                cases = (await backend.my_cases(channel_identity(tracker)))[: self.OFFERED]
+            cases = (await own_cases(tracker))[: self.OFFERED]
         except BackendError:
             cases = []  # the question alone: the number can still be typed
         if not cases:
@@ -147,8 +152,7 @@ class ActionListMyCases(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         try:
-            async with BackendClient.from_settings() as backend:
-                cases = await backend.my_cases(channel_identity(tracker))
+            cases = await own_cases(tracker)
         except BackendError:
             dispatcher.utter_message(response="utter_service_unavailable")
             return []

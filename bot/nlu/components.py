@@ -58,7 +58,14 @@ class BlendedIntent(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"linear_weight": 0.7, "C": 10.0, "max_iter": 3000, "ranking_length": 10}
+        return {
+            "linear_weight": 0.7,
+            "C": 10.0,
+            "max_iter": 3000,
+            "ranking_length": 10,
+            "binary": True,
+            "class_weight": "balanced",
+        }
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource) -> None:
         self.config = {**self.get_default_config(), **config}
@@ -78,28 +85,38 @@ class BlendedIntent(GraphComponent):
     ) -> BlendedIntent:
         return cls(config, model_storage, resource)
 
-    @staticmethod
-    def features(messages: list[Message]) -> csr_matrix | None:
+    def features(self, messages: list[Message]) -> csr_matrix | None:
+        """The sentence features of each message; with `binary`, whether a word or n-gram occurs,
+        not how often (a repeated character says little about the intent)."""
         rows = []
         for message in messages:
             sentence = message.get_sparse_features(TEXT)[1]
             if sentence is None:
                 return None
             rows.append(csr_matrix(sentence.features))
-        return vstack(rows).tocsr() if rows else None
+        if not rows:
+            return None
+        matrix = vstack(rows).tocsr()
+        return matrix.sign() if self.config["binary"] else matrix
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(INTENT) and m.get(TEXT)]
         matrix = self.features(examples)
         if matrix is None:
             raise ValueError("BlendedIntent needs sparse sentence features: put a featurizer before it")
-        model = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"])
+        model = LogisticRegression(
+            C=self.config["C"], max_iter=self.config["max_iter"], class_weight=self.config["class_weight"]
+        )
         model.fit(matrix, [m.get(INTENT) for m in examples])
         self.intents = [str(name) for name in model.classes_]
         self.weights, self.bias = model.coef_, model.intercept_
         with self._storage.write_to(self._resource) as folder:
             np.savez(
-                folder / "linear.npz", intents=np.array(self.intents), weights=self.weights, bias=self.bias
+                folder / "linear.npz",
+                intents=np.array(self.intents),
+                weights=self.weights,
+                bias=self.bias,
+                binary=np.array(self.config["binary"]),
             )
         return self._resource
 
@@ -117,6 +134,8 @@ class BlendedIntent(GraphComponent):
             saved = np.load(folder / "linear.npz", allow_pickle=False)
             component.intents = [str(name) for name in saved["intents"]]
             component.weights, component.bias = saved["weights"], saved["bias"]
+            # the features as the weights were trained on them (a model trained before the option: counts)
+            component.config["binary"] = bool(saved["binary"]) if "binary" in saved else False
         return component
 
     def process(self, messages: list[Message]) -> list[Message]:

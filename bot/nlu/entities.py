@@ -69,6 +69,44 @@ def joined(entities: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
 
 
 SURNAME_GIVEN = re.compile(r"姓(\w{1,2})")
+# The common one-character surnames, the same as the name patterns of the training data
+# (bot/data/nlu/targeted.yml; a test keeps the two equal).
+SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵"
+    "万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟"
+    "艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+# Where a name begins: the start, a space or punctuation, or the words that introduce one.
+NAME_LEAD = re.compile(r"(?:^|[\s,，:：、]|是|叫|我)$")
+# A title or a word the model may take for a name when it stands alone ("师傅干活挺利索", "没有任何资质"):
+# with a surname it is one ("赵师傅"), alone it is none.
+NOT_NAMES = frozenset(
+    {
+        "师傅",
+        "师父",
+        "大爷",
+        "大妈",
+        "阿姨",
+        "叔叔",
+        "大姐",
+        "大哥",
+        "保安",
+        "物业",
+        "老师",
+        "医生",
+        "领导",
+        "同志",
+        "老板",
+        "邻居",
+        "房东",
+        "业主",
+        "工作人员",
+        "任何",
+        "有人",
+        "别人",
+        "本人",
+    }
+)
 NO_NAME = re.compile(r"[我叫姓是名字]+")  # the words around a name, never a name themselves
 # A place the model ended one word short: the station, the 东里/西里 of a Beijing neighbourhood, or
 # the 区/号楼 after a number belongs to it ("上地" + "地铁站", "马家堡东" + "里", "和平里七" + "区").
@@ -76,6 +114,8 @@ NO_NAME = re.compile(r"[我叫姓是名字]+")  # the words around a name, never
 PLACE_TAIL = re.compile(
     r"地铁站|公交站|火车站|站|(?<=[东西南北])里|(?<=[一二三四五六七八九十\d])(号楼|号院|区|号|条|巷)"
 )
+# The numbered parts after a place's name ("蒲黄榆" + "二里3号楼", "望京西园" + "三区12号楼2单元").
+SUBDIVISIONS = re.compile(r"(?:[零一二两三四五六七八九十\d]+(?:号楼|号院|单元|栋|号|区|里|条|巷))+")
 # A place the model ran on past a pointing word: "海淀区万柳那边新修" is 海淀区万柳.
 PLACE_END = re.compile(r"那边|这边|那儿|这儿|那里|这里|那块|附近|旁边|一带|那$|这$")
 # "十五六度": a number in words is no place (the art district 798 is written in digits).
@@ -113,13 +153,13 @@ def with_degree(entity: dict[str, Any], text: str) -> dict[str, Any]:
 
 
 def place_ends(entity: dict[str, Any], text: str) -> dict[str, Any]:
-    """A place with the station word (or 里, or 区 after a number) that directly follows it, and
-    without what follows a pointing word inside it."""
+    """A place with the station word (or 里, or 区 after a number, or its numbered parts) that
+    directly follows it, and without what follows a pointing word inside it."""
     start, end = int(entity["start"]), int(entity["end"])
     if entity.get("value") != text[start:end]:
         return entity
     pointing = PLACE_END.search(text, start + 2, end)
-    tail = PLACE_TAIL.match(text, end)
+    tail = PLACE_TAIL.match(text, end) or SUBDIVISIONS.match(text, end)
     if pointing is not None:
         end = pointing.start()
     elif tail is not None:
@@ -127,12 +167,29 @@ def place_ends(entity: dict[str, Any], text: str) -> dict[str, Any]:
     return {**entity, "end": end, "value": text[start:end]}
 
 
+def with_surname(entity: dict[str, Any], text: str) -> dict[str, Any]:
+    """A given name the model took without the surname written right before it ("我是白" + "建平",
+    "名字是屈" + "红梅"): the surname is part of the name when a name may begin before it."""
+    start, end = int(entity["start"]), int(entity["end"])
+    if (
+        entity.get("value") != text[start:end]
+        or not 1 <= end - start <= 2
+        or start == 0
+        or text[start - 1] not in SURNAMES
+        or not NAME_LEAD.search(text, 0, start - 1)
+    ):
+        return entity
+    return {**entity, "start": start - 1, "value": text[start - 1 : end]}
+
+
 def completed(entity: dict[str, Any], text: str) -> dict[str, Any]:
-    """Where a rating or a place begins and ends (other entities as they are)."""
+    """Where a rating, a place or a name begins and ends (other entities as they are)."""
     if entity["entity"] == "satisfaction":
         return with_degree(entity, text)
     if entity["entity"] == "address":
         return place_ends(entity, text)
+    if entity["entity"] == "person_name" and not after_xing(entity, text):
+        return with_surname(entity, text)
     return entity
 
 
@@ -156,7 +213,7 @@ def normalised(entity: dict[str, Any], text: str) -> dict[str, Any] | None:
     value = entity.get("value")
     if not isinstance(value, str):
         return entity
-    if entity["entity"] == "person_name" and NO_NAME.fullmatch(value):
+    if entity["entity"] == "person_name" and (NO_NAME.fullmatch(value) or value in NOT_NAMES):
         return None
     surname = SURNAME_GIVEN.fullmatch(value)
     if surname and entity["entity"] in ("person_name", "address"):
