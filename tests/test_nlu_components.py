@@ -262,6 +262,9 @@ def test_a_place_keeps_its_numbered_parts() -> None:
     text = "朝阳区望京西园三区12号楼2单元楼道灯坏了 三天了"
     found = clean([spot("address", "朝阳区望京西园", text)], text, "report_issue")
     assert [e["value"] for e in found] == ["朝阳区望京西园三区12号楼2单元"]
+    text = "楼道灯坏了 丰台区马家堡东里 电话13800138000"
+    found = clean([spot("address", "丰台区马家堡", text)], text, "report_issue")
+    assert [e["value"] for e in found] == ["丰台区马家堡东里"]
     text = "海淀区万柳 3号楼"  # a space ends the place
     assert [e["value"] for e in clean([spot("address", "海淀区万柳", text)], text, "inform")] == [
         "海淀区万柳"

@@ -8,7 +8,8 @@ intent, fallback included, and the final entities) with the annotation.
 
     PYTHONPATH=. .venv-rasa/bin/python -m bot.nlu.crossval --folds 3 --out result.json
 
-The result is JSON, one row per held-out example (gold and predicted intent, gold and predicted
+The result is JSON, one row per held-out example (gold and predicted intent, the top of the intent
+ranking, gold and predicted
 entity spans), scored in bench/nlu_cv.py.
 """
 
@@ -67,6 +68,11 @@ async def parsed(model: str, held_out: list[Message]) -> list[dict[str, Any]]:
                 "text": text,
                 "intent": example.get("intent"),
                 "predicted": (result.get("intent") or {}).get("name"),
+                # the ranking behind it (the fallback, when it decided, first): for choosing thresholds
+                "ranking": [
+                    [row["name"], round(float(row["confidence"]), 4)]
+                    for row in (result.get("intent_ranking") or [])[:4]
+                ],
                 "entities": sorted(spans(example.get("entities") or [])),
                 "predicted_entities": sorted(spans(result.get("entities") or [])),
             }

@@ -109,10 +109,11 @@ NOT_NAMES = frozenset(
 )
 NO_NAME = re.compile(r"[我叫姓是名字]+")  # the words around a name, never a name themselves
 # A place the model ended one word short: the station, the 东里/西里 of a Beijing neighbourhood, or
-# the 区/号楼 after a number belongs to it ("上地" + "地铁站", "马家堡东" + "里", "和平里七" + "区").
+# the 区/号楼 after a number belongs to it ("上地" + "地铁站", "马家堡东" + "里", "马家堡" + "东里",
+# "和平里七" + "区").
 # 路口, 小区 and the like stay outside, as in the annotations.
 PLACE_TAIL = re.compile(
-    r"地铁站|公交站|火车站|站|(?<=[东西南北])里|(?<=[一二三四五六七八九十\d])(号楼|号院|区|号|条|巷)"
+    r"地铁站|公交站|火车站|站|(?<=[东西南北])里|[东西南北]里|(?<=[一二三四五六七八九十\d])(号楼|号院|区|号|条|巷)"
 )
 # The numbered parts after a place's name ("蒲黄榆" + "二里3号楼", "望京西园" + "三区12号楼2单元").
 SUBDIVISIONS = re.compile(r"(?:[零一二两三四五六七八九十\d]+(?:号楼|号院|单元|栋|号|区|里|条|巷))+")
