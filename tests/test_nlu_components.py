@@ -137,6 +137,24 @@ def test_ratings_become_the_three_values_and_other_words_are_no_rating() -> None
     ]
 
 
+def test_a_negation_before_satisfied_is_dissatisfied() -> None:
+    said = {
+        "不太满意": "dissatisfied",
+        "不是很满意": "dissatisfied",
+        "不怎么满意": "dissatisfied",
+        "太次了": "dissatisfied",
+        "很失望": "dissatisfied",
+        "差不多吧": "basically_satisfied",  # 差 here is no complaint
+        "说得过去": "basically_satisfied",
+        "勉强满意": "basically_satisfied",
+        "挺好": "satisfied",
+    }
+    for rating, value in said.items():
+        text = f"{rating} 师傅来过了"
+        found = clean([spot("satisfaction", rating, text)], text, "rate")
+        assert [e["value"] for e in found] == [value], rating
+
+
 def test_a_rating_keeps_the_word_of_degree_before_it() -> None:
     text = "很不满意 真满意 一般"
     zhen = text.index("真")  # the model found 满意 without its 真
@@ -246,6 +264,18 @@ def test_a_given_name_gets_the_surname_written_right_before_it() -> None:
     for text, (piece, name) in said.items():
         found = clean([spot("person_name", piece, text)], text, "inform")
         assert [(e["value"], text[e["start"] : e["end"]]) for e in found] == [(name, name)], text
+
+
+def test_the_word_that_spells_a_character_is_no_name() -> None:
+    text = "名字是屈红梅 委屈的屈"
+    found = clean([spot("person_name", "委屈", text), spot("person_name", "屈红梅", text)], text, "inform")
+    assert [e["value"] for e in found] == ["屈红梅"]
+    text = "我叫孟帆 帆船的帆"
+    found = clean([spot("person_name", "孟帆", text), spot("person_name", "帆船", text)], text, "inform")
+    assert [e["value"] for e in found] == ["孟帆"]
+    # a name followed by 的 and another word stays a name
+    text = "王芳的电话是13800138000"
+    assert [e["value"] for e in clean([spot("person_name", "王芳", text)], text, "inform")] == ["王芳"]
 
 
 def test_a_title_or_pronoun_alone_is_no_name() -> None:

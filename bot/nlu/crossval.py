@@ -9,8 +9,7 @@ intent, fallback included, and the final entities) with the annotation.
     PYTHONPATH=. .venv-rasa/bin/python -m bot.nlu.crossval --folds 3 --out result.json
 
 The result is JSON, one row per held-out example (gold and predicted intent, the top of the intent
-ranking, gold and predicted
-entity spans), scored in bench/nlu_cv.py.
+ranking, gold and predicted entity spans), scored in bench/nlu_cv.py.
 """
 
 from __future__ import annotations

@@ -107,6 +107,8 @@ NOT_NAMES = frozenset(
         "本人",
     }
 )
+# "…的屈" after a word: the word spells the character 屈 of a name.
+SPELLED = re.compile(r"的(\w)(?!\w)")
 NO_NAME = re.compile(r"[我叫姓是名字]+")  # the words around a name, never a name themselves
 # A place the model ended one word short: the station, the 东里/西里 of a Beijing neighbourhood, or
 # the 区/号楼 after a number belongs to it ("上地" + "地铁站", "马家堡东" + "里", "马家堡" + "东里",
@@ -124,12 +126,18 @@ CHINESE_NUMERALS = re.compile(r"[零〇一二两三四五六七八九十百千�
 # The word of degree right before a rating is part of it, as in the annotations ("非常不满意").
 DEGREE_BEFORE = re.compile(r"(?:非常|特别|十分|相当|极其|超级|很|太|挺|真|超)$")
 SATISFACTION_RULES = (  # first match wins; the values are the rating form's
-    ("dissatisfied", ("不满意", "太差", "很差", "真差", "特别差", "差评", "差劲", "不行", "不认可")),
+    # "不太满意", "不是很满意": a negation a few characters before 满意 is no satisfaction; 差 but not 差不多
+    (
+        "dissatisfied",
+        re.compile(r"不[^满]{0,3}满意|没那么满意|差(?!不多)|太次|不行|不认可|失望|不咋地|不怎么样"),
+    ),
     (
         "basically_satisfied",
-        ("基本", "还行", "还可以", "一般", "凑合", "马马虎虎", "还算", "过得去", "差不多"),
+        re.compile(
+            r"基本|还行|还可以|还成|一般|凑合|将就|马马虎虎|还算|过得去|说得过去|勉强|中规中矩|差不多"
+        ),
     ),
-    ("satisfied", ("满意", "很好", "不错", "点赞")),
+    ("satisfied", re.compile(r"满意|很好|挺好|蛮好|不错|点赞|好评")),
 )
 
 
@@ -137,10 +145,8 @@ def satisfaction_value(said: str) -> str | None:
     """One of satisfied / basically_satisfied / dissatisfied, or None for no rating at all."""
     if said in {value for value, _ in SATISFACTION_RULES}:
         return said
-    if said == "差":
-        return "dissatisfied"
     for value, words in SATISFACTION_RULES:
-        if any(word in said for word in words):
+        if words.search(said):
             return value
     return None
 
@@ -197,6 +203,13 @@ def completed(entity: dict[str, Any], text: str) -> dict[str, Any]:
 def after_xing(entity: dict[str, Any], text: str) -> bool:
     start = int(entity["start"])
     return start > 0 and text[start - 1] == "姓"
+
+
+def spelling_word(entity: dict[str, Any], text: str) -> bool:
+    """The word that spells a character of the name ("委屈的屈", "帆船的帆"), not a name itself."""
+    start, end = int(entity["start"]), int(entity["end"])
+    said = SPELLED.match(text, end)
+    return entity["entity"] == "person_name" and said is not None and said.group(1) in text[start:end]
 
 
 def lone_character(entity: dict[str, Any], text: str) -> bool:
@@ -258,6 +271,8 @@ def clean(entities: list[dict[str, Any]], text: str, intent: str | None) -> list
     named = [
         e
         for e in places_joined
-        if not lone_character(e, text) and not (e["entity"] == "satisfaction" and intent in NO_RATING_INTENTS)
+        if not lone_character(e, text)
+        and not spelling_word(e, text)
+        and not (e["entity"] == "satisfaction" and intent in NO_RATING_INTENTS)
     ]
     return [e for e in (normalised(completed(e, text), text) for e in named) if e is not None]
