@@ -278,6 +278,33 @@ def test_the_word_that_spells_a_character_is_no_name() -> None:
     assert [e["value"] for e in clean([spot("person_name", "王芳", text)], text, "inform")] == ["王芳"]
 
 
+def test_where_a_name_begins_and_ends() -> None:
+    said = {
+        "我叫司马晓光": (["司马", "晓光"], "司马晓光"),
+        "上官杰 号码18801063394": (["上官"], "上官杰"),
+        "名字写错了 柯文桦 木字旁的桦": (["柯文"], "柯文桦"),
+        "我叫顾雪哈": (["顾雪哈"], "顾雪"),
+        "称呼我范女士吧": (["我范女士"], "范女士"),
+        "建议搬到线上 我叫兰小军": (["叫兰小军"], "兰小军"),
+        "给大峪派出所的段警官点赞": (["警官"], "段警官"),
+        "王芳说 电话13800138000": (["王芳"], "王芳"),  # 说 ends no name
+    }
+    for text, (pieces, name) in said.items():
+        found = clean([spot("person_name", piece, text) for piece in pieces], text, "inform")
+        assert [e["value"] for e in found] == [name], text
+        assert text[found[0]["start"] : found[0]["end"]] == name
+
+
+def test_the_wrong_name_in_a_correction_is_no_name() -> None:
+    for text, wrong, right in (
+        ("不是甄先生 是甄女士", "甄先生", "甄女士"),
+        ("我姓张不姓章", "章", "张"),
+        ("名字写成了公孙里 是公孙丽", "公孙里", "公孙丽"),
+    ):
+        said = [spot("person_name", wrong, text), spot("person_name", right, text)]
+        assert [e["value"] for e in clean(said, text, "correct_info")] == [right], text
+
+
 def test_a_title_or_pronoun_alone_is_no_name() -> None:
     for text, piece in (("满意 师傅干活挺利索", "师傅"), ("有家黑诊所 没有任何资质", "任何")):
         assert clean([spot("person_name", piece, text)], text, "rate") == [], text
@@ -295,6 +322,11 @@ def test_a_place_keeps_its_numbered_parts() -> None:
     text = "楼道灯坏了 丰台区马家堡东里 电话13800138000"
     found = clean([spot("address", "丰台区马家堡", text)], text, "report_issue")
     assert [e["value"] for e in found] == ["丰台区马家堡东里"]
+    text = "怀柔区庙城镇 桥东边有个坑"
+    found = clean([spot("address", "怀柔区庙城镇 桥", text)], text, "report_issue")
+    assert [e["value"] for e in found] == ["怀柔区庙城镇"]
+    text = "朝阳区 劲松三区"  # after a district alone the place goes on
+    assert [e["value"] for e in clean([spot("address", text, text)], text, "inform")] == [text]
     text = "海淀区万柳 3号楼"  # a space ends the place
     assert [e["value"] for e in clean([spot("address", "海淀区万柳", text)], text, "inform")] == [
         "海淀区万柳"

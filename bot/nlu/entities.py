@@ -107,6 +107,18 @@ NOT_NAMES = frozenset(
         "本人",
     }
 )
+COMPOUND_SURNAMES = re.compile(
+    r"欧阳|司马|上官|诸葛|东方|皇甫|慕容|令狐|夏侯|尉迟|公孙|长孙|宇文|司徒|端木|独孤|南宫|呼延|澹台|西门|轩辕|万俟|闻人|申屠"
+)
+# A title that makes a name with the surname written before it ("董" + "警官", "米" + "女士").
+TITLES = re.compile(r"女士|先生|警官|老师|师傅|大爷|大妈|阿姨|大姐|大哥|叔叔|同志|经理|主任|医生|大夫")
+# The words a name was said with, not part of it: "叫兰小军", "称呼我范女士", "侯勇啊", "骆静吧".
+NAME_BEFORE = re.compile(r"^(?:称呼我|称呼|叫我|我叫|我是|写成|写|叫|我|是)")
+NAME_AFTER = re.compile(r"(?:行了|就行|啊|吧|哈|呀|呢|嘛|啦|了)$")
+# A character that ends a sentence or starts the next word, never the last of a name.
+NOT_NAME_END = frozenset("的了吧啊呀哈呢嘛啦说在家这那和跟是都也就还又吗")
+# "不是凌先生", "不姓章", "写成了公孙里": the name said there is the wrong one.
+DENIED_NAME = re.compile(r"(?:不是|不姓|不叫|写成了?|写的是)$")
 # "…的屈" after a word: the word spells the character 屈 of a name.
 SPELLED = re.compile(r"的(\w)(?!\w)")
 NO_NAME = re.compile(r"[我叫姓是名字]+")  # the words around a name, never a name themselves
@@ -119,6 +131,7 @@ PLACE_TAIL = re.compile(
 )
 # The numbered parts after a place's name ("蒲黄榆" + "二里3号楼", "望京西园" + "三区12号楼2单元").
 SUBDIVISIONS = re.compile(r"(?:[零一二两三四五六七八九十\d]+(?:号楼|号院|单元|栋|号|区|里|条|巷))+")
+DISTRICT = re.compile(r"\w{2,3}区")
 # A place the model ran on past a pointing word: "海淀区万柳那边新修" is 海淀区万柳.
 PLACE_END = re.compile(r"那边|这边|那儿|这儿|那里|这里|那块|附近|旁边|一带|那$|这$")
 # "十五六度": a number in words is no place (the art district 798 is written in digits).
@@ -161,10 +174,15 @@ def with_degree(entity: dict[str, Any], text: str) -> dict[str, Any]:
 
 def place_ends(entity: dict[str, Any], text: str) -> dict[str, Any]:
     """A place with the station word (or 里, or 区 after a number, or its numbered parts) that
-    directly follows it, and without what follows a pointing word inside it."""
+    directly follows it, and without what follows a pointing word or a space inside it ("怀柔区庙城镇
+    桥东边" is 怀柔区庙城镇; after a district alone the place goes on: "朝阳区 劲松三区")."""
     start, end = int(entity["start"]), int(entity["end"])
     if entity.get("value") != text[start:end]:
         return entity
+    space = re.search(r"\s", text[start:end])
+    if space is not None and not DISTRICT.fullmatch(text[start : start + space.start()]):
+        end = start + space.start()
+        return {**entity, "end": end, "value": text[start:end]}
     pointing = PLACE_END.search(text, start + 2, end)
     tail = PLACE_TAIL.match(text, end) or SUBDIVISIONS.match(text, end)
     if pointing is not None:
@@ -176,17 +194,45 @@ def place_ends(entity: dict[str, Any], text: str) -> dict[str, Any]:
 
 def with_surname(entity: dict[str, Any], text: str) -> dict[str, Any]:
     """A given name the model took without the surname written right before it ("我是白" + "建平",
-    "名字是屈" + "红梅"): the surname is part of the name when a name may begin before it."""
+    "名字是屈" + "红梅"): the surname is part of the name when a name may begin before it; a title
+    ("董" + "警官") always takes the surname before it."""
     start, end = int(entity["start"]), int(entity["end"])
     if (
         entity.get("value") != text[start:end]
         or not 1 <= end - start <= 2
         or start == 0
         or text[start - 1] not in SURNAMES
-        or not NAME_LEAD.search(text, 0, start - 1)
+        or not (TITLES.fullmatch(text[start:end]) or NAME_LEAD.search(text, 0, start - 1))
     ):
         return entity
     return {**entity, "start": start - 1, "value": text[start - 1 : end]}
+
+
+def name_bounds(entity: dict[str, Any], text: str) -> dict[str, Any]:
+    """Where a name begins and ends: without the words it was said with ("叫" + "兰小军", "骆静" +
+    "吧"), with its surname (see with_surname), and with the given name after a surname the model
+    cut short ("上官" + "杰", "柯文" + "桦" before a space or the end)."""
+    start, end = int(entity["start"]), int(entity["end"])
+    if entity.get("value") != text[start:end]:
+        return entity
+    before, after = NAME_BEFORE.search(text[start:end]), NAME_AFTER.search(text[start:end])
+    if before and end - start - before.end() >= 2:
+        start += before.end()
+    if after and after.start() >= 2:
+        end = int(entity["start"]) + after.start()
+    rest = re.match(r"[\u4e00-\u9fff]{1,2}(?=$|[^\u4e00-\u9fff])", text[end:])
+    if COMPOUND_SURNAMES.fullmatch(text[start:end]) and rest:
+        end += len(rest.group())
+    elif (
+        end - start == 2
+        and text[start] in SURNAMES
+        and rest
+        and len(rest.group()) == 1
+        and rest.group() not in NOT_NAME_END
+    ):
+        end += 1
+    bounded = {**entity, "start": start, "end": end, "value": text[start:end]}
+    return with_surname(bounded, text)
 
 
 def completed(entity: dict[str, Any], text: str) -> dict[str, Any]:
@@ -196,13 +242,18 @@ def completed(entity: dict[str, Any], text: str) -> dict[str, Any]:
     if entity["entity"] == "address":
         return place_ends(entity, text)
     if entity["entity"] == "person_name" and not after_xing(entity, text):
-        return with_surname(entity, text)
+        return name_bounds(entity, text)
     return entity
 
 
 def after_xing(entity: dict[str, Any], text: str) -> bool:
     start = int(entity["start"])
     return start > 0 and text[start - 1] == "姓"
+
+
+def denied_name(entity: dict[str, Any], text: str) -> bool:
+    """The wrong name in a correction ("不是凌先生", "我姓张不姓章")."""
+    return entity["entity"] == "person_name" and bool(DENIED_NAME.search(text, 0, int(entity["start"])))
 
 
 def spelling_word(entity: dict[str, Any], text: str) -> bool:
@@ -273,6 +324,19 @@ def clean(entities: list[dict[str, Any]], text: str, intent: str | None) -> list
         for e in places_joined
         if not lone_character(e, text)
         and not spelling_word(e, text)
+        and not denied_name(e, text)
         and not (e["entity"] == "satisfaction" and intent in NO_RATING_INTENTS)
     ]
-    return [e for e in (normalised(completed(e, text), text) for e in named) if e is not None]
+    found = [e for e in (normalised(completed(e, text), text) for e in named) if e is not None]
+    return [e for e in found if not any(inside(e, other) for other in found)]
+
+
+def inside(entity: dict[str, Any], other: dict[str, Any]) -> bool:
+    """A name within a longer name (the model's "司马" and "晓光" once 司马晓光 is whole)."""
+    return (
+        entity is not other
+        and entity["entity"] == other["entity"] == "person_name"
+        and int(other["start"]) <= int(entity["start"])
+        and int(entity["end"]) <= int(other["end"])
+        and (int(other["start"]), int(other["end"])) != (int(entity["start"]), int(entity["end"]))
+    )
