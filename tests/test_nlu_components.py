@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from bot.nlu.entities import SURNAMES, clean
+from bot.nlu.entities import COMPOUND_SURNAMES, SURNAMES, clean
 from ops.stack import ROOT
 from tests.test_rasa_server import in_rasa_env
 
@@ -313,24 +313,16 @@ def test_a_title_or_pronoun_alone_is_no_name() -> None:
 
 
 def test_a_place_keeps_its_numbered_parts() -> None:
-    text = "暖气不热 丰台区蒲黄榆二里3号楼 家里才14度"
-    found = clean([spot("address", "丰台区蒲黄榆", text)], text, "report_issue")
-    assert [e["value"] for e in found] == ["丰台区蒲黄榆二里3号楼"]
-    text = "朝阳区望京西园三区12号楼2单元楼道灯坏了 三天了"
-    found = clean([spot("address", "朝阳区望京西园", text)], text, "report_issue")
-    assert [e["value"] for e in found] == ["朝阳区望京西园三区12号楼2单元"]
-    text = "楼道灯坏了 丰台区马家堡东里 电话13800138000"
-    found = clean([spot("address", "丰台区马家堡", text)], text, "report_issue")
-    assert [e["value"] for e in found] == ["丰台区马家堡东里"]
-    text = "怀柔区庙城镇 桥东边有个坑"
-    found = clean([spot("address", "怀柔区庙城镇 桥", text)], text, "report_issue")
-    assert [e["value"] for e in found] == ["怀柔区庙城镇"]
-    text = "朝阳区 劲松三区"  # after a district alone the place goes on
-    assert [e["value"] for e in clean([spot("address", text, text)], text, "inform")] == [text]
-    text = "海淀区万柳 3号楼"  # a space ends the place
-    assert [e["value"] for e in clean([spot("address", "海淀区万柳", text)], text, "inform")] == [
-        "海淀区万柳"
+    said = [  # text, the model's place, the place after the clean-up
+        ("暖气不热 丰台区蒲黄榆二里3号楼 家里才14度", "丰台区蒲黄榆", "丰台区蒲黄榆二里3号楼"),
+        ("朝阳区望京西园三区12号楼2单元楼道灯坏了 三天了", "朝阳区望京西园", "朝阳区望京西园三区12号楼2单元"),
+        ("楼道灯坏了 丰台区马家堡东里 电话13800138000", "丰台区马家堡", "丰台区马家堡东里"),
+        ("怀柔区庙城镇 桥东边有个坑", "怀柔区庙城镇 桥", "怀柔区庙城镇"),  # a space ends the place
+        ("朝阳区 劲松三区", "朝阳区 劲松三区", "朝阳区 劲松三区"),  # except after a district alone
+        ("海淀区万柳 3号楼", "海淀区万柳", "海淀区万柳"),
     ]
+    for text, piece, place in said:
+        assert [e["value"] for e in clean([spot("address", piece, text)], text, "report_issue")] == [place]
 
 
 def test_the_clean_up_knows_the_surnames_of_the_name_patterns() -> None:
@@ -339,3 +331,6 @@ def test_the_clean_up_knows_the_surnames_of_the_name_patterns() -> None:
     assert len(listed) == 3
     for names in listed:
         assert {name for name in names.split("|") if len(name) == 1} == SURNAMES
+    # the two-character ones, listed after 姓, are the clean-up's too
+    compound = {name for name in surname_pattern().pattern[7:-1].split("|") if len(name) == 2}
+    assert compound == set(COMPOUND_SURNAMES.pattern.split("|"))
