@@ -1,7 +1,9 @@
 """NLU cross-validation of the assistant as it runs: intent macro-F1 (the final intent, fallback
 included), entity F1 (the final entities, after the rule clean-up, exact span and type), and the
 per-intent and per-entity tables. The folds are trained and parsed in the Rasa environment by
-bot/nlu/crossval.py. Targets: intent macro-F1 >= 0.95, entity F1 >= 0.90.
+bot/nlu/crossval.py. Targets: intent macro-F1 >= 0.95, entity F1 >= 0.90. Then the same scores for
+the trained model (RASA_MODEL, else the newest in models/) on the conversation tests' user turns,
+which no training example repeats.
 
     .venv/bin/python -m bench.nlu_cv [--folds 3] [--rows misread.json]
 """
@@ -19,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ops.stack import ROOT, rasa_cli_env
+from ops.stack import ROOT, model_path, rasa_cli_env
 
 
 def scores(tp: int, predicted: int, gold: int) -> dict[str, float]:
@@ -58,22 +60,15 @@ def entity_table(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return table
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--folds", type=int, default=3)
-    parser.add_argument("--rows", type=Path, help="also keep every held-out example's result here (JSON)")
-    args = parser.parse_args()
+def rasa_rows(arguments: list[str]) -> tuple[list[dict[str, Any]], float]:
+    """Rows from bot/nlu/crossval.py in the Rasa environment, and the seconds it took."""
     with tempfile.TemporaryDirectory() as out:
         started = time.monotonic()
         subprocess.run(
             [
                 str(ROOT / ".venv-rasa/bin/python"),
-                "-m",
-                "bot.nlu.crossval",
-                "--folds",
-                str(args.folds),
-                "--out",
-                str(Path(out) / "rows.json"),
+                *("-m", "bot.nlu.crossval", *arguments),
+                *("--out", str(Path(out) / "rows.json")),
             ],
             cwd=ROOT,
             env=rasa_cli_env(),
@@ -82,18 +77,15 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         seconds = time.monotonic() - started
-        rows: list[dict[str, Any]] = json.loads((Path(out) / "rows.json").read_text(encoding="utf-8"))
-    if args.rows:
-        args.rows.write_text(json.dumps(rows, ensure_ascii=False, indent=0), encoding="utf-8")
+        return json.loads((Path(out) / "rows.json").read_text(encoding="utf-8")), seconds
+
+
+def scored(rows: list[dict[str, Any]]) -> dict[str, Any]:
     intents = intent_table(rows)
     entities = entity_table(rows)
     confusions = Counter(f"{r['intent']}->{r['predicted']}" for r in rows if r["predicted"] != r["intent"])
-    results = {
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{os.cpu_count()} cores, {platform.machine()}",
-        "folds": args.folds,
+    return {
         "examples": len(rows),
-        "seconds": round(seconds),
         "intent_macro_f1": round(sum(r["f1"] for r in intents.values()) / len(intents), 3),
         "intent_accuracy": round(sum(r["predicted"] == r["intent"] for r in rows) / len(rows), 3),
         "entity_f1": entities["all"]["f1"],
@@ -101,18 +93,48 @@ def main() -> None:
         "per_entity": entities,
         "confusions": dict(confusions.most_common(15)),
     }
-    print(f"{args.folds}-fold cross-validation over {len(rows)} examples in {results['seconds']} s")
+
+
+def report(title: str, results: dict[str, Any]) -> None:
+    print(title)
     print(f"intent macro-F1 {results['intent_macro_f1']}   accuracy {results['intent_accuracy']}")
     print(f"entity F1 {results['entity_f1']} (final entities, exact span and type)")
     print(f"{'intent':<22}{'precision':>10}{'recall':>8}{'f1':>8}{'n':>6}")
-    for name, r in sorted(intents.items(), key=lambda kv: kv[1]["f1"]):
+    for name, r in sorted(results["per_intent"].items(), key=lambda kv: kv[1]["f1"]):
         print(f"{name:<22}{r['precision']:>10}{r['recall']:>8}{r['f1']:>8}{r['support']:>6}")
     print(f"{'entity':<22}{'precision':>10}{'recall':>8}{'f1':>8}{'n':>6}")
-    for name, r in entities.items():
+    for name, r in results["per_entity"].items():
         print(f"{name:<22}{r['precision']:>10}{r['recall']:>8}{r['f1']:>8}{r['support']:>6}")
     print(
         "most frequent confusions (gold->predicted):",
-        ", ".join(f"{k} {v}" for k, v in confusions.most_common(8)),
+        ", ".join(f"{k} {v}" for k, v in list(results["confusions"].items())[:8]),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--rows", type=Path, help="also keep every held-out example's result here (JSON)")
+    args = parser.parse_args()
+    rows, seconds = rasa_rows(["--folds", str(args.folds)])
+    if args.rows:
+        args.rows.write_text(json.dumps(rows, ensure_ascii=False, indent=0), encoding="utf-8")
+    results = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{os.cpu_count()} cores, {platform.machine()}",
+        "folds": args.folds,
+        "seconds": round(seconds),
+        **scored(rows),
+    }
+    report(f"{args.folds}-fold cross-validation over {len(rows)} examples in {results['seconds']} s", results)
+    # The trained model on the conversation tests' turns: written apart, no sentence shared with the
+    # training data (tests/test_held_out.py), mostly short answers in a dialogue.
+    model = model_path()
+    turns, _ = rasa_rows(["--model", model])
+    results["test_turns"] = {"model": Path(model).name, **scored(turns)}
+    report(
+        f"\nthe conversation tests' {len(turns)} user turns, parsed by {Path(model).name}",
+        results["test_turns"],
     )
     target = ROOT / "bench" / "results" / "nlu.json"
     target.write_text(json.dumps(results, indent=2, ensure_ascii=False))

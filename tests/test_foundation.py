@@ -81,6 +81,9 @@ def test_training_hash_changes_with_training_data_only(tmp_path: Path) -> None:
             target.write_bytes(source.read_bytes())
     before = train.inputs_hash(tmp_path)
     (tmp_path / "README.md").write_text("not a training input")
+    (tmp_path / "bot/nlu/crossval.py").write_text("# evaluates a model, never read by training")
+    (tmp_path / "bot/nlu/__pycache__").mkdir(exist_ok=True)
+    (tmp_path / "bot/nlu/__pycache__/components.cpython-310.pyc").write_bytes(b"written on import")
     assert train.inputs_hash(tmp_path) == before
     nlu = next((tmp_path / "bot/data").rglob("*.yml"))
     nlu.write_text(nlu.read_text() + "\n")

@@ -3,7 +3,10 @@ miss) and the final entities, exact span and type."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bench.nlu_cv import entity_table, intent_table
+from tests.test_rasa_server import in_rasa_env
 
 
 def row(
@@ -43,3 +46,40 @@ def test_entities_count_only_with_the_exact_span_and_type() -> None:
     assert table["address"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
     assert table["phone_number"]["recall"] == 0.0
     assert table["all"] == {"precision": 0.25, "recall": 0.333, "f1": 0.286, "support": 3}
+
+
+def test_the_held_out_turns_are_the_conversation_tests_typed_turns(tmp_path: Path) -> None:
+    """Typed text with its labelled intent and annotated entities; a button's payload and the
+    gateway's external intent are not language and are left out."""
+    (tmp_path / "test_a.yml").write_text(
+        """
+stories:
+  - story: one
+    steps:
+      - intent: EXTERNAL_rate_case
+      - user: |
+          我叫[王小明](person_name) 电话[13800138000](phone_number)
+        intent: inform
+      - action: utter_x
+      - user: |
+          /affirm
+        intent: affirm
+      - user: |
+          [很不满意]{"entity": "satisfaction", "value": "dissatisfied"}
+        intent: rate
+""",
+        encoding="utf-8",
+    )
+    (tmp_path / "other.yml").write_text("stories: []", encoding="utf-8")  # not a test file
+    code = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from bot.nlu.crossval import spans, test_turns\n"
+        "turns = test_turns(Path(sys.argv[1]))\n"
+        "print(json.dumps([[m.get('text'), m.get('intent'), sorted(spans(m.get('entities') or []))]"
+        " for m in turns], ensure_ascii=False))\n"
+    )
+    assert in_rasa_env(code, str(tmp_path)) == [
+        ["我叫王小明 电话13800138000", "inform", [["person_name", 2, 5], ["phone_number", 8, 19]]],
+        ["很不满意", "rate", [["satisfaction", 0, 4]]],
+    ]

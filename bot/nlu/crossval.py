@@ -10,6 +10,11 @@ intent, fallback included, and the final entities) with the annotation.
 
 The result is JSON, one row per held-out example (gold and predicted intent, the top of the intent
 ranking, gold and predicted entity spans), scored in bench/nlu_cv.py.
+
+The same rows for the user turns of the conversation tests (bot/tests/test_*.yml, written apart from
+the training data and checked to share no sentence with it), parsed by a trained model:
+
+    PYTHONPATH=. .venv-rasa/bin/python -m bot.nlu.crossval --model models/jiesu-….tar.gz --out turns.json
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import yaml
 from rasa.core.agent import Agent
 from rasa.model_training import train_nlu
+from rasa.shared.nlu.training_data.entities_parser import parse_training_example
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -103,6 +110,19 @@ def run(config: str, nlu: str, domain: str, folds: int, seed: int) -> list[dict[
     return rows
 
 
+def test_turns(stories: Path) -> list[Message]:
+    """Each user turn of the conversation tests that has text and a labelled intent (a button's
+    "/intent" payload and the gateway's external intents are no language to understand)."""
+    turns = []
+    for path in sorted(stories.glob("test_*.yml")):
+        for story in yaml.safe_load(path.read_text(encoding="utf-8"))["stories"]:
+            for step in story["steps"]:
+                text = str(step.get("user") or "").strip()
+                if text and step.get("intent") and not text.startswith("/"):
+                    turns.append(parse_training_example(text, step["intent"]))
+    return turns
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", default="config.yml")
@@ -110,11 +130,16 @@ def main() -> None:
     parser.add_argument("--domain", default="bot/domain.yml")
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=12345)
+    parser.add_argument("--model", help="parse the conversation tests' turns with this model instead")
+    parser.add_argument("--stories", default="bot/tests")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
-    rows = run(args.config, args.nlu, args.domain, args.folds, args.seed)
+    if args.model:
+        rows = asyncio.run(parsed(args.model, test_turns(Path(args.stories))))
+    else:
+        rows = run(args.config, args.nlu, args.domain, args.folds, args.seed)
     Path(args.out).write_text(json.dumps(rows, ensure_ascii=False))
 
 
