@@ -288,6 +288,8 @@ def test_where_a_name_begins_and_ends() -> None:
         "建议搬到线上 我叫兰小军": (["叫兰小军"], "兰小军"),
         "给大峪派出所的段警官点赞": (["警官"], "段警官"),
         "王芳说 电话13800138000": (["王芳"], "王芳"),  # 说 ends no name
+        "我姓司马 叫司马文": (["司马", "司马文"], "司马文"),  # the surname, then the whole name
+        "姓张 张伟": (["张", "张伟"], "张伟"),
     }
     for text, (pieces, name) in said.items():
         found = clean([spot("person_name", piece, text) for piece in pieces], text, "inform")

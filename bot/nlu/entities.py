@@ -332,11 +332,12 @@ def clean(entities: list[dict[str, Any]], text: str, intent: str | None) -> list
 
 
 def inside(entity: dict[str, Any], other: dict[str, Any]) -> bool:
-    """A name within a longer name (the model's "司马" and "晓光" once 司马晓光 is whole)."""
-    return (
-        entity is not other
-        and entity["entity"] == other["entity"] == "person_name"
-        and int(other["start"]) <= int(entity["start"])
-        and int(entity["end"]) <= int(other["end"])
-        and (int(other["start"]), int(other["end"])) != (int(entity["start"]), int(entity["end"]))
+    """A name within a longer name (the model's "司马" and "晓光" once 司马晓光 is whole), or the
+    surname said before the whole name (我姓司马 叫司马文: 司马 goes)."""
+    if entity is other or not entity["entity"] == other["entity"] == "person_name":
+        return False
+    span, longer = (int(entity["start"]), int(entity["end"])), (int(other["start"]), int(other["end"]))
+    value, whole = str(entity["value"]), str(other["value"])
+    return (longer[0] <= span[0] and span[1] <= longer[1] and span != longer) or (
+        len(value) < len(whole) and whole.startswith(value)
     )
