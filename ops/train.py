@@ -28,9 +28,10 @@ def inputs_hash(root: Path = ROOT) -> str:
         path = root / entry
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
-            if file.relative_to(root).as_posix() in NOT_READ_BY_TRAINING or "__pycache__" in file.parts:
+            name = file.relative_to(root).as_posix()
+            if name in NOT_READ_BY_TRAINING or "__pycache__" in file.parts:
                 continue  # (bytecode: Python writes it when training imports bot/nlu)
-            digest.update(file.relative_to(root).as_posix().encode())
+            digest.update(name.encode())
             digest.update(b"\0")
             digest.update(file.read_bytes())
             digest.update(b"\0")
