@@ -1,5 +1,6 @@
-"""Held-out data stays held out: no test conversation turn is a training example, and no routing
-evaluation message is a routing training message."""
+"""Held-out data stays held out: no test conversation turn and no example of the fresh NLU set
+(bench/data/nlu_fresh/) is a training example, and no routing evaluation message is a routing training
+message."""
 
 from __future__ import annotations
 
@@ -25,9 +26,9 @@ def folded(text: str) -> str:
     return SPACING.sub("", text)
 
 
-def nlu_examples() -> list[str]:
+def nlu_examples(folder: Path = ROOT / "bot/data/nlu") -> list[str]:
     examples = []
-    for path in (ROOT / "bot/data/nlu").glob("*.yml"):
+    for path in folder.glob("*.yml"):
         for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
             if "intent" in item:
                 examples += [
@@ -50,6 +51,13 @@ def test_conversation_tests_use_no_training_sentence() -> None:
     # sentence that differs only in spacing or punctuation.
     longer = {folded(t) for t in turns if len(folded(t)) >= 4}
     assert sorted(longer & {folded(e) for e in examples}) == []
+
+
+def test_the_fresh_nlu_set_shares_no_sentence_with_the_training_data() -> None:
+    fresh = nlu_examples(ROOT / "bench/data/nlu_fresh")
+    assert len(fresh) >= 11000
+    training = {folded(e) for e in nlu_examples()}
+    assert [text for text in fresh if folded(text) in training] == []
 
 
 def test_routing_evaluation_messages_are_not_training_messages() -> None:

@@ -7,7 +7,7 @@ import pytest
 from scipy.sparse import csr_matrix
 
 from bot.nlu.blend import blended, probabilities
-from tests.test_rasa_server import in_rasa_env
+from tests.rasa_env import in_rasa_env
 
 
 def test_probabilities_are_the_softmax_of_the_linear_scores() -> None:

@@ -8,7 +8,7 @@ import yaml
 
 from bot.nlu.entities import COMPOUND_SURNAMES, SURNAMES, clean
 from ops.stack import ROOT
-from tests.test_rasa_server import in_rasa_env
+from tests.rasa_env import in_rasa_env
 
 TEXT = "我叫林晓 电话 138 0013 8000 工单2026112700001"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.nlu_cv import entity_table, intent_table
-from tests.test_rasa_server import in_rasa_env
+from tests.rasa_env import in_rasa_env
 
 
 def row(
@@ -82,4 +82,38 @@ stories:
     assert in_rasa_env(code, str(tmp_path)) == [
         ["我叫王小明 电话13800138000", "inform", [["person_name", 2, 5], ["phone_number", 8, 19]]],
         ["很不满意", "rate", [["satisfaction", 0, 4]]],
+    ]
+
+
+def test_labelled_examples_are_read_with_their_intents_and_entities(tmp_path: Path) -> None:
+    """What the fresh set (bench/data/nlu_fresh/) is scored on: each example's text, intent and spans;
+    a regex or lookup table in the same files is no example."""
+    (tmp_path / "a.yml").write_text(
+        """version: "3.1"
+nlu:
+  - intent: inform
+    examples: |
+      - [海淀区万柳](address) 电话[139 1234 5678](phone_number)
+      - 不留名字了
+  - intent: rate
+    examples: |
+      - [还凑合]{"entity": "satisfaction", "value": "basically_satisfied"} 就是慢了点
+  - regex: case_number
+    examples: |
+      - \\\\d{13}
+""",
+        encoding="utf-8",
+    )
+    code = (
+        "import json, sys\n"
+        "from rasa.shared.nlu.training_data.loading import load_data\n"
+        "from bot.nlu.crossval import labelled, spans\n"
+        "found = labelled(load_data(sys.argv[1]))\n"
+        "print(json.dumps(sorted([m.get('text'), m.get('intent'), sorted(spans(m.get('entities') or []))]"
+        " for m in found), ensure_ascii=False))\n"
+    )
+    assert in_rasa_env(code, str(tmp_path)) == [
+        ["不留名字了", "inform", []],
+        ["海淀区万柳 电话139 1234 5678", "inform", [["address", 0, 5], ["phone_number", 8, 21]]],
+        ["还凑合 就是慢了点", "rate", [["satisfaction", 0, 3]]],
     ]

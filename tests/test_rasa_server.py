@@ -5,9 +5,9 @@ messages; intents, entities and the dialogue policy's next-action scores must ma
 from __future__ import annotations
 
 import json
-import subprocess
 
-from ops.stack import ROOT, model_path, rasa_cli_env
+from ops.stack import model_path
+from tests.rasa_env import in_rasa_env
 
 PROBE = """
 import asyncio, json, sys
@@ -58,20 +58,6 @@ TEXTS = [
     "你们是不是机器人",
     "好嘞 谢了",
 ]
-
-
-def in_rasa_env(code: str, *args: str) -> object:
-    """Run Python code in the Rasa environment; return the JSON it prints on its last line."""
-    probe = subprocess.run(
-        [str(ROOT / ".venv-rasa/bin/python"), "-c", code, *args],
-        cwd=ROOT,
-        env={**rasa_cli_env(), "LOG_LEVEL": "WARNING"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert probe.returncode == 0, probe.stderr[-3000:]
-    return json.loads(probe.stdout.strip().splitlines()[-1])
 
 
 def read_with(which: str) -> list[dict[str, object]]:

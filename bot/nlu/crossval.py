@@ -15,6 +15,12 @@ The same rows for the user turns of the conversation tests (bot/tests/test_*.yml
 the training data and checked to share no sentence with it), parsed by a trained model:
 
     PYTHONPATH=. .venv-rasa/bin/python -m bot.nlu.crossval --model models/jiesu-….tar.gz --out turns.json
+
+or for labelled examples that were never trained on (NLU YAML files, a file or a folder), such as
+bench/data/nlu_fresh/:
+
+    PYTHONPATH=. .venv-rasa/bin/python -m bot.nlu.crossval --model … --examples bench/data/nlu_fresh \
+        --out fresh.json
 """
 
 from __future__ import annotations
@@ -86,9 +92,13 @@ async def parsed(model: str, held_out: list[Message]) -> list[dict[str, Any]]:
     return rows
 
 
+def labelled(data: TrainingData) -> list[Message]:
+    return [m for m in data.training_examples if m.get("intent")]
+
+
 def run(config: str, nlu: str, domain: str, folds: int, seed: int) -> list[dict[str, Any]]:
     data = load_data(nlu)
-    examples = [m for m in data.training_examples if m.get("intent")]
+    examples = labelled(data)
     dealt = folds_of(examples, folds, seed)
     rows: list[dict[str, Any]] = []
     for index, held_out in enumerate(dealt):
@@ -132,12 +142,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=12345)
     parser.add_argument("--model", help="parse the conversation tests' turns with this model instead")
     parser.add_argument("--stories", default="bot/tests")
+    parser.add_argument("--examples", help="with --model: parse these labelled NLU files instead")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
     if args.model:
-        rows = asyncio.run(parsed(args.model, test_turns(Path(args.stories))))
+        held_out = labelled(load_data(args.examples)) if args.examples else test_turns(Path(args.stories))
+        rows = asyncio.run(parsed(args.model, held_out))
     else:
         rows = run(args.config, args.nlu, args.domain, args.folds, args.seed)
     Path(args.out).write_text(json.dumps(rows, ensure_ascii=False))
