@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from bot.nlu.entities import COMPOUND_SURNAMES, SURNAMES, clean
+from bot.nlu.entities import COMPOUND_SURNAMES, SURNAMES, clean, satisfaction_value
 from ops.stack import ROOT
 from tests.rasa_env import in_rasa_env
 
@@ -148,11 +148,22 @@ def test_a_negation_before_satisfied_is_dissatisfied() -> None:
         "说得过去": "basically_satisfied",
         "勉强满意": "basically_satisfied",
         "挺好": "satisfied",
+        "给个一星": "dissatisfied",  # stars and marks, as in an app's rating
+        "零分": "dissatisfied",
+        "不及格": "dissatisfied",
+        "三颗星吧": "basically_satisfied",
+        "及格": "basically_satisfied",
+        "六十分": "basically_satisfied",
+        "五星": "satisfied",
+        "满分": "satisfied",
+        "打100分": "satisfied",
+        "60分吧": "basically_satisfied",
     }
     for rating, value in said.items():
         text = f"{rating} 师傅来过了"
         found = clean([spot("satisfaction", rating, text)], text, "rate")
         assert [e["value"] for e in found] == [value], rating
+    assert satisfaction_value("等了一星期才来") is None  # 一星期 is a week, not one star
 
 
 def test_a_rating_keeps_the_word_of_degree_before_it() -> None:

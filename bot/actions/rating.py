@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from bot.actions.backend import BackendClient, BackendError
 from bot.actions.citizen import channel_identity, entity
 from bot.actions.status import find_case_number
+from bot.nlu.entities import NO_RATING_INTENTS, satisfaction_value
 
 RATING_SLOTS = ("rating_case", "rating_resolved", "rating_satisfaction", "rating_comment")
 
@@ -55,6 +56,21 @@ class ValidateRatingForm(FormValidationAction):
         if tracker.get_slot("rating_satisfaction") == "dissatisfied":
             return domain_slots
         return [slot for slot in domain_slots if slot != "rating_comment"]
+
+    async def extract_rating_satisfaction(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Asked 满意吗, a rating in words the model did not mark ("打个五星吧", "及格吧") is still
+        the answer, whatever intent the message was read as (a question or a new report is not)."""
+        if tracker.get_slot("requested_slot") != "rating_satisfaction" or tracker.get_slot(
+            "rating_satisfaction"
+        ):
+            return {}
+        latest = tracker.latest_message or {}
+        if (latest.get("intent") or {}).get("name") in NO_RATING_INTENTS:
+            return {}
+        value = satisfaction_value(str(latest.get("text") or ""))
+        return {"rating_satisfaction": value} if value else {}
 
     async def validate_rating_comment(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

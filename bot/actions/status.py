@@ -20,14 +20,17 @@ from bot.actions.backend import (
 )
 from bot.actions.citizen import beijing_time, channel_identity
 
-NUMBER = re.compile(r"(?<!\d)(\d{8})[\s\-－—_]*(\d{5})(?!\d)")
+# 13 digits from 20: as the hotline says it (2026112700001) or grouped by the citizen with a space or
+# a dash anywhere (20261127-00001, 2026-1127-00001, 2026 11 27 00001); bot/data/nlu/regex.yml the same.
+NUMBER = re.compile(r"(?<!\d)20(?:[\s\-－—_]?\d){11}(?!\d)")
+SEPARATORS = re.compile(r"\D")
 LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 DONE = "done"
 
 
 def find_case_number(text: str) -> str | None:
     match = NUMBER.search(text)
-    return match.group(1) + match.group(2) if match else None
+    return SEPARATORS.sub("", match.group(0)) if match else None
 
 
 def describe(case: CitizenCase) -> str:

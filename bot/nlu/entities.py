@@ -139,18 +139,24 @@ CHINESE_NUMERALS = re.compile(r"[零〇一二两三四五六七八九十百千�
 # The word of degree right before a rating is part of it, as in the annotations ("非常不满意").
 DEGREE_BEFORE = re.compile(r"(?:非常|特别|十分|相当|极其|超级|很|太|挺|真|超)$")
 SATISFACTION_RULES = (  # first match wins; the values are the rating form's
-    # "不太满意", "不是很满意": a negation a few characters before 满意 is no satisfaction; 差 but not 差不多
+    # "不太满意", "不是很满意": a negation a few characters before 满意 is no satisfaction; 差 but not 差不多.
+    # Stars and marks as people give them in apps: one or two stars, zero, a fail (不及格) are
+    # dissatisfied; three stars, a pass, 60 or 70 basic; four or five stars, full marks, 100 satisfied.
     (
         "dissatisfied",
-        re.compile(r"不[^满]{0,3}满意|没那么满意|差(?!不多)|太次|不行|不认可|失望|不咋地|不怎么样"),
+        re.compile(
+            r"不[^满]{0,3}满意|没那么满意|差(?!不多)|太次|不行|不认可|失望|不咋地|不怎么样"
+            r"|[一二两12]颗?星(?!期)|(?<![\d一二三四五六七八九十百])[零0]分|负分|不及格"
+        ),
     ),
     (
         "basically_satisfied",
         re.compile(
             r"基本|还行|还可以|还成|一般|凑合|将就|马马虎虎|还算|过得去|说得过去|勉强|中规中矩|差不多"
+            r"|[三3]颗?星|及格|[六七67][十0]分"
         ),
     ),
-    ("satisfied", re.compile(r"满意|很好|挺好|蛮好|不错|点赞|好评")),
+    ("satisfied", re.compile(r"满意|很好|挺好|蛮好|不错|点赞|好评|[四五45]颗?星|满分|一百分|100分")),
 )
 
 

@@ -24,9 +24,17 @@ async def check(domain: dict[str, Any], **kwargs: Any) -> tuple[dict[str, Any], 
 
 
 def test_case_numbers_are_found_however_written() -> None:
-    for said in ("查一下2026112700007", "工单号 20261127-00007 到哪了", "20261127 00007"):
+    for said in (
+        "查一下2026112700007",
+        "工单号 20261127-00007 到哪了",
+        "20261127 00007",
+        "2026-1127-00007 没解决",
+        "单号 2026 11 27 00007 麻烦查一下",
+        "2026-11-2700007派给谁了",
+    ):
         assert find_case_number(said) == NUMBER
-    assert find_case_number("13800138000") is None and find_case_number("20261127000071") is None
+    for not_one in ("13800138000", "20261127000071", "2026-11-27 15:30 打的电话", "2026--1127-00007"):
+        assert find_case_number(not_one) is None
 
 
 async def test_the_same_channel_sees_its_case_without_more_questions(
@@ -123,6 +131,23 @@ async def test_rating_starts_with_the_reply_and_asks_why_only_when_dissatisfied(
     assert "rating_comment" not in await form.required_slots(slots, CollectingDispatcher(), happy, domain)
     unhappy = tracker(slots={"rating_satisfaction": "dissatisfied"})
     assert "rating_comment" in await form.required_slots(slots, CollectingDispatcher(), unhappy, domain)
+
+
+async def test_asked_if_satisfied_a_rating_in_words_the_model_missed_is_the_answer(domain: dict) -> None:
+    asked = {"rating_case": NUMBER, "rating_resolved": True, "requested_slot": "rating_satisfaction"}
+
+    async def rated(text: str, intent: str, **slots: Any) -> Any:
+        state = tracker(text=text, intent=intent, slots={**asked, **slots}, active_loop="rating_form")
+        events = await ValidateRatingForm().run(CollectingDispatcher(), state, domain)
+        return slot_events(events).get("rating_satisfaction")
+
+    assert await rated("打个五星吧 师傅挺负责", "nlu_fallback") == "satisfied"
+    assert await rated("及格吧 拖得有点久", "out_of_scope") == "basically_satisfied"
+    assert await rated("零分 等了一星期才来人", "angry") == "dissatisfied"
+    assert await rated("嗯", "affirm") is None  # no rating in it: asked again
+    assert await rated("五星级酒店投诉找谁", "ask_question") is None  # a question, not a rating
+    assert await rated("满意", "rate", requested_slot="rating_resolved") is None  # another question
+    assert await rated("满意", "rate", rating_satisfaction="dissatisfied") is None  # already answered
 
 
 async def test_a_dissatisfied_rating_is_recorded_and_reopens(backend: FakeBackend, domain: dict) -> None:
