@@ -301,6 +301,7 @@ def test_where_a_name_begins_and_ends() -> None:
         "王芳说 电话13800138000": (["王芳"], "王芳"),  # 说 ends no name
         "我姓司马 叫司马文": (["司马", "司马文"], "司马文"),  # the surname, then the whole name
         "姓张 张伟": (["张", "张伟"], "张伟"),
+        "你就记小孟": (["记小孟"], "小孟"),
     }
     for text, (pieces, name) in said.items():
         found = clean([spot("person_name", piece, text) for piece in pieces], text, "inform")

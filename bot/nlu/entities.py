@@ -113,7 +113,7 @@ COMPOUND_SURNAMES = re.compile(
 # A title that makes a name with the surname written before it ("董" + "警官", "米" + "女士").
 TITLES = re.compile(r"女士|先生|警官|老师|师傅|大爷|大妈|阿姨|大姐|大哥|叔叔|同志|经理|主任|医生|大夫")
 # The words a name was said with, not part of it: "叫兰小军", "称呼我范女士", "侯勇啊", "骆静吧".
-NAME_BEFORE = re.compile(r"^(?:称呼我|称呼|叫我|我叫|我是|写成|写|叫|我|是)")
+NAME_BEFORE = re.compile(r"^(?:称呼我|称呼|叫我|我叫|我是|写成|写|记成|记|叫|我|是)")
 NAME_AFTER = re.compile(r"(?:行了|就行|啊|吧|哈|呀|呢|嘛|啦|了)$")
 # A character that ends a sentence or starts the next word, never the last of a name.
 NOT_NAME_END = frozenset("的了吧啊呀哈呢嘛啦说在家这那和跟是都也就还又吗")
