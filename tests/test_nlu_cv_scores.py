@@ -87,7 +87,7 @@ stories:
 
 def test_labelled_examples_are_read_with_their_intents_and_entities(tmp_path: Path) -> None:
     """What the fresh set (bench/data/nlu_fresh/) is scored on: each example's text, intent and spans;
-    a regex or lookup table in the same files is no example."""
+    a regex or lookup table in the same files is no example, nor is a README beside them."""
     (tmp_path / "a.yml").write_text(
         """version: "3.1"
 nlu:
@@ -104,16 +104,21 @@ nlu:
 """,
         encoding="utf-8",
     )
+    (tmp_path / "b.yml").write_text(
+        'version: "3.1"\nnlu:\n  - intent: greet\n    examples: |\n      - 您好 在吗\n', encoding="utf-8"
+    )
+    (tmp_path / "README.md").write_text("# what these are\n", encoding="utf-8")
     code = (
         "import json, sys\n"
-        "from rasa.shared.nlu.training_data.loading import load_data\n"
-        "from bot.nlu.crossval import labelled, spans\n"
-        "found = labelled(load_data(sys.argv[1]))\n"
+        "from pathlib import Path\n"
+        "from bot.nlu.crossval import examples_in, spans\n"
+        "found = examples_in(Path(sys.argv[1]))\n"
         "print(json.dumps(sorted([m.get('text'), m.get('intent'), sorted(spans(m.get('entities') or []))]"
         " for m in found), ensure_ascii=False))\n"
     )
     assert in_rasa_env(code, str(tmp_path)) == [
         ["不留名字了", "inform", []],
+        ["您好 在吗", "greet", []],
         ["海淀区万柳 电话139 1234 5678", "inform", [["address", 0, 5], ["phone_number", 8, 21]]],
         ["还凑合 就是慢了点", "rate", [["satisfaction", 0, 3]]],
     ]

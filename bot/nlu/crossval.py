@@ -96,6 +96,12 @@ def labelled(data: TrainingData) -> list[Message]:
     return [m for m in data.training_examples if m.get("intent")]
 
 
+def examples_in(path: Path) -> list[Message]:
+    """The labelled examples of an NLU file, or of a folder's YAML files (a README beside them is no data)."""
+    files = sorted(path.glob("*.yml")) if path.is_dir() else [path]
+    return labelled(TrainingData().merge(*(load_data(str(f)) for f in files)))
+
+
 def run(config: str, nlu: str, domain: str, folds: int, seed: int) -> list[dict[str, Any]]:
     data = load_data(nlu)
     examples = labelled(data)
@@ -148,7 +154,7 @@ def main() -> None:
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
     if args.model:
-        held_out = labelled(load_data(args.examples)) if args.examples else test_turns(Path(args.stories))
+        held_out = examples_in(Path(args.examples)) if args.examples else test_turns(Path(args.stories))
         rows = asyncio.run(parsed(args.model, held_out))
     else:
         rows = run(args.config, args.nlu, args.domain, args.folds, args.seed)
