@@ -114,6 +114,21 @@ def test_checking_a_case_asks_strangers_for_the_last_four_digits(stack: Stack) -
     assert number in texts(listed)
 
 
+def test_a_report_made_while_asked_for_a_case_number_keeps_its_words(stack: Stack) -> None:
+    """Found in the web chat: the report's own words were lost and the next answer became the
+    description."""
+    sender = stack.new_web_sender()
+    assert "工单号" in texts(stack.say(sender, "我想查查我的单子"))
+    switched = stack.say(sender, "东城区和平里街道 和平里七区门口的路灯坏了一个多礼拜了 晚上黑咕隆咚的")
+    assert "称呼" in texts(switched) and "描述" not in texts(switched)
+    stack.say(sender, "我姓孟")
+    summary = stack.say(sender, "电话15988662233")
+    assert "路灯坏了" in texts(summary)
+    filed = case(stack, NUMBER.search(texts(stack.say(sender, "对 提交吧"))).group(0))  # type: ignore[union-attr]
+    assert "路灯坏了" in filed["description"] and filed["category_code"] == "street_lights"
+    assert filed["contact_name"] == "孟" and filed["district"] == "东城区"
+
+
 def test_emergencies_get_the_number_at_once_and_a_person(stack: Stack) -> None:
     sender = stack.new_web_sender()
     replies = stack.say(sender, "救命 楼道里全是煤气味 呛死人了")

@@ -83,6 +83,9 @@ def appeal_type(intent: str, text: str) -> str:
     return "complaint"
 
 
+REPORT_INTENTS = frozenset({"report_issue", "suggest", "praise"})  # each starts the report form
+
+
 def reset_report() -> list[EventType]:
     return [SlotSet(name, None) for name in REPORT_SLOTS] + [SlotSet("address_attempts", 0)]
 
@@ -98,6 +101,17 @@ class ValidateCaseForm(FormValidationAction):
         if tracker.get_slot("appeal_type") == "report":
             return domain_slots
         return [slot for slot in domain_slots if slot != "confidential"]
+
+    async def extract_description(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The message that starts a report is its description, also when it breaks into checking or
+        rating a case (the domain maps it only when no form is active; Rasa allows no condition on a
+        form the slot is not part of)."""
+        if tracker.get_slot("description") or latest_intent(tracker) not in REPORT_INTENTS:
+            return {}
+        text = str(tracker.latest_message.get("text") or "").strip()
+        return {"description": text} if text else {}
 
     async def validate_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

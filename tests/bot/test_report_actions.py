@@ -51,6 +51,21 @@ async def test_everything_said_at_once_leaves_only_the_name_to_ask(
     assert backend.last("/api/v1/routing").url.path == "/api/v1/routing"
 
 
+async def test_a_report_that_breaks_into_checking_a_case_is_its_own_description(
+    backend: FakeBackend, domain: dict
+) -> None:
+    text = "朝阳区望京西园三区楼下饭馆油烟太大 天天晚上呛得不行"
+    asked_for_number = {"requested_slot": "case_number"}  # the status form's question, still set
+    slots, _ = await validate(domain, text=text, intent="report_issue", slots=asked_for_number)
+    assert slots["description"] == text and slots["category_name"] == "餐饮油烟"
+    assert slots["requested_slot"] == "contact_name"
+    # not a report: nothing taken; a description already given is not replaced
+    slots, _ = await validate(domain, text="2026112700001", intent="inform", slots=asked_for_number)
+    assert "description" not in slots
+    slots, _ = await validate(domain, text=text, intent="report_issue", slots={"description": "路灯坏了很久"})
+    assert "description" not in slots
+
+
 async def test_a_bare_intention_is_not_a_description(backend: FakeBackend, domain: dict) -> None:
     for text in ("我要投诉", "我想反映个问题", "您好，我要举报！"):
         slots, _ = await validate(domain, text=text, set_now={"description": text})
