@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.backend import BackendClient, BackendError
-from bot.actions.citizen import channel_identity, entity
+from bot.actions.citizen import channel_identity, entity, latest_intent
 from bot.actions.status import find_case_number
 from bot.nlu.entities import NO_RATING_INTENTS, satisfaction_value
 
@@ -66,10 +66,9 @@ class ValidateRatingForm(FormValidationAction):
             "rating_satisfaction"
         ):
             return {}
-        latest = tracker.latest_message or {}
-        if (latest.get("intent") or {}).get("name") in NO_RATING_INTENTS:
+        if latest_intent(tracker) in NO_RATING_INTENTS:
             return {}
-        value = satisfaction_value(str(latest.get("text") or ""))
+        value = satisfaction_value(str(tracker.latest_message.get("text") or ""))
         return {"rating_satisfaction": value} if value else {}
 
     async def validate_rating_comment(
