@@ -3,7 +3,7 @@
 The evaluation set (backend/routing/corpus/eval/) was written separately from the training corpus and
 is never used for training. Runs pinned to one CPU core with single-threaded BLAS.
 
-    .venv/bin/python -m bench.routing_eval
+    .venv/bin/python -m bench.routing_eval [--models-dir models/routing]
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
+import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 from sklearn.metrics import f1_score  # noqa: E402
 
@@ -45,10 +47,13 @@ def place_scores(rows: list[tuple[str | None, str | None]]) -> dict[str, float]:
     }
 
 
-def main() -> None:
+def pin_one_core() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    router = Router.load(ROOT / "models" / "routing")
+
+
+def evaluate(router: Router) -> dict[str, Any]:
+    """Score the router on the synthetic held-out set."""
     items = load_eval()
     cats = categories()
     router.route("预热一下")  # first call loads lazily built parts
@@ -101,6 +106,16 @@ def main() -> None:
             f"{g}->{p}" for g, p in zip(gold_cat, pred_cat, strict=True) if g != p
         ).most_common(10),
     }
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--models-dir", type=Path, default=ROOT / "models" / "routing")
+    args = parser.parse_args()
+    pin_one_core()
+    report = evaluate(Router.load(args.models_dir))
+    districts, streets = report["district"], report["street"]
     print(f"held-out examples               {report['examples']}")
     print(f"department accuracy             {report['department_accuracy']}")
     print(
