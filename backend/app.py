@@ -61,6 +61,7 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
     app.state.routing = routing
     app.state.router = routing.suggest
     app.state.routing_limiter = RateLimiter(limit=settings.backend_routing_rate_per_minute)
+    app.state.open311_limiter = RateLimiter(limit=settings.backend_open311_rate_per_minute)
     routers = (
         cases_router,
         staff_router,

@@ -18,6 +18,7 @@ class BackendSettings(ServiceSettings):
     backend_admin_password: SecretStr | None = None
     backend_session_ttl_minutes: int = 8 * 60
     backend_routing_rate_per_minute: int = 120
+    backend_open311_rate_per_minute: int = 60
     routing_models_dir: Path = Path("models/routing")
     retention_days: int = 180
 

@@ -14,6 +14,7 @@ from backend.cases.models import Case
 from backend.cases.states import OPEN, Role
 from backend.deps import DB, require
 from backend.errors import BadInput, NotFound
+from backend.limits import limit_public
 from backend.open311 import service
 from backend.reference.categories import categories
 from backend.staff.principal import Principal
@@ -26,12 +27,20 @@ MAX_RESULTS = 1000
 MAX_FORM_FIELDS = 40
 
 
-@router.get("/services.json")
+def limit_reads(request: Request) -> None:
+    """Public reads need no key (the spec's way), so they count against their client's rate."""
+    limit_public(request, request.app.state.open311_limiter)
+
+
+PublicRead = Depends(limit_reads)
+
+
+@router.get("/services.json", dependencies=[PublicRead])
 def services() -> list[dict[str, Any]]:
     return [service.service_out(c) for c in categories().values()]
 
 
-@router.get("/services/{service_code}.json")
+@router.get("/services/{service_code}.json", dependencies=[PublicRead])
 def service_definition(service_code: str) -> dict[str, Any]:
     category = categories().get(service_code)
     if category is None:
@@ -62,7 +71,7 @@ async def post_request(request: Request, session: DB) -> list[dict[str, Any]]:
     return [{"service_request_id": case.number, "service_notice": case.limit.label, "account_id": None}]
 
 
-@router.get("/requests.json")
+@router.get("/requests.json", dependencies=[PublicRead])
 def get_requests(
     session: DB,
     service_request_id: Annotated[str | None, Query(max_length=2000)] = None,
@@ -96,7 +105,7 @@ def get_requests(
     return [service.request_out(case) for case in found]
 
 
-@router.get("/requests/{service_request_id}.json")
+@router.get("/requests/{service_request_id}.json", dependencies=[PublicRead])
 def get_request(service_request_id: str, session: DB) -> list[dict[str, Any]]:
     case = session.scalar(select(Case).where(Case.number == service_request_id))
     if case is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import datetime
 from typing import Any
@@ -19,9 +18,10 @@ from backend.open311.models import Open311Key
 from backend.reference.categories import Category, categories
 from backend.reference.gazetteer import gazetteer
 from backend.staff.service import token_digest
-from common.masking import mask_text
+from common.masking import coarse_place, mask_text
 
 WITHHELD = "（举报内容不公开）"
+MAX_PLACE_CHARS = 30
 
 
 def issue_key(*, session: Session, name: str) -> str:
@@ -77,15 +77,13 @@ def definition_out(category: Category) -> dict[str, Any]:
 
 
 def request_out(case: Case) -> dict[str, Any]:
-    """A case as a public service request: status, notes, place at street level, no personal data."""
-    places, category = gazetteer(), categories().get(case.category_code or "")
-    area = "".join(
-        part
-        for part in (
-            places.districts[case.district_code].name if case.district_code else "",
-            places.streets[case.street_code].name if case.street_code else "",
-        )
-    )
+    """A case as a public service request: what a city publishes, nothing that leads to the citizen.
+
+    Service, status, dates, the agency and its public reply; the place as street or township and the
+    road or landmark (never the building, unit or room); coordinates to about a kilometre; the
+    description with phones, ID numbers, house numbers and names masked (withheld for 举报 reports).
+    """
+    category = categories().get(case.category_code or "")
     notes = next((u.note for u in reversed(case.updates) if u.public and u.note), None)
     return {
         "service_request_id": case.number,
@@ -99,7 +97,7 @@ def request_out(case: Case) -> dict[str, Any]:
         "requested_datetime": w3c(case.accepted_at),
         "updated_datetime": w3c(case.updated_at),
         "expected_datetime": w3c(case.due_at),
-        "address": area or None,
+        "address": public_place(case),
         "address_id": case.street_code,
         "zipcode": None,
         "lat": round(case.latitude, 2) if case.latitude is not None else None,
@@ -109,11 +107,21 @@ def request_out(case: Case) -> dict[str, Any]:
 
 
 def public_text(text: str, case: Case) -> str:
-    """Mask phones and ID numbers, and the contact's own name, in text that leaves the hotline."""
-    text = mask_text(text)
-    if case.contact_name and len(case.contact_name) >= 2:
-        text = text.replace(case.contact_name, case.contact_name[0] + "*" * (len(case.contact_name) - 1))
-    return re.sub(r"1[3-9]\d{9}", "***********", text)
+    """Text that leaves the hotline: personal data masked, the case's own contact name included."""
+    return mask_text(text, names=[case.contact_name])
+
+
+def public_place(case: Case) -> str | None:
+    """District and street or township, then the road or landmark the citizen named (not for 举报)."""
+    places = gazetteer()
+    district = places.districts.get(case.district_code or "")
+    street = places.streets.get(case.street_code or "")
+    area = [p for p in (district, street) if p is not None]
+    detail = "" if case.confidential else coarse_place(case.address or "", names=[case.contact_name])
+    for known in area:  # the citizen often starts with the district or street we already show
+        detail = detail.removeprefix(known.name)
+    detail = detail.strip(" ，,、")[:MAX_PLACE_CHARS]
+    return "".join([*(p.name for p in area), detail]) or None
 
 
 def w3c(moment: datetime | None) -> str | None:

@@ -24,6 +24,7 @@ SETTINGS = BackendSettings(
     jiesu_data_dir=FUZZ_DIR,
     jiesu_env="test",
     backend_routing_rate_per_minute=100_000,
+    backend_open311_rate_per_minute=100_000,
 )
 
 

@@ -13,6 +13,7 @@ from backend.cases.states import Move
 from backend.open311.service import issue_key
 from backend.reference.categories import categories
 from backend.staff.principal import SYSTEM
+from common.limits import RateLimiter
 from tests.backend.conftest import Staffer
 from tests.backend.factories import make_case
 
@@ -87,7 +88,7 @@ def test_requests_show_status_notes_agency_and_times(client: TestClient, session
     assert request["status"] == "closed" and request["status_notes"] == "已排气，室温恢复到20度"
     assert request["agency_responsible"] == "北京市热力集团及供热单位"
     assert request["expected_datetime"].endswith("+08:00") and request["service_name"] == "供暖不热"
-    assert request["address"] == "朝阳区望京街道"
+    assert request["address"] == "朝阳区望京街道望京西园三区"  # street, then the citizen's landmark
     missing = client.get(f"{BASE}/requests/2020010100001.json")
     assert missing.status_code == 404 and missing.json()[0]["code"] == 404
 
@@ -132,6 +133,7 @@ def test_public_output_never_shows_personal_data(client: TestClient, session: Se
         confidential=True,
         contact_name="李四",
         description="举报某小区业主私自加盖，我是隔壁单元的李四",
+        address="望京西园四区8号楼",
     )
     everything = json.dumps(client.get(f"{BASE}/requests.json").json(), ensure_ascii=False)
     for secret in ("王小明", "13912345678", "110105199001011234", "李四", "3单元501", "39.99671", "隔壁单元"):
@@ -139,5 +141,61 @@ def test_public_output_never_shows_personal_data(client: TestClient, session: Se
     [public] = client.get(f"{BASE}/requests/{case.number}.json").json()
     assert "139****5678" in public["description"] and "王**" in public["description"]
     assert (public["lat"], public["long"]) == (40.0, 116.47)
+    assert public["address"] == "朝阳区望京街道望京西园三区"
     [withheld] = client.get(f"{BASE}/requests/{report.number}.json").json()
-    assert withheld["description"] == "（举报内容不公开）"
+    assert withheld["description"] == "（举报内容不公开）" and withheld["address"] == "朝阳区望京街道"
+
+
+SPELLINGS = {
+    "一三九八七六五四三二一": "139****4321",
+    "１３８ ００１３ ８０００": "138****8000",
+    "186-1234-0000": "186****0000",
+    "幺五九洞洞幺两三四五六": "159****3456",
+    "010-62345678": "010-****5678",
+}
+
+
+def test_descriptions_and_places_mask_every_spelling_of_personal_data(
+    client: TestClient, session: Session
+) -> None:
+    phones = "，".join(SPELLINGS)
+    case = make_case(
+        session,
+        contact_name="欧阳晓明",
+        contact_phone="13987654321",
+        description=f"我叫欧阳晓明，住5号楼2单元301室，楼上3栋2门401天天装修，打{phones}都行，找物业张建国经理也没用",
+        address="朝阳区望京西园三区5号楼2单元301室",
+    )
+    transition(session=session, case=case, move=Move.ACKNOWLEDGE, principal=SYSTEM)
+    transition(
+        session=session,
+        case=case,
+        move=Move.RESOLVE,
+        principal=SYSTEM,
+        reply="已联系欧阳晓明（１３９８７６５４３２１）和3栋2门401住户，约定晚八点后停工",
+    )
+    session.commit()
+    [public] = client.get(f"{BASE}/requests/{case.number}.json").json()
+    listed = client.get(f"{BASE}/requests.json").json()
+    assert public in listed
+    text = json.dumps(public, ensure_ascii=False)
+    secrets = [*SPELLINGS, "１３９８７６５４３２１", "晓明", "建国", "5号楼", "2单元", "301", "3栋2门", "401"]
+    for secret in secrets:
+        assert secret not in text, secret
+    assert all(masked in public["description"] for masked in SPELLINGS.values())
+    assert "欧阳**" in public["description"] and "*号楼*单元*室" in public["description"]
+    assert public["status_notes"] == "已联系欧阳**（139****4321）和*栋*门*住户，约定晚八点后停工"
+    assert public["address"] == "朝阳区望京街道望京西园三区"  # the road or landmark, never the building
+
+
+def test_public_reads_are_rate_limited_per_client(
+    client: TestClient, session: Session, service_headers: dict[str, str]
+) -> None:
+    case = make_case(session)
+    client.app.state.open311_limiter = RateLimiter(limit=3)  # type: ignore[attr-defined]
+    for path in ("/services.json", "/requests.json", f"/requests/{case.number}.json"):
+        assert client.get(f"{BASE}{path}").status_code == 200
+    refused = client.get(f"{BASE}/requests/{case.number}.json")
+    assert refused.status_code == 429
+    assert refused.json() == [{"code": 429, "description": "too many requests: please slow down"}]
+    assert client.get(f"{BASE}/requests.json", headers=service_headers).status_code == 200
