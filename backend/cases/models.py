@@ -113,6 +113,7 @@ class Case(Base):
     reopened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     supervised_at: Mapped[datetime | None]
+    anonymised_at: Mapped[datetime | None]  # retention took the citizen's personal data out
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     updates: Mapped[list[CaseUpdate]] = relationship(

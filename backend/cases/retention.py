@@ -17,26 +17,24 @@ REMOVED = "（已按保存期限删除）"
 
 
 def anonymise_closed(*, session: Session, days: int, now: datetime | None = None) -> int:
-    """Anonymise every case closed more than `days` days ago that still carries personal data."""
-    cutoff = (now or utcnow()) - timedelta(days=days)
+    """Anonymise every case closed more than `days` days ago that has not been anonymised yet."""
+    now = now or utcnow()
     cases = session.scalars(
         select(Case).where(
             Case.status == CaseStatus.CLOSED,
-            Case.closed_at < cutoff,
-            (Case.contact_phone.is_not(None))
-            | (Case.contact_name.is_not(None))
-            | (Case.address.is_not(None))
-            | (Case.channel_identity.is_not(None)),
+            Case.closed_at < now - timedelta(days=days),
+            Case.anonymised_at.is_(None),
         )
     ).all()
     for case in cases:
-        anonymise(case)
+        anonymise(case, now=now)
     return len(cases)
 
 
-def anonymise(case: Case) -> None:
-    """Remove the citizen from the case: contact, exact address, channel identity, photos, free text."""
-    name = case.contact_name
+def anonymise(case: Case, *, now: datetime) -> None:
+    """Remove the citizen from the case: contact, exact address, channel identity, photos, and the
+    personal data inside every free text (description, reply, timeline notes, rating comments)."""
+    names = [case.contact_name]
     case.contact_name = case.contact_phone = case.address = None
     case.channel_identity = case.conversation_id = None
     case.latitude = round(case.latitude, 2) if case.latitude is not None else None
@@ -44,17 +42,12 @@ def anonymise(case: Case) -> None:
     case.attachments = []
     case.attributes = {}
     case.idempotency_key = case.idempotency_hash = None
-    case.description = _scrub(case.description, name) if case.description else REMOVED
+    case.description = mask_text(case.description, names=names) if case.description else REMOVED
+    case.reply = mask_text(case.reply, names=names) if case.reply else case.reply
     for update in case.updates:
         if update.note:
-            update.note = _scrub(update.note, name)
+            update.note = mask_text(update.note, names=names)
     for rating in case.ratings:
         if rating.comment:
-            rating.comment = _scrub(rating.comment, name)
-
-
-def _scrub(text: str, name: str | None) -> str:
-    text = mask_text(text)
-    if name and len(name) >= 2:
-        text = text.replace(name, name[0] + "*" * (len(name) - 1))
-    return text
+            rating.comment = mask_text(rating.comment, names=names)
+    case.anonymised_at = now

@@ -7,11 +7,12 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from backend.cases.models import Case
 from backend.cases.retention import anonymise_closed
 from backend.cases.schemas import RatingIn
-from backend.cases.service import rate_case, transition
-from backend.cases.states import Move
-from backend.staff.principal import SYSTEM
+from backend.cases.service import add_note, rate_case, transition
+from backend.cases.states import Move, Role
+from backend.staff.principal import SYSTEM, Principal
 from common.database import utcnow
 from tests.backend.factories import make_case
 
@@ -72,3 +73,59 @@ def test_old_closed_cases_are_anonymised_and_keep_their_statistics(session: Sess
     assert old.status == "closed" and old.ratings[0].satisfaction == "satisfied" and old.resolved_at
     assert recent.contact_name == "李四" and still_open.contact_name == "赵六"
     assert anonymise_closed(session=session, days=180) == 0  # nothing left to do
+
+
+def free_text(case: Case) -> str:
+    texts = [
+        case.description,
+        case.reply,
+        *[u.note for u in case.updates],
+        *[r.comment for r in case.ratings],
+    ]
+    return json.dumps(texts, ensure_ascii=False)
+
+
+def test_anonymisation_masks_personal_data_inside_every_free_text(session: Session) -> None:
+    named = closed_case(
+        session,
+        200,
+        contact_name="欧阳晓明",
+        contact_phone="13987654321",
+        description="我叫欧阳晓明，住5号楼2单元301室，电话一三九八七六五四三二一，楼下烧烤太呛",
+        address="望京西园三区5号楼2单元301室",
+    )
+    # an anonymous appeal keeps no contact fields, but its words can still name and place the citizen
+    anonymous = closed_case(
+        session,
+        200,
+        anonymous=True,
+        contact_name=None,
+        contact_phone=None,
+        address=None,
+        channel="phone",
+        channel_identity=None,
+        description="本人赵丽华，3栋2门401的，手机１３９ １２３４ ５６７８，油烟天天往上窜",
+    )
+    note = "回访：联系人欧阳晓明，座机010-62345678，身份证110105199001011234"
+    add_note(session=session, case=named, text=note, public=False, principal=Principal(Role.OPERATOR, "op1"))
+    session.commit()
+    assert anonymise_closed(session=session, days=180) == 2
+    session.commit()
+    named_text, anonymous_text = free_text(named), free_text(anonymous)
+    for secret in (
+        "晓明",
+        "5号楼",
+        "301",
+        "一三九八七六五四三二一",
+        "13912345678",  # in the reply closed_case() gives
+        "010-62345678",
+        "110105199001011234",
+    ):
+        assert secret not in named_text, secret
+    assert "139****4321" in named_text and "*号楼*单元*室" in named_text and "已联系王**本人" in named_text
+    for secret in ("丽华", "3栋2门401", "１３９ １２３４ ５６７８"):
+        assert secret not in anonymous_text, secret
+    assert named.anonymised_at and anonymous.anonymised_at
+    # the category, place at street level and the rating stay for the statistics
+    assert anonymous.street_code == "110105026" and anonymous.ratings[0].satisfaction == "satisfied"
+    assert anonymise_closed(session=session, days=180) == 0
