@@ -31,7 +31,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout so several writers queue up."""
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout so several writers queue up.
+
+    Bound parameters (names, phones, descriptions) never appear in SQLAlchemy's errors or logs: an
+    IntegrityError's message would carry them into a traceback otherwise."""
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):

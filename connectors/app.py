@@ -47,11 +47,14 @@ def async_url(url: str) -> str:
 
 
 def make_async_engine(url: str) -> AsyncEngine:
+    """The gateway's engine; bound parameters (citizens' messages) never appear in errors or logs."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(async_url(url), connect_args={"timeout": 30})
+        engine = create_async_engine(async_url(url), connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
-    return create_async_engine(async_url(url), pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_async_engine(
+        async_url(url), pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+    )
 
 
 async def retry_pending(core: ConversationCore, interval_s: float) -> None:

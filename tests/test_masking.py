@@ -4,12 +4,20 @@ times) stay."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text as sql
+from sqlalchemy.exc import IntegrityError
 
+from common.database import make_engine
 from common.masking import PersonalDataFilter, coarse_place, configure_logging, mask_text
+from connectors.app import make_async_engine
+
+TWICE = [{"phone": "13912345678"}, {"phone": "13912345678"}]
 
 MASKED = [
     # mobiles, however they are written
@@ -197,3 +205,30 @@ def test_records_are_masked_for_handlers_added_after_configuration() -> None:
     written = stream.getvalue()
     assert "RuntimeError" in written and "139****5678" in written
     assert "１３９１２３４５６７８" not in written
+
+
+def test_database_errors_carry_no_bound_parameters(tmp_path: Path) -> None:
+    """An IntegrityError's message would carry the row's values into a logged traceback."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'backend.db'}")
+    with engine.begin() as connection:
+        connection.execute(sql("CREATE TABLE t (phone TEXT UNIQUE)"))
+    with pytest.raises(IntegrityError) as error, engine.begin() as connection:
+        connection.execute(sql("INSERT INTO t VALUES (:phone)"), TWICE)
+    assert "parameters" in str(error.value) and "13912345678" not in str(error.value)
+    engine.dispose()
+
+    async def gateway() -> str:
+        engine = make_async_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(sql("CREATE TABLE t (phone TEXT UNIQUE)"))
+            async with engine.begin() as connection:
+                await connection.execute(sql("INSERT INTO t VALUES (:phone)"), TWICE)
+        except IntegrityError as failure:
+            return str(failure)
+        finally:
+            await engine.dispose()
+        return "no error"
+
+    message = asyncio.run(gateway())
+    assert "parameters" in message and "13912345678" not in message
