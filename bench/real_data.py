@@ -32,6 +32,7 @@ from backend.reference.gazetteer import gazetteer
 ROOT = Path(__file__).resolve().parent.parent
 ENV_VAR = "JIESU_REAL_DATA"
 DEV_FILE = "tipdm2020c_dev.csv"
+TRAVEL_FILE = "crosswoz_test_user_turns.csv"
 LABELS_FILE = "tipdm_label_departments.yml"
 CHAT_CHARS = 60  # a chat message: the first 60 characters of a letter
 
@@ -113,6 +114,13 @@ def load_messages(half: Half | None = None, folder: Path | None = None) -> list[
             RealMessage(int(r["row"]), r["label"], restore(r["text_segmented"])) for r in csv.DictReader(file)
         ]
     return [m for m in messages if half is None or m.half == half]
+
+
+def load_travel_turns(folder: Path | None = None) -> dict[int, str]:
+    """What people said to a travel assistant about Beijing, by row number (1 for the first data row)."""
+    path = require_real_data(folder) / TRAVEL_FILE
+    with path.open(encoding="utf-8", newline="") as file:
+        return {number: r["text"] for number, r in enumerate(csv.DictReader(file), start=1)}
 
 
 @dataclass(frozen=True)

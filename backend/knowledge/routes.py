@@ -21,14 +21,18 @@ def search(
     q: Annotated[str, Query(min_length=1, max_length=500)],
     limit: Annotated[int, Query(ge=1, le=10)] = 3,
 ) -> dict[str, Any]:
-    """The best answers for a question; `answered` says whether the best one is good enough."""
+    """The closest entries to a question; `answered` says whether the first one answers it.
+
+    An entry answers only a question about its subject. When none does, `subject` says in a few words what
+    the question is about, so the assistant can offer to file it as a consultation (咨询).
+    """
     limit_public(request)
     if not has_words(q):
         raise BadInput("q has no words")
-    kb = knowledge_base()
-    hits = kb.search(q, limit=limit)
+    found = knowledge_base().consult(q, limit=limit)
     return {
-        "answered": kb.answer(q) is not None,
+        "answered": found.answer is not None,
+        "subject": found.subject,
         "note": NOTE,
         "hits": [
             {
@@ -39,7 +43,7 @@ def search(
                 "department": h.entry.department,
                 "score": round(h.score, 3),
             }
-            for h in hits
+            for h in found.hits
         ],
     }
 

@@ -1,7 +1,12 @@
-"""Search the knowledge base: TF-IDF over characters and jieba words of every question variant."""
+"""Search the knowledge base: TF-IDF over characters and jieba words of every question variant.
+
+An entry answers only a question about its subject: the best entries by TF-IDF are tried in order, and
+the first one whose declared subjects (kb.yml) are in the question answers; none answers otherwise.
+"""
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -12,8 +17,9 @@ import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
+from backend.knowledge.subject import subject_of
 from backend.routing.model import word_analyzer
-from backend.routing.text import normalise, words
+from backend.routing.text import normalise
 
 DATA = Path(__file__).resolve().parent / "data" / "kb.yml"
 # Ways of saying the same thing, folded before matching ("取出来" and "提" are both 提取).
@@ -30,15 +36,12 @@ SAME_WORDS = (
     ("在哪", "哪里"),
     ("能不能", "能"),
     ("可不可以", "可以"),
-)
-
-
-FUNCTION_WORDS = frozenset(
-    (
-        "什么 怎么 怎么办 怎么样 哪里 可以 能够 还是 一下 这个 那个 如何 为什么 多少 几号 "
-        "现在 今天 明天 昨天 时候 我们 你们 他们 自己 需要 应该 是不是 有没有 知道 请问 谢谢 "
-        "一个 一些 什么样 要带 去哪 找谁 告诉 帮我"
-    ).split()
+    ("拉圾", "垃圾"),
+    ("公机金", "公积金"),
+    ("社报卡", "社保卡"),
+    ("居著证", "居住证"),
+    ("签移", "迁移"),
+    ("违张", "违章"),
 )
 
 
@@ -50,7 +53,43 @@ def fold(text: str) -> str:
     return text
 
 
-MIN_SCORE = 0.3
+MIN_SCORE = 0.25
+SUBJECT_SPAN = 12  # characters on either side of a subject's first part within which the others must occur
+CANDIDATES = 3  # how many of the best entries may answer, each only if the question is about its subject
+
+
+@dataclass(frozen=True)
+class Subjects:
+    """What an entry is about (kb.yml's header): alternatives of patterns that all occur close together."""
+
+    alternatives: tuple[tuple[re.Pattern[str], ...], ...]
+    excluded: tuple[re.Pattern[str], ...] = ()
+
+    @classmethod
+    def parse(cls, about: list[str], not_about: list[str]) -> Subjects:
+        return cls(
+            alternatives=tuple(
+                tuple(re.compile(part.strip()) for part in item.split(" & ")) for item in about
+            ),
+            excluded=tuple(re.compile(item) for item in not_about),
+        )
+
+    def named_in(self, folded: str) -> bool:
+        """Whether a folded question names one of the subjects and none of the excluded ones."""
+        if any(pattern.search(folded) for pattern in self.excluded):
+            return False
+        return any(_close_together(patterns, folded) for patterns in self.alternatives)
+
+
+def _close_together(patterns: tuple[re.Pattern[str], ...], text: str) -> bool:
+    """Whether every pattern occurs within one stretch of SUBJECT_SPAN characters (a thing and its aspect)."""
+    first, *others = patterns
+    for match in first.finditer(text):
+        start, end = max(0, match.start() - SUBJECT_SPAN), match.end() + SUBJECT_SPAN
+        window = text[start:end]
+        if all(pattern.search(window) for pattern in others):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -58,6 +97,7 @@ class Entry:
     id: str
     topic: str
     department: str | None
+    subjects: Subjects
     questions: tuple[str, ...]
     answer: str
 
@@ -67,6 +107,15 @@ class Hit:
     entry: Entry
     question: str
     score: float
+
+
+@dataclass(frozen=True)
+class Consultation:
+    """The knowledge base on one question: its answer if it has one, the closest entries, the subject."""
+
+    answer: Hit | None
+    hits: list[Hit]  # best first, the answer first when there is one
+    subject: str  # the question's subject in a few words (subject.subject_of)
 
 
 class KnowledgeBase:
@@ -97,21 +146,22 @@ class KnowledgeBase:
         return list(best.values())
 
     def answer(self, text: str) -> Hit | None:
-        """The best entry when it is close enough and shares a content word with the question."""
-        hits = self.search(text, limit=1)
-        if hits and hits[0].score >= MIN_SCORE and shares_content(text, hits[0].entry):
-            return hits[0]
+        """The best close entry whose subject the question names, or None: no answer beats a wrong one."""
+        folded = fold(text)
+        for hit in self.search(text, limit=CANDIDATES):
+            if hit.score < MIN_SCORE:
+                break
+            if hit.entry.subjects.named_in(folded):
+                return hit
         return None
 
-
-def content_words(text: str) -> set[str]:
-    return {w for w in words(fold(text)) if len(w) >= 2 and w not in FUNCTION_WORDS}
-
-
-def shares_content(text: str, entry: Entry) -> bool:
-    """Whether the question names something the entry is about (not just 怎么 / 要带什么)."""
-    about = content_words(entry.topic + " " + " ".join(entry.questions) + " " + entry.answer)
-    return bool(content_words(text) & about)
+    def consult(self, text: str, *, limit: int = 3) -> Consultation:
+        """The answer, the `limit` closest entries and the question's subject, for the search API."""
+        found = self.answer(text)
+        hits = self.search(text, limit=limit)
+        if found is not None:
+            hits = [found, *(h for h in hits if h.entry.id != found.entry.id)][:limit]
+        return Consultation(answer=found, hits=hits, subject=subject_of(text))
 
 
 def load_entries(path: Path = DATA) -> list[Entry]:
@@ -121,6 +171,7 @@ def load_entries(path: Path = DATA) -> list[Entry]:
             id=item["id"],
             topic=item["topic"],
             department=item.get("department"),
+            subjects=Subjects.parse(item["subjects"], item.get("not_about", [])),
             questions=tuple(item["questions"]),
             answer=" ".join(item["answer"].split()),
         )
