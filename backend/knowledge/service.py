@@ -1,7 +1,8 @@
 """Search the knowledge base: TF-IDF over characters and jieba words of every question variant.
 
 An entry answers only a question about its subject: the best entries by TF-IDF are tried in order, and
-the first one whose declared subjects (kb.yml) are in the question answers; none answers otherwise.
+the first one whose declared subjects (kb.yml) the question states (in its opening or in a sentence that
+asks, subject.focus) answers; none answers otherwise.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-from backend.knowledge.subject import subject_of
+from backend.knowledge.subject import focus, subject_of
 from backend.routing.model import word_analyzer
 from backend.routing.text import normalise
 
@@ -147,11 +148,11 @@ class KnowledgeBase:
 
     def answer(self, text: str) -> Hit | None:
         """The best close entry whose subject the question names, or None: no answer beats a wrong one."""
-        folded = fold(text)
+        stated = focus(fold(text))
         for hit in self.search(text, limit=CANDIDATES):
             if hit.score < MIN_SCORE:
                 break
-            if hit.entry.subjects.named_in(folded):
+            if hit.entry.subjects.named_in(stated):
                 return hit
         return None
 

@@ -14,6 +14,8 @@ from backend.reference.gazetteer import gazetteer
 from backend.routing.text import normalise
 
 MAX_CHARS = 16
+OPENING_CHARS = 40  # a message states its subject in its opening (a letter's title) ...
+ASKING_CHARS = 40  # ... or in a short sentence that asks
 CLAUSE_BREAK = re.compile(r"[，。！？、；：,.!?;:\s（）()【】\[\]「」『』“”\"']+|尊敬的?|您好|你好|谢谢")
 ASKS = re.compile(
     r"怎么办(?=$|[呢啊呀吧])|怎么样|怎么回事|怎么|咋办|咋|如何|为什么|为啥|是什么|什么时候|什么|啥时候|啥|哪里|哪儿|哪个|哪些|哪|"
@@ -34,6 +36,18 @@ def subject_of(question: str) -> str:
         return normalise(question)[:MAX_CHARS]
     asking = next((c for c in clauses if ASKS.search(c)), clauses[0])
     return _core(asking)[:MAX_CHARS]
+
+
+def focus(text: str) -> str:
+    """Where a message states its subject: its opening and its short asking sentences.
+
+    A long letter names many things in passing (a 劳动仲裁 it went through, a child's 户口 on the way to
+    another question); what it is about is in its title or in the sentence that asks.
+    """
+    if len(text) <= OPENING_CHARS:
+        return text
+    asking = [c for c in CLAUSE_BREAK.split(text) if c and len(c) <= ASKING_CHARS and ASKS.search(c)]
+    return " ".join([text[:OPENING_CHARS], *asking])
 
 
 def _core(clause: str) -> str:
