@@ -234,10 +234,12 @@ def main() -> None:
     args = parser.parse_args()
     kb = knowledge_base()
     table = read_table()
+    skipped = None
     try:
         texts = real_texts(table)
     except RealDataMissing as missing:
-        print(f"skipped the real questions: {missing}")
+        skipped = f"skipped the real questions: {missing}"
+        print(skipped)
         texts = None
     if texts is not None and args.sample:
         fresh = sample(args.sample, seed=args.seed, skip={(t.file, t.row) for t in table})
@@ -258,7 +260,9 @@ def main() -> None:
         "held_out": {"source": str(HELD_OUT.relative_to(ROOT)), **score(kb, held_out_questions())},
         "tuning": {"source": str(TUNING.relative_to(ROOT)), **score(kb, tuning_questions())},
     }
-    if texts is not None:
+    if texts is None:
+        report["real"] = {"skipped": skipped}
+    else:
         report["real"] = {
             "source": f"{real_data_dir()} (measurement only); judged rows in {JUDGEMENTS.relative_to(ROOT)}",
             **score_real(kb, table, texts),
@@ -271,13 +275,13 @@ def main() -> None:
 def print_report(report: dict[str, Any]) -> None:
     print(f"{'':34}{'questions':>10}{'right':>7}{'wrong':>7}{'abstained':>10}")
     parts = [(name, report[name]) for name in ("held_out", "tuning")]
-    if "real" in report:
+    if "real" in report and "skipped" not in report["real"]:
         parts += [(f"real {name} {view}", report["real"][name][view]) for name in SETS for view in VIEWS]
     for name, scores in parts:
         for part in ("all", "answerable", "no_answer"):
             r = scores[part]
             print(f"{name:22}{part:12}{r['questions']:>10}{r['right']:>7}{r['wrong']:>7}{r['abstained']:>10}")
-    if "real" in report:
+    if "real" in report and "skipped" not in report["real"]:
         for name in SETS:
             for view in VIEWS:
                 r = report["real"][name][view]["all"]
