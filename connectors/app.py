@@ -58,10 +58,11 @@ def make_async_engine(url: str) -> AsyncEngine:
 
 
 async def retry_pending(core: ConversationCore, interval_s: float) -> None:
-    """Keep answering messages that arrived while the bot was down."""
+    """Keep answering messages that wait for the bot (it was down or busy) or were left unanswered."""
     while True:
         await asyncio.sleep(interval_s)
         try:
+            await core.recover()
             answered = await core.process_pending()
             if answered:
                 log.info("answered %d queued replies", answered)
@@ -100,7 +101,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 token=settings.rasa_token.get_secret_value(),
                 timeout_s=settings.rasa_timeout_s,
             )
-        core = ConversationCore(sessions=sessions, rasa=rasa, max_chars=settings.chat_max_message_chars)
+        core = ConversationCore(
+            sessions=sessions,
+            rasa=rasa,
+            max_chars=settings.chat_max_message_chars,
+            max_in_flight=settings.rasa_max_in_flight,
+            max_waiting=settings.rasa_max_waiting,
+            queue_wait_s=settings.rasa_queue_wait_s,
+        )
         core.actions_healthy = partial(service_healthy, f"{settings.actions_url}/health")
         webchat = WebChatAdapter(sessions)
         core.add_adapter(webchat)
@@ -131,6 +139,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             timeout_s=settings.backend_timeout_s,
         )
         app.state.feed = feed
+        await core.recover()  # messages a stopped gateway left unanswered go to the pending worker
         workers = [
             asyncio.create_task(retry_pending(core, settings.retry_interval_s)),
             asyncio.create_task(core.outbox.run()),

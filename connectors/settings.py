@@ -21,6 +21,9 @@ class GatewaySettings(ServiceSettings):
     rasa_urls: str | None = None  # several Rasa servers, comma-separated (scale-out)
     rasa_token: SecretStr
     rasa_timeout_s: float = 30.0
+    rasa_max_in_flight: int = 8  # turns sent to the bot at once
+    rasa_max_waiting: int = 64  # turns waiting for one of those; beyond, a message is queued at once
+    rasa_queue_wait_s: float = 10.0  # how long a turn waits before the citizen is told it is queued
 
     backend_url: str = "http://127.0.0.1:8000"
     action_server_url: str | None = None  # default from ACTION_SERVER_PORT, as the Rasa server does

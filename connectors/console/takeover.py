@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import logging
 
-import httpx
 from sqlalchemy import select, update
 
 from connectors.console.auth import Operator
 from connectors.core.conversation import ConversationCore
 from connectors.core.messages import Reply
 from connectors.core.models import Author, Conversation, Handling, utcnow
-from connectors.core.rasa import RasaUnavailable
+from connectors.core.rasa import RasaRefused, RasaUnavailable
 
 log = logging.getLogger(__name__)
 JOINED = "人工客服{name}已接入，请问有什么可以帮您？"
@@ -104,7 +103,7 @@ class Takeover:
                         if slot
                         else []
                     )
-        except (RasaUnavailable, httpx.HTTPStatusError) as error:
+        except (RasaUnavailable, RasaRefused) as error:
             log.warning("could not resume the form of conversation %s: %s", conversation.id, error)
             return
         replies = [Reply.from_rasa(m) for m in raw if m.get("text") or m.get("buttons")]

@@ -1,20 +1,23 @@
 """The conversation core: store every message first, then let the bot (or an operator) answer.
 
 Every channel adapter turns its updates into `Inbound` and calls `ConversationCore.receive`. The
-core keeps the transcript, talks to Rasa's REST channel, queues messages while Rasa is down and
-processes them when it is back, and honours hand-offs to operators: while an operator handles a
-conversation the bot stays silent.
+core keeps the transcript, talks to Rasa's REST channel, queues messages while Rasa is down or busy
+and processes them when it can, and honours hand-offs to operators: while an operator handles a
+conversation the bot stays silent. No database session is open while Rasa thinks: a hung Rasa once
+held every pooled connection, and messages arriving then were lost before they were stored.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.core.locks import KeyedLocks
@@ -29,7 +32,7 @@ from connectors.core.models import (
     utcnow,
 )
 from connectors.core.outbox import Outbox, Transmitter
-from connectors.core.rasa import RasaClient, RasaUnavailable
+from connectors.core.rasa import RasaClient, RasaRefused, RasaUnavailable
 from connectors.core.rasa_pool import RasaPool
 from connectors.core.sanitize import clean_text, offered_payload
 
@@ -46,9 +49,13 @@ ATTACHED_PHOTO = "已收到图片，会附在您正在反映的问题里一并�
 ATTACHED_PLACE = (
     "已收到您的位置，会附在您反映的问题里。请再告诉我具体地址（区、街道、小区或道路），方便工作人员找到。"
 )
-ATTACH_FAILED = "抱歉，暂时没能接收，请稍后重新发送。"
+QUEUED = (
+    "现在咨询的市民比较多，您的消息已经收到、正在排队，稍后会按顺序回复您，不用重复发送。"
+    "如遇紧急情况，请直接拨打110、119或120。"
+)
 STILL_WAITING = "已收到，人工客服接入后会看到您的每一条消息。您前面还有{ahead}位市民在等待，请稍候。"
 HANDOFF_NOTICE = "已为您转接人工客服，您前面还有{ahead}位市民在等待，请稍候，客服接入后会直接在这里回复您。"
+MAX_ATTEMPTS = 3  # times a message may be left unanswered (the gateway stopped mid-turn) before an operator
 
 
 class ChannelAdapter(Transmitter, Protocol):
@@ -65,13 +72,56 @@ class ChannelAdapter(Transmitter, Protocol):
 EventListener = Callable[[str, Conversation, dict[str, Any]], Awaitable[None]]
 
 
+class BotBusy(Exception):
+    """Every turn the bot may take at once is taken, and none came free in time."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A stored citizen message as the bot is given it, read in a short transaction."""
+
+    message_id: int
+    text: str
+    payload: dict[str, Any]
+
+    @classmethod
+    def of(cls, message: Message) -> Turn:
+        return cls(message_id=message.id, text=message.text, payload=dict(message.payload or {}))
+
+    @property
+    def refusal(self) -> str | None:
+        """The notice for a message the bot is not given (a stale button, nothing in it)."""
+        if self.payload.get("stale_button"):
+            return STALE_BUTTON
+        return None if self.text else EMPTY_MESSAGE
+
+    @property
+    def remembers(self) -> bool:
+        """A photo or a location pin: kept in the bot's tracker, not a message to answer."""
+        return bool(self.payload.get("remember"))
+
+    def for_bot(self, conversation: Conversation) -> tuple[str, dict[str, Any]]:
+        payload = {k: v for k, v in self.payload.items() if k not in ("attempts", "remember")}
+        text = payload.pop("rasa_text", self.text)
+        return text, {"channel": conversation.channel, "identity": conversation.identity, **payload}
+
+
 class ConversationCore:
+    """Turns: a message is stored in a transaction of its own, then answered with no database session
+    open while the bot thinks; at most `max_in_flight` turns go to the bot at once, at most
+    `max_waiting` more wait up to `queue_wait_s` for one of them, and beyond that a message waits
+    stored (PENDING) and the citizen is told. Every stored message ends answered: by the bot, later by
+    the pending worker, or by an operator when the bot refuses it or it was left behind too often."""
+
     def __init__(
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
         rasa: RasaClient | RasaPool,
         max_chars: int,
+        max_in_flight: int = 8,
+        max_waiting: int = 64,
+        queue_wait_s: float = 10.0,
     ) -> None:
         self.sessions = sessions
         self.rasa = rasa
@@ -80,12 +130,35 @@ class ConversationCore:
         self.actions_healthy: Callable[[], Awaitable[bool]] | None = None
         self.outbox = Outbox(sessions)
         self.listeners: list[EventListener] = []
-        self._locks = KeyedLocks()
+        self._locks = KeyedLocks()  # one conversation's turns with the bot, in order
+        self._storing = KeyedLocks()  # one conversation's inbound messages, stored one at a time
         self._actions_down = False  # set when an empty answer came from a failed action server
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self.max_waiting, self.queue_wait_s = max_waiting, queue_wait_s
+        self._waiting = 0
+        self._answering: set[int] = set()  # stored messages whose turn is under way in this process
 
     def lock(self, sender_id: str) -> AbstractAsyncContextManager[None]:
         """The lock that keeps one conversation's turns with the bot in order."""
         return self._locks.hold(sender_id)
+
+    @asynccontextmanager
+    async def bot_slot(self) -> AsyncIterator[None]:
+        """One of the turns the bot may take at once; BotBusy when none comes free in time."""
+        if self._waiting >= self.max_waiting:
+            raise BotBusy(f"{self._waiting} turns already wait for the bot")
+        self._waiting += 1
+        try:
+            async with asyncio.timeout(self.queue_wait_s):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise BotBusy(f"no turn came free in {self.queue_wait_s:.0f} s") from None
+        finally:
+            self._waiting -= 1
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     def add_adapter(self, adapter: ChannelAdapter) -> None:
         self.adapters[adapter.name] = adapter
@@ -94,41 +167,11 @@ class ConversationCore:
     async def receive(self, inbound: Inbound) -> list[Reply]:
         """Store a citizen's message, then answer it (or queue it); return the replies."""
         sender_id = sender_id_for(inbound.channel, inbound.identity)
-        async with self._locks.hold(sender_id), self.sessions() as session:
+        async with self._storing.hold(sender_id), self.sessions() as session:
             conversation = await self._conversation(session, inbound.channel, inbound.identity)
             text, metadata = await self._prepare(session, conversation, inbound)
-            message = Message(
-                conversation=conversation,
-                direction=Direction.IN,
-                author=Author.CITIZEN,
-                text=text,
-                payload=metadata,
-                state=MessageState.RECEIVED,
-            )
-            conversation.last_message_at = utcnow()
-            session.add(message)
-            await session.commit()
-            await self._notify("message", conversation, _message_event(message))
-            if conversation.handling != Handling.BOT:
-                message.state = MessageState.PROCESSED
-                if conversation.handling != Handling.WAITING:
-                    await session.commit()
-                    return []  # an operator holds the conversation and answers it
-                ahead = await self.queue_position(session, conversation)
-                waiting = Reply(text=STILL_WAITING.format(ahead=ahead))
-                replies = await self.store_replies(session, conversation, [waiting], Author.SYSTEM)
-                await self._answer_out(session, conversation, replies)
-                return replies
-            if metadata.get("stale_button") or not text:
-                message.state = MessageState.REJECTED
-                notice = STALE_BUTTON if metadata.get("stale_button") else EMPTY_MESSAGE
-                replies = await self.store_replies(session, conversation, [Reply(text=notice)], Author.SYSTEM)
-                await self._answer_out(session, conversation, replies)
-                return replies
-            replies = await self._catch_up(session, conversation)
-            replies += await self._answer(session, conversation, message)
-            await self._answer_out(session, conversation, replies)
-            return replies
+            message = await self._store_inbound(session, conversation, text, metadata)
+        return await self._take_turn(conversation, message)
 
     async def note(self, channel: str, identity: str, said: str, answer: str) -> list[Reply]:
         """Store a command the gateway answers itself (e.g. /help) and that answer."""
@@ -144,7 +187,7 @@ class ConversationCore:
                 )
             )
             stored = await self.store_replies(session, conversation, [Reply(text=answer)], Author.SYSTEM)
-            await self._answer_out(session, conversation, stored)
+            await self._send(session, conversation, stored, live=True)
             return stored
 
     async def attach(
@@ -157,37 +200,169 @@ class ConversationCore:
         label: str | None = None,
     ) -> list[Reply]:
         """Keep a photo or a location pin for the case being reported (a slot in the bot's tracker)."""
-        async with self._locks.hold(sender_id_for(channel, identity)), self.sessions() as session:
+        payload: dict[str, Any] = {"remember": True}
+        if photo:
+            payload["attachments"] = [{"kind": "photo", "ref": photo}]
+            said = "[图片]"
+        elif location:
+            payload["location"] = {"latitude": location[0], "longitude": location[1], "label": label}
+            said = f"[位置] {label or ''} {location[0]:.5f},{location[1]:.5f}".replace("  ", " ")
+        else:
+            return []
+        async with self._storing.hold(sender_id_for(channel, identity)), self.sessions() as session:
             conversation = await self._conversation(session, channel, identity)
-            payload: dict[str, Any] = {}
-            if photo:
-                payload["attachments"] = [{"kind": "photo", "ref": photo}]
-                said = "[图片]"
-            elif location:
-                payload["location"] = {"latitude": location[0], "longitude": location[1], "label": label}
-                said = f"[位置] {label or ''} {location[0]:.5f},{location[1]:.5f}".replace("  ", " ")
-            else:
-                return []
-            message = Message(
-                conversation=conversation,
-                direction=Direction.IN,
-                author=Author.CITIZEN,
-                text=said,
-                payload=payload,
-                state=MessageState.RECEIVED,
-            )
-            session.add(message)
+            message = await self._store_inbound(session, conversation, said, payload)
+        return await self._take_turn(conversation, message)
+
+    async def _store_inbound(
+        self, session: AsyncSession, conversation: Conversation, text: str, payload: dict[str, Any]
+    ) -> Message:
+        """Store a citizen's message in its own transaction; its turn is under way in this process."""
+        message = Message(
+            conversation=conversation,
+            direction=Direction.IN,
+            author=Author.CITIZEN,
+            text=text,
+            payload=payload,
+            state=MessageState.RECEIVED,
+        )
+        conversation.last_message_at = utcnow()
+        session.add(message)
+        await session.flush()
+        self._answering.add(message.id)
+        try:
             await session.commit()
+        except BaseException:
+            self._answering.discard(message.id)
+            raise
+        return message
+
+    async def _take_turn(self, conversation: Conversation, message: Message) -> list[Reply]:
+        """Answer a stored message in its conversation's order (no session open while the bot thinks)."""
+        try:
+            await self._notify("message", conversation, _message_event(message))
+            async with self._locks.hold(conversation.sender_id):
+                return await self._turn(conversation.id, message.id)
+        finally:
+            self._answering.discard(message.id)
+
+    async def _turn(self, conversation_id: int, message_id: int) -> list[Reply]:
+        async with self.sessions() as session:
+            conversation = await session.get_one(Conversation, conversation_id)
+            message = await session.get_one(Message, message_id)
+            if message.state != MessageState.RECEIVED:
+                return []  # a turn before answered it, in order
+            unanswered = await self._unanswered(session, conversation_id, up_to=message_id)
+            if conversation.handling != Handling.BOT:
+                return await self._for_operators(session, conversation, unanswered)
+        return await self._answer_in_order(conversation, [Turn.of(m) for m in unanswered], live=True)
+
+    async def _for_operators(
+        self, session: AsyncSession, conversation: Conversation, unanswered: list[Message]
+    ) -> list[Reply]:
+        """An operator holds the conversation (or is awaited): the bot stays silent."""
+        for message in unanswered:
+            message.state = MessageState.PROCESSED
+        replies: list[Reply] = []
+        if conversation.handling == Handling.WAITING:
+            ahead = await self.queue_position(session, conversation)
+            waiting = Reply(text=STILL_WAITING.format(ahead=ahead))
+            replies = await self.store_replies(session, conversation, [waiting], Author.SYSTEM)
+        await self._send(session, conversation, replies, live=True)
+        return replies
+
+    async def _answer_in_order(
+        self, conversation: Conversation, turns: list[Turn], *, live: bool
+    ) -> list[Reply]:
+        """Answer a conversation's waiting messages oldest first; stop at the first the bot cannot take
+        (it and the rest wait, PENDING). `live`: a citizen has just written and waits for the answer."""
+        replies: list[Reply] = []
+        for position, turn in enumerate(turns):
+            if turn.refusal is not None:
+                replies += await self._conclude(conversation, turn, [], live=live)
+                continue
             try:
-                await self._remember(conversation.sender_id, payload)
-                message.state = MessageState.PROCESSED
-                answer = ATTACHED_PHOTO if photo else ATTACHED_PLACE
-            except RasaUnavailable:
+                raw = await self._ask_bot(conversation, turn)
+            except BotBusy as busy:
+                log.warning("conversation %s queued: %s", conversation.id, busy)
+                notice = QUEUED
+            except RasaUnavailable as error:
+                log.warning("bot unavailable for conversation %s: %s", conversation.id, error)
+                notice = APOLOGY
+            except RasaRefused as error:
+                log.error("the bot refused a message of conversation %s: %s", conversation.id, error)
+                return replies + await self._to_operator(conversation, turns[position:], live=live)
+            else:
+                replies += await self._conclude(conversation, turn, raw, live=live)
+                continue
+            return replies + await self._postpone(conversation, turns[position:], notice if live else None)
+        return replies
+
+    async def _ask_bot(self, conversation: Conversation, turn: Turn) -> list[dict[str, Any]]:
+        """The bot's raw answer to one message (a photo or pin is put in its tracker instead)."""
+        async with self.bot_slot():
+            if turn.remembers:
+                await self._remember(conversation.sender_id, turn.payload)
+                return [{"text": ATTACHED_PHOTO if "attachments" in turn.payload else ATTACHED_PLACE}]
+            text, metadata = turn.for_bot(conversation)
+            raw = await self.rasa.send(conversation.sender_id, text, metadata)
+            if not raw:
+                await self._confirm_handled(conversation.sender_id)
+            return raw
+
+    async def _conclude(
+        self, conversation: Conversation, turn: Turn, raw: list[dict[str, Any]], *, live: bool
+    ) -> list[Reply]:
+        """Store the answer to one message and mark the message answered, in one short transaction."""
+        async with self.sessions() as session:
+            conversation = await session.get_one(Conversation, conversation.id)
+            message = await session.get_one(Message, turn.message_id)
+            if turn.refusal is not None:
                 message.state = MessageState.REJECTED
-                answer = ATTACH_FAILED
-            stored = await self.store_replies(session, conversation, [Reply(text=answer)], Author.SYSTEM)
-            await self._answer_out(session, conversation, stored)
-            return stored
+                replies, handoff = [Reply(text=turn.refusal)], None
+            else:
+                message.state = MessageState.PROCESSED
+                replies, handoff = split_custom(raw)
+                if not replies and handoff is None:  # never leave a citizen unanswered
+                    replies = [Reply(text=NOT_UNDERSTOOD)]
+            author = Author.BOT if turn.refusal is None and not turn.remembers else Author.SYSTEM
+            stored = await self.store_replies(session, conversation, replies, author)
+            if handoff is not None and conversation.handling == Handling.BOT:
+                stored += await self._hand_off(session, conversation, handoff)
+            await self._send(session, conversation, stored, live=live)
+        return stored
+
+    async def _postpone(
+        self, conversation: Conversation, turns: list[Turn], notice: str | None
+    ) -> list[Reply]:
+        """Keep messages the bot could not take for the pending worker, telling the citizen why."""
+        async with self.sessions() as session:
+            conversation = await session.get_one(Conversation, conversation.id)
+            await session.execute(
+                update(Message)
+                .where(Message.id.in_([t.message_id for t in turns]))
+                .values(state=MessageState.PENDING)
+            )
+            stored: list[Reply] = []
+            if notice is not None:
+                stored = await self.store_replies(session, conversation, [Reply(text=notice)], Author.SYSTEM)
+            await self._send(session, conversation, stored, live=notice is not None)
+        return stored
+
+    async def _to_operator(self, conversation: Conversation, turns: list[Turn], *, live: bool) -> list[Reply]:
+        """Hand messages the bot cannot answer to the operators' queue; the citizen is told so."""
+        async with self.sessions() as session:
+            conversation = await session.get_one(Conversation, conversation.id)
+            await session.execute(
+                update(Message)
+                .where(Message.id.in_([t.message_id for t in turns]))
+                .values(state=MessageState.PROCESSED)
+            )
+            stored: list[Reply] = []
+            if conversation.handling == Handling.BOT:
+                stored = await self._hand_off(session, conversation, {"reason": "bot_error"})
+            await self._send(session, conversation, stored, live=live)
+        return stored
 
     async def _remember(self, sender_id: str, payload: dict[str, Any]) -> None:
         """Add the photo to the tracker's `attachments` slot, or set its `location` slot."""
@@ -201,14 +376,15 @@ class ConversationCore:
             ]
         await self.rasa.append_events(sender_id, events)
 
-    async def _answer_out(
-        self, session: AsyncSession, conversation: Conversation, stored: list[Reply]
+    async def _send(
+        self, session: AsyncSession, conversation: Conversation, stored: list[Reply], *, live: bool
     ) -> None:
+        """Commit; replies go back in the citizen's request on a synchronous channel, else the outbox."""
         adapter = self.adapters.get(conversation.channel)
-        if adapter is None or not adapter.synchronous_replies:
-            await self.enqueue(session, stored)
-        else:
+        if live and adapter is not None and adapter.synchronous_replies:
             await session.commit()
+        else:
+            await self.enqueue(session, stored)
 
     async def deliver(self, conversation_id: int, replies: list[Reply], author: str) -> list[Reply]:
         """Store and send messages that answer nothing (operators, case updates) through the outbox."""
@@ -219,26 +395,68 @@ class ConversationCore:
         return stored
 
     async def process_pending(self) -> int:
-        """Answer messages queued while the bot was down; return how many were answered.
+        """Answer messages that wait for the bot (it was down or busy); return how many replies went out.
 
         Not while the action server is known to be down: each attempt would add the message to Rasa's
         tracker once more, and an attempt failing just as the action server comes back would pass for
-        an answer."""
+        an answer. Conversations go concurrently, each through the bounded turns."""
         if self._actions_down and self.actions_healthy is not None:
             if not await self.actions_healthy():
                 return 0
             self._actions_down = False
         async with self.sessions() as session:
             rows = await session.execute(
-                select(Message.conversation_id)
-                .where(Message.state == MessageState.PENDING)
-                .group_by(Message.conversation_id)
+                select(Message.conversation_id, Conversation.sender_id)
+                .join(Conversation)
+                .where(Message.state == MessageState.PENDING, Conversation.handling == Handling.BOT)
+                .group_by(Message.conversation_id, Conversation.sender_id)
+                .order_by(func.min(Message.id))
+                .limit(self.max_waiting)
             )
-            conversation_ids = [row[0] for row in rows]
-        answered = 0
-        for conversation_id in conversation_ids:
-            answered += await self._process_pending_of(conversation_id)
-        return answered
+            waiting = rows.all()
+        answered = await asyncio.gather(*(self._answer_pending_of(c, s) for c, s in waiting))
+        return sum(answered)
+
+    async def _answer_pending_of(self, conversation_id: int, sender_id: str) -> int:
+        async with self._locks.hold(sender_id):
+            async with self.sessions() as session:
+                conversation = await session.get_one(Conversation, conversation_id)
+                if conversation.handling != Handling.BOT:
+                    return 0
+                pending = await self._unanswered(session, conversation_id, up_to=None)
+            replies = await self._answer_in_order(conversation, [Turn.of(m) for m in pending], live=False)
+        return len(replies)
+
+    async def recover(self) -> int:
+        """Give messages left unanswered (the gateway stopped mid-turn, an error) to the pending worker,
+        or to an operator once they were left behind MAX_ATTEMPTS times; return how many were found.
+
+        Run at start-up and with the pending worker; messages whose turn is under way are left alone."""
+        async with self.sessions() as session:
+            stuck = [
+                message
+                for message in await session.scalars(
+                    select(Message)
+                    .where(Message.state == MessageState.RECEIVED, Message.direction == Direction.IN)
+                    .order_by(Message.id)
+                )
+                if message.id not in self._answering
+            ]
+            for message in stuck:
+                attempts = int((message.payload or {}).get("attempts", 0)) + 1
+                message.payload = {**(message.payload or {}), "attempts": attempts}
+                message.state = MessageState.PENDING
+            await session.commit()
+        given_up = {m.conversation_id: m for m in stuck if m.payload["attempts"] >= MAX_ATTEMPTS}
+        for conversation_id in given_up:
+            async with self.sessions() as session:
+                conversation = await session.get_one(Conversation, conversation_id)
+                pending = await self._unanswered(session, conversation_id, up_to=None)
+            async with self._locks.hold(conversation.sender_id):
+                await self._to_operator(conversation, [Turn.of(m) for m in pending], live=False)
+        if stuck:
+            log.warning("%d messages were left unanswered; %d handed to operators", len(stuck), len(given_up))
+        return len(stuck)
 
     async def set_handling(
         self,
@@ -272,14 +490,6 @@ class ConversationCore:
         )
         return int(ahead or 0)
 
-    async def _process_pending_of(self, conversation_id: int) -> int:
-        async with self.sessions() as session:
-            conversation = await session.get_one(Conversation, conversation_id)
-            async with self._locks.hold(conversation.sender_id):
-                replies = await self._catch_up(session, conversation)
-                await self.enqueue(session, replies)
-        return len(replies)
-
     async def enqueue(self, session: AsyncSession, replies: list[Reply]) -> None:
         """Queue stored replies for delivery, commit everything, and wake the outbox."""
         ids = [reply.id for reply in replies if reply.id is not None]
@@ -290,54 +500,20 @@ class ConversationCore:
         if ids:
             self.outbox.wake()
 
-    async def _catch_up(self, session: AsyncSession, conversation: Conversation) -> list[Reply]:
-        """Answer this conversation's queued messages in order, before anything newer."""
-        pending = await session.scalars(
-            select(Message)
-            .where(Message.conversation_id == conversation.id, Message.state == MessageState.PENDING)
-            .order_by(Message.id)
+    async def _unanswered(
+        self, session: AsyncSession, conversation_id: int, *, up_to: int | None
+    ) -> list[Message]:
+        """A conversation's messages still to answer, oldest first: those waiting (PENDING), and with
+        `up_to` also those stored and not yet taken (RECEIVED) up to that message."""
+        states = (MessageState.PENDING,) if up_to is None else (MessageState.PENDING, MessageState.RECEIVED)
+        query = select(Message).where(
+            Message.conversation_id == conversation_id,
+            Message.direction == Direction.IN,
+            Message.state.in_(states),
         )
-        replies: list[Reply] = []
-        for message in pending:
-            answered = await self._answer(session, conversation, message, apologise=False)
-            if message.state == MessageState.PENDING:
-                break
-            replies += answered
-        return replies
-
-    async def _answer(
-        self,
-        session: AsyncSession,
-        conversation: Conversation,
-        message: Message,
-        *,
-        apologise: bool = True,
-    ) -> list[Reply]:
-        payload = dict(message.payload or {})
-        text = payload.pop("rasa_text", message.text)
-        metadata = {"channel": conversation.channel, "identity": conversation.identity, **payload}
-        try:
-            raw = await self.rasa.send(conversation.sender_id, text, metadata)
-            if not raw:
-                await self._confirm_handled(conversation.sender_id)
-        except RasaUnavailable as error:
-            log.warning("bot unavailable for conversation %s: %s", conversation.id, error)
-            message.state = MessageState.PENDING
-            await session.commit()
-            if not apologise:
-                return []
-            apology = await self.store_replies(session, conversation, [Reply(text=APOLOGY)], Author.SYSTEM)
-            await session.commit()
-            return apology
-        message.state = MessageState.PROCESSED
-        replies, handoff = split_custom(raw)
-        if not replies and handoff is None:  # the bot had nothing to say: never leave a citizen unanswered
-            replies = [Reply(text=NOT_UNDERSTOOD)]
-        stored = await self.store_replies(session, conversation, replies, Author.BOT)
-        if handoff is not None and conversation.handling == Handling.BOT:
-            stored += await self._hand_off(session, conversation, handoff)
-        await session.commit()
-        return stored
+        if up_to is not None:
+            query = query.where(Message.id <= up_to)
+        return list(await session.scalars(query.order_by(Message.id)))
 
     async def _confirm_handled(self, sender_id: str) -> None:
         """An empty answer is a silent turn, or a failure Rasa swallowed: with the action server down,

@@ -11,7 +11,12 @@ log = logging.getLogger(__name__)
 
 
 class RasaUnavailable(Exception):
-    """The Rasa server (or the action server behind it) could not answer."""
+    """The Rasa server (or the action server behind it) could not answer: try again later."""
+
+
+class RasaRefused(Exception):
+    """The Rasa server refused the request (4xx) or answered something unreadable: trying again will
+    not help."""
 
 
 class RasaClient:
@@ -27,7 +32,7 @@ class RasaClient:
         body = {"sender": sender_id, "message": text, "metadata": metadata}
         replies = await self._post("/webhooks/rest/webhook", body)
         if not isinstance(replies, list):
-            raise RasaUnavailable(f"unexpected REST reply: {type(replies).__name__}")
+            raise RasaRefused(f"unexpected REST reply: {type(replies).__name__}")
         return replies
 
     async def trigger_intent(
@@ -75,7 +80,12 @@ class RasaClient:
 
     @staticmethod
     def _json(response: httpx.Response, path: str) -> Any:
+        where = path.split("/")[1]
         if response.status_code >= 500:
-            raise RasaUnavailable(f"HTTP {response.status_code} on {path.split('/')[1]}")
-        response.raise_for_status()
-        return response.json()
+            raise RasaUnavailable(f"HTTP {response.status_code} on {where}")
+        if response.status_code >= 400:
+            raise RasaRefused(f"HTTP {response.status_code} on {where}")
+        try:
+            return response.json()
+        except ValueError as error:
+            raise RasaRefused(f"unreadable answer on {where}") from error

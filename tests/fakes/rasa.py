@@ -26,6 +26,10 @@ class FakeRasa:
     slots: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)  # the backend's case event feed
     delay_s: float = 0.0  # how long the bot "thinks" before answering
+    hung: bool = False  # the REST channel takes messages and answers nothing until this is cleared
+    refuse: dict[str, int] = field(default_factory=dict)  # sender -> the HTTP status its turns get
+    in_flight: int = 0
+    most_in_flight: int = 0  # the most messages the REST channel was working on at once
 
     def texts(self, sender: str | None = None) -> list[str]:
         return [r["message"] for r in self.received if sender is None or r["sender"] == sender]
@@ -56,15 +60,28 @@ class FakeRasa:
             if not self.up:
                 return Response(status_code=503)
             body = await request.json()
+            if body["sender"] in self.refuse:
+                return Response(status_code=self.refuse[body["sender"]])
             self.received.append(body)
-            if self.delay_s:
-                await asyncio.sleep(self.delay_s)
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            try:
+                if self.delay_s:
+                    await asyncio.sleep(self.delay_s)
+                for _ in range(6000):  # hung for two minutes at most
+                    if not self.hung:
+                        break
+                    await asyncio.sleep(0.02)
+            finally:
+                self.in_flight -= 1
             return JSONResponse(self.reply(body["sender"], body["message"]))
 
         @api.post("/conversations/{sender}/trigger_intent")
         async def trigger(sender: str, request: Request, token: str = "") -> Response:
             if not self.up or token != TOKEN:
                 return Response(status_code=503 if not self.up else 401)
+            if sender in self.refuse:
+                return Response(status_code=self.refuse[sender])
             self.triggered.append({"sender": sender, **(await request.json())})
             return JSONResponse({"messages": [{"text": "请问您反映的问题解决了吗？", "buttons": CHOICES}]})
 
