@@ -4,6 +4,11 @@ A transcript message enters the outbox once (unique), is claimed by a worker wit
 its channel's adapter, and marked sent. A transient failure (rate limit, 5xx, timeout) reschedules
 it; the oldest undelivered message of a conversation holds back the later ones, so order is kept.
 After a crash, a claimed message whose lease ran out is tried again.
+
+Each round claims the oldest undelivered message of every conversation whose turn it is, however
+long another conversation's backlog (a round once read the first 1,000 undelivered messages, so one
+conversation's backlog could keep every other waiting), and no database session is open while a
+channel sends.
 """
 
 from __future__ import annotations
@@ -13,10 +18,10 @@ import contextlib
 import logging
 import random
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
@@ -26,6 +31,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 FIRST_BACKOFF_S = 1.0
 MAX_BACKOFF_S = 600.0
+CLAIMED_PER_ROUND = 200  # conversations served in one round, the longest due first
 
 
 class TransientFailure(Exception):
@@ -83,38 +89,41 @@ class Outbox:
     async def deliver_due(self) -> int:
         """One round: claim the oldest due message of each conversation and deliver it."""
         claimed = await self._claim()
-        results = await asyncio.gather(*(self._deliver(item_id) for item_id in claimed))
-        return sum(results)
+        results = await asyncio.gather(
+            *(self._deliver(item_id) for item_id in claimed), return_exceptions=True
+        )
+        for item_id, result in zip(claimed, results, strict=True):
+            if isinstance(result, BaseException):  # its lease runs out and it is tried again
+                log.error("delivery of outbox item %s failed", item_id, exc_info=result)
+        return sum(r for r in results if isinstance(r, int))
 
     async def _claim(self) -> list[int]:
         now = utcnow()
+        undelivered = (OutboxState.PENDING, OutboxState.SENDING)
+        heads = (
+            select(func.min(OutboxItem.id).label("id"))
+            .where(OutboxItem.state.in_(undelivered))
+            .group_by(OutboxItem.conversation_id)
+            .subquery()
+        )
         async with self.sessions() as session:
-            waiting = (
-                await session.execute(
-                    select(
-                        OutboxItem.id,
-                        OutboxItem.conversation_id,
-                        OutboxItem.state,
-                        OutboxItem.next_attempt_at,
-                    )
-                    .where(OutboxItem.state.in_((OutboxState.PENDING, OutboxState.SENDING)))
-                    .order_by(OutboxItem.id)
-                    .limit(1000)
+            due = list(
+                await session.scalars(
+                    select(OutboxItem.id)
+                    .join(heads, OutboxItem.id == heads.c.id)
+                    .where(OutboxItem.next_attempt_at <= now)
+                    .order_by(OutboxItem.next_attempt_at)
+                    .limit(CLAIMED_PER_ROUND)
                 )
-            ).all()
-            firsts: dict[int, tuple[int, datetime]] = {}
-            for item_id, conversation_id, _, due in waiting:
-                firsts.setdefault(conversation_id, (item_id, due))
+            )
             claimed = []
-            for item_id, due in firsts.values():
-                if due > now:
-                    continue
+            for item_id in due:
                 result = await session.execute(
                     update(OutboxItem)
                     .where(
                         OutboxItem.id == item_id,
                         OutboxItem.next_attempt_at <= now,
-                        OutboxItem.state.in_((OutboxState.PENDING, OutboxState.SENDING)),
+                        OutboxItem.state.in_(undelivered),
                     )
                     .values(
                         state=OutboxState.SENDING,
@@ -134,25 +143,32 @@ class Outbox:
                 item_id,
                 options=[selectinload(OutboxItem.message), selectinload(OutboxItem.conversation)],
             )
-            transmitter = self.transmitters.get(item.conversation.channel)
-            try:
-                if transmitter is None:
-                    raise TransientFailure(f"no adapter for {item.conversation.channel}")
-                item.external_id = await transmitter.transmit(item.conversation, item.message)
-            except TransientFailure as failure:
-                delay = max(failure.retry_after or 0.0, backoff(item.attempts))
-                item.state, item.last_error = OutboxState.PENDING, str(failure)[:200]
-                item.next_attempt_at = utcnow() + timedelta(seconds=delay)
-                log.warning(
-                    "delivery of message %s failed (%s), retry in %.0f s", item.message_id, failure, delay
-                )
-                await session.commit()
-                return 0
-            except PermanentFailure as failure:
-                item.state, item.last_error = OutboxState.FAILED, str(failure)[:200]
-                log.warning("message %s cannot be delivered: %s", item.message_id, failure)
-                await session.commit()
-                return 0
-            item.state, item.sent_at = OutboxState.SENT, utcnow()
+        transmitter = self.transmitters.get(item.conversation.channel)
+        try:
+            if transmitter is None:
+                raise TransientFailure(f"no adapter for {item.conversation.channel}")
+            external_id = await transmitter.transmit(item.conversation, item.message)
+        except TransientFailure as failure:
+            delay = max(failure.retry_after or 0.0, backoff(item.attempts))
+            log.warning(
+                "delivery of message %s failed (%s), retry in %.0f s", item.message_id, failure, delay
+            )
+            await self._settle(
+                item_id,
+                state=OutboxState.PENDING,
+                last_error=str(failure)[:200],
+                next_attempt_at=utcnow() + timedelta(seconds=delay),
+            )
+            return 0
+        except PermanentFailure as failure:
+            log.warning("message %s cannot be delivered: %s", item.message_id, failure)
+            await self._settle(item_id, state=OutboxState.FAILED, last_error=str(failure)[:200])
+            return 0
+        await self._settle(item_id, state=OutboxState.SENT, sent_at=utcnow(), external_id=external_id)
+        return 1
+
+    async def _settle(self, item_id: int, **values: object) -> None:
+        """Record how a delivery went, in a short transaction of its own."""
+        async with self.sessions() as session:
+            await session.execute(update(OutboxItem).where(OutboxItem.id == item_id).values(**values))
             await session.commit()
-            return 1

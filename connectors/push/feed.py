@@ -3,20 +3,23 @@
 Each event becomes one transcript message and one outbox entry, written in the same transaction as
 the feed cursor, so an event is queued exactly once however often the gateway restarts. When a case
 is resolved, the rating conversation is started through Rasa's trigger_intent API (once the bot, not
-an operator, is talking to the citizen).
+an operator, is talking to the citizen). A rating that fails to start is tried again after a back-off,
+and the ones after it go on (one failing conversation once held back every later rating); only when
+the whole bot is down or busy does the round stop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from connectors.core.conversation import ConversationCore
+from connectors.core.conversation import BotBusy, ConversationCore
 from connectors.core.messages import Reply
 from connectors.core.models import (
     Author,
@@ -28,7 +31,8 @@ from connectors.core.models import (
     PendingRating,
 )
 from connectors.core.models import Direction as D
-from connectors.core.rasa import RasaUnavailable
+from connectors.core.outbox import backoff
+from connectors.core.rasa import RasaRefused, RasaUnavailable
 
 log = logging.getLogger(__name__)
 CURSOR = "cases"
@@ -67,6 +71,7 @@ class CaseFeed:
         self._http = httpx.AsyncClient(
             base_url=backend_url.rstrip("/"), timeout=timeout_s, headers={"Authorization": f"Bearer {token}"}
         )
+        self._failed: dict[int, tuple[int, float]] = {}  # rating event -> (failures, when to try again)
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -139,19 +144,37 @@ class CaseFeed:
             ).all()
         started = 0
         for rating, conversation in pending:
-            if conversation.handling != Handling.BOT:
+            if conversation.handling != Handling.BOT or not self._due(rating.event_id):
                 continue
             try:
-                async with self.core.lock(conversation.sender_id):
+                async with self.core.lock(conversation.sender_id), self.core.bot_slot():
                     raw = await self.core.rasa.trigger_intent(
                         conversation.sender_id, RATING_INTENT, {"case_number": rating.case_number}
                     )
                     await self._finish_rating(rating.event_id, conversation.id, raw)
-            except RasaUnavailable as error:
-                log.warning("could not start a rating yet: %s", error)
-                break
+            except BotBusy:
+                break  # the bot is saturated: the rest next round
+            except (RasaUnavailable, RasaRefused) as error:
+                if isinstance(error, RasaUnavailable) and not await self.core.rasa.healthy():
+                    log.warning("could not start a rating yet: %s", error)
+                    break  # the bot is down: every rating waits
+                self._postpone(rating.event_id, error)
+                continue
+            self._failed.pop(rating.event_id, None)
             started += 1
+        waiting = {rating.event_id for rating, _ in pending}
+        self._failed = {event: failed for event, failed in self._failed.items() if event in waiting}
         return started
+
+    def _due(self, event_id: int) -> bool:
+        return self._failed.get(event_id, (0, 0.0))[1] <= time.monotonic()
+
+    def _postpone(self, event_id: int, error: Exception) -> None:
+        """This rating failed to start (its conversation, not the bot): try it again after a back-off."""
+        failures = self._failed.get(event_id, (0, 0.0))[0] + 1
+        delay = backoff(failures)
+        self._failed[event_id] = (failures, time.monotonic() + delay)
+        log.warning("rating of event %s failed to start (%s); again in %.0f s", event_id, error, delay)
 
     async def _finish_rating(self, event_id: int, conversation_id: int, raw: list[dict[str, Any]]) -> None:
         """Store and queue the bot's rating questions and drop the pending rating, in one transaction."""

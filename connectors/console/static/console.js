@@ -3,7 +3,8 @@
   "use strict";
   const $ = (id) => document.getElementById(id);
   const REASONS = { requested: "市民要求人工", repeated_fallback: "多次未能识别", anger: "情绪激动",
-    repeat_complaint: "重复投诉未解决", emergency: "紧急情况", operator_left: "客服断线重排" };
+    repeat_complaint: "重复投诉未解决", emergency: "紧急情况", operator_left: "客服断线重排",
+    bot_error: "智能助手未能回复" };
   const APPEAL = { complaint: "投诉", report: "举报", help: "求助", consultation: "咨询", suggestion: "建议", praise: "表扬" };
   const STATUS = { accepted: "已受理", dispatched: "已派单", returned: "已退单", acknowledged: "已签收",
     in_progress: "办理中", resolved: "已办结", rated: "已回访", closed: "已归档" };
