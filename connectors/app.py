@@ -58,9 +58,9 @@ def make_async_engine(url: str) -> AsyncEngine:
 
 
 async def retry_pending(core: ConversationCore, interval_s: float) -> None:
-    """Keep answering messages that wait for the bot (it was down or busy) or were left unanswered."""
+    """Keep answering messages that wait for the bot (it was down or busy) or were left unanswered,
+    from start-up on (a stopped gateway may have left some)."""
     while True:
-        await asyncio.sleep(interval_s)
         try:
             await core.recover()
             answered = await core.process_pending()
@@ -68,6 +68,7 @@ async def retry_pending(core: ConversationCore, interval_s: float) -> None:
                 log.info("answered %d queued replies", answered)
         except Exception:
             log.exception("retrying queued messages failed")
+        await asyncio.sleep(interval_s)
 
 
 async def service_healthy(url: str) -> bool:
@@ -139,7 +140,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             timeout_s=settings.backend_timeout_s,
         )
         app.state.feed = feed
-        await core.recover()  # messages a stopped gateway left unanswered go to the pending worker
         workers = [
             asyncio.create_task(retry_pending(core, settings.retry_interval_s)),
             asyncio.create_task(core.outbox.run()),

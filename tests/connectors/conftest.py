@@ -35,12 +35,14 @@ def gateway(tmp_path: Path, fake_rasa: FakeRasa, **env: str) -> Stack:
     """A gateway process (configured like production) talking to the fakes."""
     stack = Stack.configure(
         tmp_path,
-        RASA_URL=fake_rasa.url,
-        RASA_TOKEN=RASA_TOKEN,
-        BACKEND_URL=fake_rasa.url,  # type: ignore[attr-defined]
-        RETRY_INTERVAL_S="0.5",
-        FEED_INTERVAL_S="0.3",
-        **env,
+        **{
+            "RASA_URL": fake_rasa.url,  # type: ignore[attr-defined]
+            "RASA_TOKEN": RASA_TOKEN,
+            "BACKEND_URL": fake_rasa.url,  # type: ignore[attr-defined]
+            "RETRY_INTERVAL_S": "0.5",
+            "FEED_INTERVAL_S": "0.3",
+            **env,
+        },
     )
     stack.start("gateway", timeout_s=30)
     return stack

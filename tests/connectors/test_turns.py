@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from common.database import sqlite_pragmas
-from connectors.app import async_url
+from connectors.app import async_url, make_async_engine
 from connectors.core.conversation import MAX_ATTEMPTS, ConversationCore
 from connectors.core.messages import Inbound
 from connectors.core.models import (
@@ -28,6 +28,8 @@ from connectors.core.models import (
     OutboxItem,
 )
 from connectors.core.rasa import RasaClient
+from ops.stack import wait_until
+from tests.connectors.conftest import gateway
 from tests.fakes.rasa import TOKEN, FakeRasa
 from tests.fakes.server import ServerThread
 
@@ -209,3 +211,22 @@ async def a_message_the_bot_refuses_goes_to_an_operator(tmp_path: Path, fake: Fa
 
 def test_a_message_the_bot_refuses_goes_to_an_operator(tmp_path: Path) -> None:
     with_fake_rasa(a_message_the_bot_refuses_goes_to_an_operator, tmp_path)
+
+
+async def seed_unanswered(database: Path) -> None:
+    engine = make_async_engine(f"sqlite:///{database}")
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    core = ConversationCore(sessions=sessions, rasa=None, max_chars=2000)  # type: ignore[arg-type]
+    await leave_unanswered(core, "5001", "垃圾桶满了没人清")
+    await engine.dispose()
+
+
+def test_a_gateway_starting_up_answers_what_it_left_unanswered(tmp_path: Path, fake_rasa: FakeRasa) -> None:
+    in_own_thread(seed_unanswered, tmp_path / "gateway.db")
+    stack = gateway(tmp_path, fake_rasa, RETRY_INTERVAL_S="600")  # only the start-up round can do it
+    try:
+        assert wait_until(lambda: fake_rasa.texts("telegram-5001") == ["垃圾桶满了没人清"], 20)
+    finally:
+        stack.stop()
