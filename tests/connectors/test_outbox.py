@@ -35,12 +35,14 @@ class Channel:
 
     def __init__(self) -> None:
         self.sent: list[str] = []
+        self.sending = 0  # sends under way
         self.release = asyncio.Event()
         self.release.set()
         self.limited: set[str] = set()  # chats answering 429
         self.broken: set[str] = set()  # chats whose send raises something unexpected
 
     async def transmit(self, conversation: Conversation, message: Message) -> str | None:
+        self.sending += 1
         await self.release.wait()
         if conversation.identity in self.limited:
             raise TransientFailure("rate limited (429)", retry_after=30)
@@ -108,8 +110,12 @@ async def no_session_while_a_channel_sends(tmp_path: Path) -> None:
         await queue(outbox, str(2000 + chat), ["您的工单已派发"])
     channel.release.clear()  # Telegram hangs
     round_ = asyncio.create_task(outbox.deliver_due())
-    await asyncio.sleep(0.5)
-    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    for _ in range(200):
+        if channel.sending == 20:
+            break
+        await asyncio.sleep(0.05)
+    assert channel.sending == 20  # every send under way at once,
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # none holding a connection
     channel.release.set()
     assert await round_ == 20
     await engine.dispose()
