@@ -16,6 +16,12 @@ tests/test_rasa_server.py checks that against Rasa's own code.
    predicts. Here the variables are built by one prediction on the example instead, the trained weights
    are loaded into them, and the prediction graph is traced afresh with those weights.
 
+And one for the timeouts to agree: Rasa waits 5 minutes for an action (its DEFAULT_REQUEST_TIMEOUT,
+with no setting), while the gateway gives up on a turn after RASA_TIMEOUT_S (30 s) and sends the
+message again later, so a slow action could run on after the gateway had given up, and its turn be
+taken twice. Here Rasa waits RASA_ACTION_TIMEOUT_S (20 s) for an action; the gateway refuses to start
+unless it waits longer than that, and the action server's backend calls stop within it.
+
 And one for privacy: Rasa renders the tracebacks of the exceptions it logs with every frame's local
 variables (structlog's default), and those hold slot values, so a citizen's name and phone reached the
 log whenever Rasa logged an exception (found by the log scan in tests/test_hostile.py: a response
@@ -24,9 +30,12 @@ template error logged all slots). Here tracebacks are rendered without locals.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
+import rasa.core.actions.action
+import rasa.utils.endpoints
 import structlog
 from jsonschema import ValidationError, exceptions, validators
 from rasa.core.actions.action import RemoteAction
@@ -86,6 +95,11 @@ def load_for_prediction(
     return model
 
 
+def action_timeout_s() -> float:
+    """How long Rasa waits for the action server: RASA_ACTION_TIMEOUT_S, 20 s by default."""
+    return float(os.environ.get("RASA_ACTION_TIMEOUT_S") or 20)
+
+
 def install() -> None:
     # Rasa's configure_structlog looks this processor up when it runs, after install().
     structlog.processors.dict_tracebacks = structlog.processors.ExceptionRenderer(
@@ -93,6 +107,9 @@ def install() -> None:
     )
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     RasaModel.load = classmethod(load_for_prediction)  # type: ignore[assignment]
+    # both are read when an action is called: the request's timeout, and its client session's
+    rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT = action_timeout_s()  # type: ignore[attr-defined]
+    rasa.utils.endpoints.DEFAULT_REQUEST_TIMEOUT = action_timeout_s()  # type: ignore[attr-defined]
 
 
 def main() -> None:

@@ -9,6 +9,8 @@ from pydantic import SecretStr, model_validator
 
 from common.settings import ServiceSettings
 
+RASA_MARGIN_S = 5.0  # Rasa's own work in a turn besides the action: NLU, policies, the tracker store
+
 
 class GatewaySettings(ServiceSettings):
     gateway_host: str = "127.0.0.1"
@@ -21,6 +23,7 @@ class GatewaySettings(ServiceSettings):
     rasa_urls: str | None = None  # several Rasa servers, comma-separated (scale-out)
     rasa_token: SecretStr
     rasa_timeout_s: float = 30.0
+    rasa_action_timeout_s: float = 20.0  # how long Rasa waits for an action (bot/server.py)
     rasa_max_in_flight: int = 8  # turns sent to the bot at once
     rasa_max_waiting: int = 64  # turns waiting for one of those; beyond, a message is queued at once
     rasa_queue_wait_s: float = 10.0  # how long a turn waits before the citizen is told it is queued
@@ -44,6 +47,17 @@ class GatewaySettings(ServiceSettings):
     console_session_hours: float = 8.0
     retention_days: int = 180
     console_disconnect_grace_s: float = 5.0
+
+    @model_validator(mode="after")
+    def rasa_answers_before_the_gateway_gives_up(self) -> GatewaySettings:
+        """A turn the gateway gives up on is sent again later: Rasa must have given up on a hung
+        action before that, or the turn would be taken twice."""
+        if self.rasa_timeout_s < self.rasa_action_timeout_s + RASA_MARGIN_S:
+            raise ValueError(
+                f"RASA_TIMEOUT_S ({self.rasa_timeout_s:g}) must exceed RASA_ACTION_TIMEOUT_S "
+                f"({self.rasa_action_timeout_s:g}) by at least {RASA_MARGIN_S:g} s"
+            )
+        return self
 
     @model_validator(mode="after")
     def webhook_needs_a_secret(self) -> GatewaySettings:

@@ -110,6 +110,27 @@ def test_settings_fail_fast_without_secrets(monkeypatch: pytest.MonkeyPatch) -> 
         GatewaySettings()  # type: ignore[call-arg]
 
 
+def test_the_gateway_rasa_and_the_actions_agree_on_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gateway waits for a turn longer than Rasa waits for an action, and an action's backend
+    calls fit in Rasa's wait: else a turn is taken twice, or an action's events are lost."""
+    from bot.actions.settings import ActionSettings
+    from connectors.settings import GatewaySettings
+
+    for name in ("BACKEND_SERVICE_TOKEN", "RASA_TOKEN", "GATEWAY_SECRET_KEY"):
+        monkeypatch.setenv(name, "a-secret-for-this-test")
+    for name in ("RASA_TIMEOUT_S", "RASA_ACTION_TIMEOUT_S", "BACKEND_TIMEOUT_S"):
+        monkeypatch.delenv(name, raising=False)
+    gateway, actions = GatewaySettings(), ActionSettings()  # type: ignore[call-arg]
+    assert gateway.rasa_timeout_s >= gateway.rasa_action_timeout_s + 5
+    assert actions.backend_budget_s < actions.rasa_action_timeout_s
+    monkeypatch.setenv("RASA_ACTION_TIMEOUT_S", "30")
+    with pytest.raises(ValidationError, match="RASA_TIMEOUT_S"):
+        GatewaySettings()  # type: ignore[call-arg]
+    monkeypatch.setenv("BACKEND_TIMEOUT_S", "29")
+    with pytest.raises(ValidationError, match="BACKEND_TIMEOUT_S"):
+        ActionSettings()  # type: ignore[call-arg]
+
+
 def test_env_example_documents_every_setting() -> None:
     from backend.settings import BackendSettings
     from bot.actions.settings import ActionSettings

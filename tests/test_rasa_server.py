@@ -133,3 +133,51 @@ print(json.dumps({"logged": "probe.failed" in out and "KeyError" in out, "phone"
 
 def test_rasa_logs_exceptions_without_local_variables() -> None:
     assert in_rasa_env(LOCALS_PROBE) == {"logged": True, "phone": False}
+
+
+TIMEOUT_PROBE = """
+import asyncio, json, os, socket, sys, time
+os.environ["RASA_ACTION_TIMEOUT_S"] = "1"
+from bot import server
+if sys.argv[1] == "ours":
+    server.install()
+from rasa.core.actions.action import RemoteAction
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+silent = socket.socket()  # takes the connection and never answers: an action server that hangs
+silent.bind(("127.0.0.1", 0))
+silent.listen()
+endpoint = EndpointConfig(f"http://127.0.0.1:{silent.getsockname()[1]}/webhook")
+
+async def run():
+    start = time.monotonic()
+    nlg, tracker = TemplatedNaturalLanguageGenerator({}), DialogueStateTracker("p", [])
+    action = RemoteAction("action_submit_case", endpoint)
+    call = action.run(CollectingOutputChannel(), nlg, tracker, Domain.empty())
+    try:
+        await asyncio.wait_for(call, 8)
+    except asyncio.TimeoutError:
+        pass
+    return round(time.monotonic() - start, 1)
+
+waited = asyncio.run(run())
+del os.environ["RASA_ACTION_TIMEOUT_S"]
+print(json.dumps({"waited": waited, "default": server.action_timeout_s()}))
+"""
+
+
+def test_rasa_waits_for_an_action_as_long_as_rasa_action_timeout_s_says() -> None:
+    """Rasa's own wait for an action (5 minutes, no setting) outlasted the gateway's wait for the turn
+    (RASA_TIMEOUT_S, 30 s); the launcher makes it RASA_ACTION_TIMEOUT_S (1 s in this probe), by default
+    what the gateway and the action server take it to be."""
+    from bot.actions.settings import ActionSettings
+    from connectors.settings import GatewaySettings
+
+    probed = in_rasa_env(TIMEOUT_PROBE, "ours")
+    assert isinstance(probed, dict) and probed["waited"] < 4
+    assert probed["default"] == GatewaySettings.model_fields["rasa_action_timeout_s"].default
+    assert probed["default"] == ActionSettings.model_fields["rasa_action_timeout_s"].default

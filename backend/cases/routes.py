@@ -17,6 +17,7 @@ from backend.cases.schemas import (
     CitizenLookupIn,
     NoteIn,
     RatingIn,
+    SubmissionIn,
     TransitionIn,
     UpdateOut,
 )
@@ -140,6 +141,14 @@ def rate_case(number: str, rating: RatingIn, session: DB, caller: Intake) -> Cas
     case = service.get_case(session=session, number=number, principal=caller)
     service.rate_case(session=session, case=case, rating_in=rating, principal=caller)
     return views.case_detail(session, case, caller)
+
+
+@router.post("/citizen/submission", response_model=CaseCreated, tags=["citizens"])
+def submitted_case(submission: SubmissionIn, session: DB, caller: Service) -> CaseCreated:
+    """The case a submission filed, by its Idempotency-Key: the assistant's answer to a 409 when the
+    citizen changed the report after a submission that timed out but was saved."""
+    case = service.submitted_case(session=session, idempotency_key=submission.idempotency_key)
+    return CaseCreated(case=views.case_detail(session, case, caller), created=False)
 
 
 @router.post("/citizen/lookup", response_model=CitizenCaseOut, tags=["citizens"])

@@ -241,6 +241,13 @@ class CaseCreated(BaseModel):
     created: bool
 
 
+class SubmissionIn(BaseModel):
+    """A submission by its Idempotency-Key, to find the case it filed."""
+
+    model_config = ConfigDict(extra="forbid")
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=100)]
+
+
 class CitizenLookupIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     number: Annotated[str, Field(min_length=6, max_length=30)]

@@ -260,6 +260,14 @@ def get_case(*, session: Session, number: str, principal: Principal) -> Case:
     return case
 
 
+def submitted_case(*, session: Session, idempotency_key: str) -> Case:
+    """The case a submission with this Idempotency-Key filed."""
+    case = session.scalar(select(Case).where(Case.idempotency_key == idempotency_key))
+    if case is None:
+        raise NotFound("no case was filed with this idempotency key")
+    return case
+
+
 def visible_to(principal: Principal, case: Case) -> bool:
     """Handling-unit staff see only cases their unit is on; everyone else sees all."""
     return principal.sees_all_cases() or any(a.unit == principal.unit for a in case.assignments)

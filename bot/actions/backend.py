@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -29,6 +30,10 @@ class CaseNotFound(BackendError):
 
 class TooManyAttempts(BackendError):
     pass
+
+
+class Conflict(BackendError):
+    """The request conflicts with what the backend has (e.g. an Idempotency-Key used for other data)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,10 @@ LIMIT_LABELS = {
 
 
 class BackendClient:
+    """`budget_s`: every call of this client, retries included, ends within it from the client's
+    creation; an action creates its client as it starts, and must answer before Rasa stops waiting
+    (RASA_ACTION_TIMEOUT_S), else its events are lost while the backend may have acted on it."""
+
     def __init__(
         self,
         *,
@@ -90,9 +99,12 @@ class BackendClient:
         token: str,
         timeout_s: float,
         retries: int = 2,
+        budget_s: float = 18.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.retries = retries
+        self.timeout_s = timeout_s
+        self._deadline = time.monotonic() + budget_s
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             timeout=timeout_s,
@@ -108,6 +120,7 @@ class BackendClient:
             token=settings.backend_service_token.get_secret_value(),
             timeout_s=timeout_s or settings.backend_timeout_s,
             retries=retries,
+            budget_s=settings.backend_budget_s,
         )
 
     async def __aenter__(self) -> BackendClient:
@@ -137,14 +150,14 @@ class BackendClient:
         body = await self._call(
             "POST", "/api/v1/cases", json=case, headers={"Idempotency-Key": idempotency_key}
         )
-        created = body["case"]
-        return CreatedCase(
-            number=created["number"],
-            unit_name=(created.get("lead_unit") or {}).get("name"),
-            category_name=created.get("category_name"),
-            time_limit_label=created["time_limit_label"],
-            due_at=created["due_at"],
+        return _created_case(body["case"])
+
+    async def submitted_case(self, *, idempotency_key: str) -> CreatedCase:
+        """The case an earlier submission with this key filed (it timed out, but was saved)."""
+        body = await self._call(
+            "POST", "/api/v1/citizen/submission", json={"idempotency_key": idempotency_key}
         )
+        return _created_case(body["case"])
 
     async def lookup(self, number: str, *, phone_last4: str | None, channel_identity: str) -> CitizenCase:
         body = await self._call(
@@ -180,11 +193,12 @@ class BackendClient:
         )
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One request, retried on connection errors and 5xx with a short back-off."""
+        """One request, retried on connection errors and 5xx with a short back-off, within the budget."""
         for attempt in range(self.retries + 1):
             try:
-                response = await self._http.request(method, path, **kwargs)
-            except httpx.HTTPError as error:
+                async with asyncio.timeout(min(self.timeout_s, self._deadline - time.monotonic())):
+                    response = await self._http.request(method, path, **kwargs)
+            except (httpx.HTTPError, TimeoutError) as error:
                 failure: str = type(error).__name__
             else:
                 if response.status_code < 500:
@@ -193,8 +207,10 @@ class BackendClient:
             log.warning(
                 "backend %s %s failed (%s), attempt %d", method, path.split("/")[3], failure, attempt + 1
             )
-            if attempt < self.retries:
-                await asyncio.sleep(0.5 * 2**attempt)
+            pause = 0.5 * 2**attempt
+            if attempt == self.retries or self._deadline - time.monotonic() < pause + 0.5:
+                break
+            await asyncio.sleep(pause)
         raise BackendUnavailable(f"{method} {path}: {failure}")
 
     @staticmethod
@@ -203,10 +219,22 @@ class BackendClient:
             raise CaseNotFound(path)
         if response.status_code == 429:
             raise TooManyAttempts(path)
+        if response.status_code == 409:
+            raise Conflict(path)
         if response.status_code >= 400:
             detail = response.json().get("detail", "") if response.content else ""
             raise BackendError(f"HTTP {response.status_code}: {detail}")
         return response.json()
+
+
+def _created_case(created: dict[str, Any]) -> CreatedCase:
+    return CreatedCase(
+        number=created["number"],
+        unit_name=(created.get("lead_unit") or {}).get("name"),
+        category_name=created.get("category_name"),
+        time_limit_label=created["time_limit_label"],
+        due_at=created["due_at"],
+    )
 
 
 def _citizen_case(body: dict[str, Any]) -> CitizenCase:

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.addresses import correction_value, merge_address
-from bot.actions.backend import BackendClient, BackendError, BackendUnavailable
+from bot.actions.backend import BackendClient, BackendError, BackendUnavailable, Conflict, CreatedCase
 from bot.actions.citizen import (
     NOT_GIVEN,
     attachments,
@@ -257,20 +257,45 @@ class ActionSubmitCase(Action):
             async with BackendClient.from_settings() as backend:
                 created = await backend.create_case(case_payload(tracker), idempotency_key=key)
         except BackendUnavailable:
-            dispatcher.utter_message(
-                text="抱歉，提交没有成功（系统暂时繁忙），您填写的内容都还在。请稍后再点一次“确认提交”。"
-            )
+            dispatcher.utter_message(text=SUBMIT_FAILED)
             return [FollowupAction("action_summarize_case")]
+        except Conflict:
+            return await already_filed(dispatcher, key)
         except BackendError:
             dispatcher.utter_message(text="抱歉，有信息没能通过校验，请检查后修改。")
             return [FollowupAction("action_correct_case")]
-        dispatcher.utter_message(
-            text=f"已为您提交！工单号：{created.number}\n"
-            f"承办单位：{created.unit_name or '热线正在确定承办单位'}\n"
-            f"办理时限：{created.time_limit_label}（{beijing_time(created.due_at)}前）\n"
-            f"有进展会在这里通知您，也可以随时发送“查进度 {created.number}”。"
-        )
+        dispatcher.utter_message(text=filed(created))
         return [*reset_report(), SlotSet("case_id", created.number)]
+
+
+SUBMIT_FAILED = "抱歉，提交没有成功（系统暂时繁忙），您填写的内容都还在。请稍后再点一次“确认提交”。"
+
+
+def filed(created: CreatedCase) -> str:
+    return (
+        f"已为您提交！工单号：{created.number}\n"
+        f"承办单位：{created.unit_name or '热线正在确定承办单位'}\n"
+        f"办理时限：{created.time_limit_label}（{beijing_time(created.due_at)}前）\n"
+        f"有进展会在这里通知您，也可以随时发送“查进度 {created.number}”。"
+    )
+
+
+async def already_filed(dispatcher: CollectingDispatcher, key: str) -> list[EventType]:
+    """The submission timed out but was saved, and the citizen changed the report since: the backend
+    refuses the key with other data (409). The saved case stands; say so instead of asking for
+    corrections that would meet the same 409 again."""
+    try:
+        async with BackendClient.from_settings() as backend:
+            created = await backend.submitted_case(idempotency_key=key)
+    except BackendError:
+        dispatcher.utter_message(text=SUBMIT_FAILED)
+        return [FollowupAction("action_summarize_case")]
+    dispatcher.utter_message(
+        text="您这条诉求其实在刚才已经提交成功了，之后改动的内容没有写进工单。"
+        "如需更正或补充，可以说“转人工”，由工作人员帮您补上。"
+    )
+    dispatcher.utter_message(text=filed(created))
+    return [*reset_report(), SlotSet("case_id", created.number)]
 
 
 def case_payload(tracker: Tracker) -> dict[str, Any]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import SecretStr
+from pydantic import SecretStr, model_validator
 
 from common.settings import ServiceSettings
+
+ANSWER_MARGIN_S = 2.0  # what an action needs besides its backend calls to answer Rasa
 
 
 class ActionSettings(ServiceSettings):
@@ -15,6 +17,21 @@ class ActionSettings(ServiceSettings):
     backend_url: str = "http://127.0.0.1:8000"
     backend_service_token: SecretStr
     backend_timeout_s: float = 5.0
+    rasa_action_timeout_s: float = 20.0  # how long Rasa waits for an action (bot/server.py)
+
+    @model_validator(mode="after")
+    def backend_calls_fit_in_an_action(self) -> ActionSettings:
+        if self.backend_timeout_s > self.backend_budget_s:
+            raise ValueError(
+                f"BACKEND_TIMEOUT_S ({self.backend_timeout_s:g}) must leave an action time to answer "
+                f"within RASA_ACTION_TIMEOUT_S ({self.rasa_action_timeout_s:g}) less {ANSWER_MARGIN_S:g} s"
+            )
+        return self
+
+    @property
+    def backend_budget_s(self) -> float:
+        """How long an action's backend calls may take, retries included."""
+        return self.rasa_action_timeout_s - ANSWER_MARGIN_S
 
 
 @lru_cache

@@ -14,6 +14,7 @@ from backend.cases.service import create_case, transition
 from backend.cases.states import Move
 from backend.staff.principal import SYSTEM
 from backend.staff.service import SERVICE
+from tests.backend.conftest import Staffer
 from tests.backend.factories import make_case, payload
 
 IDENTITY = "webchat-citizen-1"
@@ -82,6 +83,22 @@ def test_a_retried_submission_never_creates_a_second_case(
     changed = client.post("/api/v1/cases", json={**body, "description": "另一件事情"}, headers=headers)
     assert changed.status_code == 409
     assert session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_the_case_a_submission_filed_is_found_by_its_key_by_the_assistant_only(
+    client: TestClient, service_headers: dict[str, str], operator: Staffer
+) -> None:
+    headers = {**service_headers, "Idempotency-Key": "conversation-43-submit-1"}
+    filed = client.post("/api/v1/cases", json=payload(), headers=headers).json()["case"]["number"]
+    find = {"idempotency_key": "conversation-43-submit-1"}
+    found = client.post("/api/v1/citizen/submission", json=find, headers=service_headers)
+    assert found.status_code == 200 and found.json()["case"]["number"] == filed
+    assert found.json()["created"] is False
+    assert client.post("/api/v1/citizen/submission", json=find, headers=operator.headers).status_code == 403
+    missing = client.post(
+        "/api/v1/citizen/submission", json={"idempotency_key": "nope"}, headers=service_headers
+    )
+    assert missing.status_code == 404
 
 
 def test_concurrent_retries_with_one_key_make_one_case(engine: Engine) -> None:

@@ -25,7 +25,9 @@ class FakeBackend:
     def __init__(self) -> None:
         self.requests: list[httpx.Request] = []
         self.failures = 0  # answer this many requests with 503 first
+        self.lost_answers = 0  # carry out this many requests, but answer them with 503 (a timeout)
         self.cases: dict[str, dict[str, Any]] = {}
+        self.submissions: dict[str, tuple[dict[str, Any], str]] = {}  # Idempotency-Key -> (case, number)
         self.routing: dict[str, Any] = {
             "category": {"code": "cooking_fumes", "name": "餐饮油烟"},
             "department": {"code": "urban_enforcement", "name": "北京市城市管理综合行政执法局"},
@@ -65,26 +67,23 @@ class FakeBackend:
         if self.failures > 0:
             self.failures -= 1
             return httpx.Response(503, json={"detail": "unavailable"})
+        answer = self._answer(request)
+        if self.lost_answers > 0:
+            self.lost_answers -= 1
+            return httpx.Response(503, json={"detail": "timed out"})
+        return answer
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         body = json.loads(request.content) if request.content else {}
         if path == "/api/v1/routing":
             return httpx.Response(200, json=self.routing)
         if path == "/api/v1/cases":
-            number = f"20261127{len(self.cases) + 1:05d}"
-            self.add_case(number, identity=body.get("channel_identity"), phone=body.get("contact_phone"))
-            return httpx.Response(
-                201,
-                json={
-                    "case": {
-                        "number": number,
-                        "lead_unit": {"name": "北京市城市管理综合行政执法局"},
-                        "category_name": "餐饮油烟",
-                        "time_limit_label": "7天内办结",
-                        "due_at": "2026-12-04T11:00:00Z",
-                    },
-                    "created": True,
-                },
-            )
+            return self._create(body, request.headers.get("Idempotency-Key"))
+        if path == "/api/v1/citizen/submission":
+            if body["idempotency_key"] not in self.submissions:
+                return httpx.Response(404, json={"detail": "no case was filed with this idempotency key"})
+            return self._created(self.submissions[body["idempotency_key"]][1], created=False)
         if path == "/api/v1/citizen/lookup":
             return self._lookup(body)
         if path == "/api/v1/citizen/cases":
@@ -102,6 +101,32 @@ class FakeBackend:
         if path == "/api/v1/knowledge/search":
             return httpx.Response(200, json=self.knowledge)
         return httpx.Response(404, json={"detail": "not here"})
+
+    def _create(self, body: dict[str, Any], key: str | None) -> httpx.Response:
+        """As the backend does: the same key with the same case answers that case, with another 409."""
+        if key in self.submissions:
+            earlier, number = self.submissions[key]
+            if earlier != body:
+                return httpx.Response(
+                    409, json={"detail": "this idempotency key was used for a different case"}
+                )
+            return self._created(number, created=False)
+        number = f"20261127{len(self.cases) + 1:05d}"
+        self.add_case(number, identity=body.get("channel_identity"), phone=body.get("contact_phone"))
+        if key:
+            self.submissions[key] = (body, number)
+        return self._created(number, created=True)
+
+    @staticmethod
+    def _created(number: str, *, created: bool) -> httpx.Response:
+        case = {
+            "number": number,
+            "lead_unit": {"name": "北京市城市管理综合行政执法局"},
+            "category_name": "餐饮油烟",
+            "time_limit_label": "7天内办结",
+            "due_at": "2026-12-04T11:00:00Z",
+        }
+        return httpx.Response(201 if created else 200, json={"case": case, "created": created})
 
     def _lookup(self, body: dict[str, Any]) -> httpx.Response:
         case = self.cases.get(body["number"])

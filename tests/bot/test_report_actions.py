@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
+import time
 from typing import Any
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.backend import BackendClient, BackendUnavailable
 from bot.actions.citizen import NOT_GIVEN
 from bot.actions.report import (
     ActionCancelCase,
@@ -174,6 +179,25 @@ async def test_a_failed_submission_keeps_everything_and_retries_with_the_same_ke
     assert keys == {f"{IDENTITY}:k2"} and len(backend.cases) == 1
 
 
+async def test_a_correction_after_a_submission_that_timed_out_but_was_saved_finds_the_saved_case(
+    backend: FakeBackend, domain: dict
+) -> None:
+    backend.lost_answers = 3  # saved, but every answer lost: the citizen is told it did not go through
+    state = tracker(text="确认提交", intent="affirm", slots={**FILLED, "submission_key": "k5"})
+    await ActionSubmitCase().run(CollectingDispatcher(), state, domain)
+    [number] = backend.cases
+    corrected = {**FILLED, "contact_phone": "13912345678", "submission_key": "k5"}  # "电话不对，是139…"
+    dispatcher = CollectingDispatcher()
+    events = await ActionSubmitCase().run(
+        dispatcher, tracker(text="确认提交", intent="affirm", slots=corrected), domain
+    )
+    assert "已经提交成功" in texts(dispatcher)[0] and "转人工" in texts(dispatcher)[0]
+    assert number in texts(dispatcher)[1]
+    slots = slot_events(events)
+    assert slots["case_id"] == number and slots["submission_key"] is None  # the report is done: no 409 loop
+    assert list(backend.cases) == [number]
+
+
 async def test_anonymous_reports_carry_no_contact(backend: FakeBackend, domain: dict) -> None:
     slots = {**FILLED, "contact_name": NOT_GIVEN, "contact_phone": NOT_GIVEN, "submission_key": "k3"}
     await ActionSubmitCase().run(CollectingDispatcher(), tracker(intent="affirm", slots=slots), domain)
@@ -223,3 +247,24 @@ async def test_cancel_forgets_the_report(domain: dict) -> None:
     assert dispatcher.messages[0]["response"] == "utter_cancelled"
     slots = slot_events(events)
     assert slots["description"] is None and slots["address"] is None and slots["requested_slot"] is None
+
+
+async def test_backend_calls_end_within_the_actions_budget() -> None:
+    """A hung backend: three attempts of 5 s (16.5 s with the pauses) would outlast a short
+    RASA_ACTION_TIMEOUT_S; the client stops at its budget and the action can still answer."""
+    silent = socket.socket()  # takes the connection and never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    client = BackendClient(
+        base_url=f"http://127.0.0.1:{silent.getsockname()[1]}",
+        token="t",
+        timeout_s=5,
+        retries=2,
+        budget_s=1.5,
+    )
+    started = time.monotonic()
+    async with client:
+        with pytest.raises(BackendUnavailable):
+            await asyncio.wait_for(client.route("路灯坏了"), 10)
+    assert time.monotonic() - started < 3
+    silent.close()
