@@ -152,7 +152,7 @@ class ConversationCore:
             async with asyncio.timeout(self.queue_wait_s):
                 await self._slots.acquire()
         except TimeoutError:
-            raise BotBusy(f"no turn came free in {self.queue_wait_s:.0f} s") from None
+            raise BotBusy(f"no turn came free in {self.queue_wait_s:g} s") from None
         finally:
             self._waiting -= 1
         try:
