@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import yaml
@@ -15,6 +16,7 @@ ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)|\[([^\]]+)\]\{[^}]+\}")
 
 
 SPACING = re.compile(r"[\s，,。!！?？~～、]")
+WORDS_ONLY = re.compile(r"[\W_]+")
 
 
 def plain(text: str) -> str:
@@ -27,13 +29,14 @@ def folded(text: str) -> str:
 
 
 def nlu_examples(folder: Path = ROOT / "bot/data/nlu") -> list[str]:
+    return [example for path in folder.glob("*.yml") for example in nlu_examples_of(path)]
+
+
+def nlu_examples_of(path: Path) -> list[str]:
     examples = []
-    for path in folder.glob("*.yml"):
-        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
-            if "intent" in item:
-                examples += [
-                    plain(line.strip()[2:]) for line in item["examples"].splitlines() if line.strip()
-                ]
+    for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
+        if "intent" in item:
+            examples += [plain(line.strip()[2:]) for line in item["examples"].splitlines() if line.strip()]
     return examples
 
 
@@ -58,6 +61,56 @@ def test_the_fresh_nlu_set_shares_no_sentence_with_the_training_data() -> None:
     assert len(fresh) >= 11000
     training = {folded(e) for e in nlu_examples()}
     assert [text for text in fresh if folded(text) in training] == []
+
+
+def trigrams(text: str) -> frozenset[str]:
+    bare = WORDS_ONLY.sub("", text).lower()
+    return frozenset(bare[i : i + 3] for i in range(max(1, len(bare) - 2)))
+
+
+def near_copies(texts: list[str], others: list[str], *, same: bool = False) -> list[tuple[str, str]]:
+    """Pairs whose character 3-grams overlap by a Jaccard of 0.8 or more, equal texts included
+    (`same`: texts and others are one list, and an example is no copy of itself)."""
+    grams = [trigrams(other) for other in others]
+    holding: dict[str, list[int]] = {}
+    for index, gram_set in enumerate(grams):
+        for gram in gram_set:
+            holding.setdefault(gram, []).append(index)
+    pairs = []
+    for position, text in enumerate(texts):
+        mine = trigrams(text)
+        shared = Counter(index for gram in mine for index in holding.get(gram, ()))
+        pairs += [
+            (text, others[i])
+            for i, n in shared.items()
+            if not (same and i == position) and n / len(mine | grams[i]) >= 0.8
+        ]
+    return pairs
+
+
+def fresh_rounds_from_9() -> list[str]:
+    """Round 9 on: written after the near-copy check existed (round 8 predates it)."""
+    examples = []
+    for path in (ROOT / "bench/data/nlu_fresh").glob("round*_*.yml"):
+        if int(path.name[5 : path.name.index("_")]) >= 9:
+            examples += nlu_examples_of(path)
+    return examples
+
+
+def test_fresh_rounds_from_9_have_no_near_copy_in_the_training_data_or_themselves() -> None:
+    fresh = fresh_rounds_from_9()
+    assert len(fresh) >= 1400
+    assert near_copies(fresh, nlu_examples()) == []
+    assert near_copies(fresh, fresh, same=True) == []
+
+
+def test_near_copies_are_found_by_shared_trigrams() -> None:
+    training = ["建议在小区门口加个快递柜", "我的工单"]
+    assert near_copies(["建议在小区门口加个快递柜吧"], training) != []
+    assert near_copies(["我的工单！！"], training) == [("我的工单！！", "我的工单")]
+    assert near_copies(["建议在地铁站口放几把雨伞"], training) == []
+    assert near_copies(training, training, same=True) == []
+    assert near_copies(["我的工单", "我的工单"], ["我的工单", "我的工单"], same=True) != []
 
 
 def test_routing_evaluation_messages_are_not_training_messages() -> None:
