@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -20,6 +21,7 @@ def db_session(request: Request) -> Iterator[Session]:
 
 
 DB = Annotated[Session, Depends(db_session, scope="function")]
+CLIENT_ADDRESS_HEADER = "X-Jiesu-Client-Address"
 
 
 def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
@@ -27,6 +29,25 @@ def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("log in first: send Authorization: Bearer <token>")
     return token.strip()
+
+
+def carries_service_token(request: Request) -> bool:
+    """Whether the request is from one of our own services (the assistant or the gateway)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    service = request.app.state.settings.backend_service_token.get_secret_value()
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), service.encode())
+
+
+def client_address(request: Request) -> str:
+    """The caller's network address; the gateway, proving itself with the service token, names the
+    address of the client it serves (CLIENT_ADDRESS_HEADER), so its own address is never what counts."""
+    forwarded = request.headers.get(CLIENT_ADDRESS_HEADER, "").strip()
+    if forwarded and carries_service_token(request):
+        return forwarded[:64]
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
 
 
 def current_principal(

@@ -2,7 +2,7 @@
 
 from backend.cases.models import Case, CaseAssignment, CaseCounter, CaseLink, CaseUpdate, Rating
 from backend.open311.models import Open311Key
-from backend.staff.models import AuditEntry, Staff, StaffSession
+from backend.staff.models import AuditEntry, LoginThrottle, Staff, StaffSession
 
 __all__ = [
     "AuditEntry",
@@ -11,6 +11,7 @@ __all__ = [
     "CaseCounter",
     "CaseLink",
     "CaseUpdate",
+    "LoginThrottle",
     "Open311Key",
     "Rating",
     "Staff",

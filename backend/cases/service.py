@@ -152,7 +152,9 @@ def rate_case(
 ) -> Case:
     """Record the citizen's rating (回访); a dissatisfied first rating reopens the case once (重办)."""
     now = now or utcnow()
-    if principal.role == Role.SERVICE and rating_in.channel_identity != case.channel_identity:
+    if principal.role == Role.SERVICE and not (
+        rating_in.channel_identity and rating_in.channel_identity == case.channel_identity
+    ):
         raise Forbidden("a citizen can rate only a case filed from the same channel identity")
     if case.state != CaseStatus.RESOLVED:
         raise InvalidMove(f"case {case.number} can be rated only after it is resolved ({case.state.label})")
@@ -269,8 +271,9 @@ def submitted_case(*, session: Session, idempotency_key: str) -> Case:
 
 
 def visible_to(principal: Principal, case: Case) -> bool:
-    """Handling-unit staff see only cases their unit is on; everyone else sees all."""
-    return principal.sees_all_cases() or any(a.unit == principal.unit for a in case.assignments)
+    """Handling-unit staff see a case only while their unit is on it (lead or co-unit); everyone else
+    sees all. A unit the case was taken from (退单, then dispatched elsewhere) no longer reads it."""
+    return principal.sees_all_cases() or principal.unit in case.active_units()
 
 
 def _by_idempotency_key(session: Session, key: str, fingerprint: str) -> Case | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, literal, or_, select, update
+from sqlalchemy import case as case_when
 from sqlalchemy.orm import Session
 
 from backend.cases.dispatch import Unit
@@ -24,7 +25,7 @@ from backend.errors import NotFound, TooManyAttempts
 from backend.reference.categories import categories
 from backend.reference.gazetteer import gazetteer
 from backend.staff.principal import Principal
-from common.database import utcnow
+from common.database import UTCDateTime, utcnow
 from common.masking import mask_name, mask_phone
 from common.phone import normalise_mobile
 
@@ -70,7 +71,7 @@ def search_cases(
 def _visible(query: Select[tuple[Case]], principal: Principal) -> Select[tuple[Case]]:
     if principal.sees_all_cases():
         return query
-    return query.where(Case.assignments.any(CaseAssignment.unit == principal.unit))
+    return query.where(Case.assignments.any((CaseAssignment.unit == principal.unit) & CaseAssignment.active))
 
 
 def _matches(q: str) -> ColumnElement[bool]:
@@ -101,15 +102,43 @@ def citizen_view(
         raise NotFound(f"no case {number}")
     verified = bool(channel_identity) and channel_identity == case.channel_identity
     if not verified and phone_last4:
-        if case.verification_locked_until and case.verification_locked_until > now:
-            raise TooManyAttempts("too many wrong answers for this case: try again in an hour")
-        verified = bool(case.contact_phone) and case.contact_phone[-4:] == phone_last4  # type: ignore[index]
-        case.failed_verifications = 0 if verified else case.failed_verifications + 1
-        if case.failed_verifications >= MAX_FAILED_VERIFICATIONS:
-            case.verification_locked_until, case.failed_verifications = now + LOCKOUT, 0
+        verified = _check_last4(session, case, phone_last4, now)
     if not verified:
         return CitizenCaseOut(number=case.number, verified=False)
     return citizen_details(case)
+
+
+def _check_last4(session: Session, case: Case, phone_last4: str, now: datetime) -> bool:
+    """Count a guess of the phone's last 4 digits before checking it, in one UPDATE: concurrent
+    guesses are all counted and none gets past a lockout. The fifth guess in a row locks the case for
+    an hour (a right fifth guess still answers); a right guess starts the count again."""
+    count = Case.failed_verifications + 1
+    last = count >= MAX_FAILED_VERIFICATIONS
+    counted = session.execute(
+        update(Case)
+        .where(
+            Case.id == case.id,
+            Case.verification_locked_until.is_(None) | (Case.verification_locked_until <= now),
+        )
+        .values(
+            failed_verifications=case_when((last, 0), else_=count),
+            verification_locked_until=case_when((last, literal(now + LOCKOUT, UTCDateTime())), else_=None),
+        )
+        .returning(Case.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    session.expire(case, ["failed_verifications", "verification_locked_until"])
+    if counted is None:
+        raise TooManyAttempts("too many wrong answers for this case: try again in an hour")
+    verified = bool(case.contact_phone) and case.contact_phone[-4:] == phone_last4  # type: ignore[index]
+    if verified:
+        session.execute(
+            update(Case)
+            .where(Case.id == case.id)
+            .values(failed_verifications=0, verification_locked_until=None)
+            .execution_options(synchronize_session=False)
+        )
+    return verified
 
 
 def citizen_details(case: Case) -> CitizenCaseOut:

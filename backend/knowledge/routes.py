@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from backend.errors import BadInput
 from backend.knowledge.service import knowledge_base
-from backend.limits import limit_public
+from backend.limits import Limited
 from backend.routing.text import has_words
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
@@ -17,7 +17,7 @@ NOTE = "以上信息仅供参考，具体以主管部门最新公布为准。如
 
 @router.get("/search")
 def search(
-    request: Request,
+    _: Limited,
     q: Annotated[str, Query(min_length=1, max_length=500)],
     limit: Annotated[int, Query(ge=1, le=10)] = 3,
 ) -> dict[str, Any]:
@@ -26,7 +26,6 @@ def search(
     An entry answers only a question about its subject. When none does, `subject` says in a few words what
     the question is about, so the assistant can offer to file it as a consultation (咨询).
     """
-    limit_public(request)
     if not has_words(q):
         raise BadInput("q has no words")
     found = knowledge_base().consult(q, limit=limit)

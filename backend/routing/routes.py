@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from backend.limits import limit_public
+from backend.limits import Limited
 from backend.routing.service import MAX_ADDRESS_CHARS, MAX_TEXT_CHARS
 from backend.routing.text import has_words
 
@@ -30,7 +30,6 @@ class RoutingIn(BaseModel):
 
 
 @router.post("/routing")
-def route(request: Request, body: RoutingIn) -> dict[str, Any]:
+def route(request: Request, body: RoutingIn, _: Limited) -> dict[str, Any]:
     """Suggest category, department, place, dispatch target and time limit for a message."""
-    limit_public(request)
     return request.app.state.routing.get().route(body.text, body.address).public()

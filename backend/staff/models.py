@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.db import Base
@@ -40,6 +40,17 @@ class StaffSession(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     staff: Mapped[Staff] = relationship(back_populates="sessions")
+
+
+class LoginThrottle(Base):
+    """Login attempts of one account or one client address (key "account:…" or "address:…")."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
 
 
 class AuditEntry(Base):

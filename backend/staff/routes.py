@@ -11,16 +11,26 @@ from sqlalchemy import select
 from backend.cases.dispatch import Unit
 from backend.cases.states import Role
 from backend.db import LARGEST_ID
-from backend.deps import DB, Caller, bearer_token, require
+from backend.deps import DB, Caller, ClientAddress, bearer_token, require
 from backend.errors import BadInput, Forbidden, NotFound
 from backend.staff import service
 from backend.staff.models import AuditEntry, Staff
 from backend.staff.principal import Principal
-from backend.staff.schemas import AuditOut, LoginIn, LoginOut, StaffCreate, StaffOut, StaffPatch
+from backend.staff.schemas import (
+    AuditOut,
+    LoginIn,
+    LoginOut,
+    SessionsActive,
+    SessionsQuery,
+    StaffCreate,
+    StaffOut,
+    StaffPatch,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
 Admin = Annotated[Principal, Depends(require())]
 Auditor = Annotated[Principal, Depends(require(Role.SUPERVISOR))]
+Service = Annotated[Principal, Depends(require(Role.SERVICE))]
 
 
 def staff_out(staff: Staff) -> StaffOut:
@@ -36,10 +46,15 @@ def staff_out(staff: Staff) -> StaffOut:
 
 
 @router.post("/auth/login", response_model=LoginOut)
-def login(request: Request, credentials: LoginIn, session: DB) -> LoginOut:
+def login(request: Request, credentials: LoginIn, session: DB, address: ClientAddress) -> LoginOut:
+    """Open a session; wrong passwords are counted per account and per address (429 past the limit)."""
     ttl = timedelta(minutes=request.app.state.settings.backend_session_ttl_minutes)
     token, record = service.login(
-        session=session, username=credentials.username, password=credentials.password, ttl=ttl
+        session=session,
+        username=credentials.username,
+        password=credentials.password,
+        address=address,
+        ttl=ttl,
     )
     return LoginOut(token=token, expires_at=record.expires_at, staff=staff_out(record.staff))
 
@@ -47,6 +62,12 @@ def login(request: Request, credentials: LoginIn, session: DB) -> LoginOut:
 @router.post("/auth/logout", status_code=204)
 def logout(session: DB, _: Caller, token: Annotated[str, Depends(bearer_token)]) -> None:
     service.logout(session=session, token=token)
+
+
+@router.post("/auth/sessions/active", response_model=SessionsActive)
+def active_sessions(body: SessionsQuery, session: DB, _: Service) -> SessionsActive:
+    """Which of these token digests still open a session: the gateway ends console logins that do not."""
+    return SessionsActive(token_hashes=service.active_sessions(session=session, digests=body.token_hashes))
 
 
 @router.get("/auth/me", response_model=StaffOut)
@@ -83,8 +104,13 @@ def create_staff(staff_in: StaffCreate, session: DB, caller: Admin) -> StaffOut:
 
 @router.patch("/staff/{staff_id}", response_model=StaffOut)
 def update_staff(
-    staff_id: Annotated[int, Path(ge=1, le=LARGEST_ID)], patch: StaffPatch, session: DB, caller: Admin
+    staff_id: Annotated[int, Path(ge=1, le=LARGEST_ID)],
+    patch: StaffPatch,
+    session: DB,
+    caller: Admin,
+    token: Annotated[str, Depends(bearer_token)],
 ) -> StaffOut:
+    """Change a staff member; deactivating or setting a password ends their sessions (but the caller's)."""
     staff = session.get(Staff, staff_id)
     if staff is None:
         raise NotFound(f"no staff member {staff_id}")
@@ -92,8 +118,10 @@ def update_staff(
         raise BadInput("you cannot deactivate yourself")
     if patch.active is not None:
         staff.active = patch.active
+        if not staff.active:
+            service.revoke_sessions(staff=staff)
     if patch.password is not None:
-        staff.password_hash = service.hash_password(patch.password)
+        service.change_password(session=session, staff=staff, password=patch.password, keep_token=token)
     if patch.display_name is not None:
         staff.display_name = patch.display_name
     service.audit(

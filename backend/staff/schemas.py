@@ -32,6 +32,15 @@ class LoginOut(BaseModel):
     staff: StaffOut
 
 
+class SessionsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token_hashes: Annotated[list[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]], Field(max_length=1000)]
+
+
+class SessionsActive(BaseModel):
+    token_hashes: list[str]
+
+
 class StaffCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     username: Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]

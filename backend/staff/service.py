@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from backend.cases.dispatch import Unit
 from backend.cases.states import Role
-from backend.errors import BadInput, Conflict, Unauthorized
+from backend.errors import BadInput, Conflict, TooManyAttempts, Unauthorized
+from backend.staff import throttle
 from backend.staff.models import AuditEntry, Staff, StaffSession
 from backend.staff.principal import Principal
 from common.database import utcnow
@@ -25,6 +26,10 @@ STAFF_ROLES = frozenset({Role.OPERATOR, Role.UNIT_STAFF, Role.SUPERVISOR, Role.A
 SERVICE = Principal(Role.SERVICE, "assistant")
 # A constant hash to verify against when the user does not exist, so timing does not tell.
 _DUMMY_HASH = HASHER.hash(secrets.token_hex(16))
+LOCKED = {
+    "account": "该账号密码错误次数过多，已暂时锁定，请{minutes}分钟后再试，或请管理员重设密码",
+    "address": "本机登录失败次数过多，已暂时锁定，请{minutes}分钟后再试",
+}
 
 
 def hash_password(password: str) -> str:
@@ -101,10 +106,21 @@ def ensure_admin(*, session: Session, password: str | None) -> None:
 
 
 def login(
-    *, session: Session, username: str, password: str, ttl: timedelta, now: datetime | None = None
+    *,
+    session: Session,
+    username: str,
+    password: str,
+    address: str,
+    ttl: timedelta,
+    now: datetime | None = None,
 ) -> tuple[str, StaffSession]:
-    """Check the password and open a session; the token is returned once and stored hashed."""
+    """Check the password and open a session; the token is returned once and stored hashed.
+
+    Wrong passwords are counted per client address and per account (`backend.staff.throttle`); past
+    either limit a login is refused, the right password included, until the lockout ends.
+    """
     now = now or utcnow()
+    attempts = _count_attempt(session, username, address, now)
     staff = session.scalar(select(Staff).where(Staff.username == username))
     try:
         HASHER.verify(staff.password_hash if staff else _DUMMY_HASH, password)
@@ -113,16 +129,54 @@ def login(
     else:
         staff_ok = staff is not None and staff.active
     if not staff_ok or staff is None:
-        session.add(AuditEntry(actor=username[:64], role="unknown", action="login_failed"))
-        session.commit()
-        raise Unauthorized("wrong username or password")
+        _refuse(session, username, address, attempts)
+    for attempt in attempts:
+        throttle.succeeded(session=session, attempt=attempt, now=now)
     if HASHER.check_needs_rehash(staff.password_hash):
         staff.password_hash = hash_password(password)
     token = secrets.token_urlsafe(32)
     record = StaffSession(token_hash=token_digest(token), staff=staff, expires_at=now + ttl)
     session.add(record)
-    audit(session=session, principal=principal_of(staff), action="login")
+    audit(session=session, principal=principal_of(staff), action="login", detail={"address": address})
     return token, record
+
+
+def _count_attempt(session: Session, username: str, address: str, now: datetime) -> list[throttle.Attempt]:
+    """Count the attempt for its address and its account, committed before any password is checked."""
+    attempts = []
+    for rule, subject in ((throttle.ADDRESS, address), (throttle.ACCOUNT, username)):
+        attempt = throttle.take(session=session, rule=rule, subject=subject, now=now)
+        attempts.append(attempt)
+        if attempt.refused:
+            _audit_lockouts(session, username, address, attempts)
+            session.commit()
+            raise TooManyAttempts(LOCKED[rule.scope].format(minutes=throttle.minutes_left(attempt, now)))
+    session.commit()
+    return attempts
+
+
+def _refuse(session: Session, username: str, address: str, attempts: list[throttle.Attempt]) -> NoReturn:
+    """Audit a wrong login (and the lockout it starts), commit that, and refuse."""
+    session.add(
+        AuditEntry(actor=username[:64], role="unknown", action="login_failed", detail={"address": address})
+    )
+    _audit_lockouts(session, username, address, attempts)
+    session.commit()
+    raise Unauthorized("wrong username or password")
+
+
+def _audit_lockouts(session: Session, username: str, address: str, attempts: list[throttle.Attempt]) -> None:
+    for attempt in (a for a in attempts if a.locks):
+        until = attempt.locked_until.isoformat() if attempt.locked_until else None
+        session.add(
+            AuditEntry(
+                actor=username[:64],
+                role="unknown",
+                action="login_locked",
+                target=attempt.subject[:64],
+                detail={"scope": attempt.rule.scope, "address": address, "until": until},
+            )
+        )
 
 
 def logout(*, session: Session, token: str) -> None:
@@ -130,6 +184,38 @@ def logout(*, session: Session, token: str) -> None:
     if record is not None:
         record.revoked = True
         audit(session=session, principal=principal_of(record.staff), action="logout")
+
+
+def change_password(*, session: Session, staff: Staff, password: str, keep_token: str | None) -> int:
+    """Set a new password: the account's other sessions end and a login lockout is lifted."""
+    staff.password_hash = hash_password(password)
+    throttle.forget(session=session, rule=throttle.ACCOUNT, subject=staff.username)
+    return revoke_sessions(staff=staff, keep_digest=token_digest(keep_token) if keep_token else None)
+
+
+def revoke_sessions(*, staff: Staff, keep_digest: str | None = None) -> int:
+    """End the staff member's open sessions (all but `keep_digest`); return how many ended."""
+    ended = [r for r in staff.sessions if not r.revoked and r.token_hash != keep_digest]
+    for record in ended:
+        record.revoked = True
+    return len(ended)
+
+
+def active_sessions(*, session: Session, digests: list[str], now: datetime | None = None) -> list[str]:
+    """Which of these token digests still open a session (not revoked, not expired, account active)."""
+    if not digests:
+        return []
+    rows = session.scalars(
+        select(StaffSession.token_hash)
+        .join(Staff, StaffSession.staff_id == Staff.id)
+        .where(
+            StaffSession.token_hash.in_(digests),
+            ~StaffSession.revoked,
+            StaffSession.expires_at > (now or utcnow()),
+            Staff.active,
+        )
+    )
+    return list(rows)
 
 
 def authenticate(

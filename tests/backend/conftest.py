@@ -112,7 +112,9 @@ class Staffer:
         self.staff = create_staff(
             session=session, username=username, password=PASSWORD, display_name=username, role=role, unit=unit
         )
-        token, _ = login(session=session, username=username, password=PASSWORD, ttl=timedelta(hours=1))
+        token, _ = login(
+            session=session, username=username, password=PASSWORD, address="test", ttl=timedelta(hours=1)
+        )
         self.headers = {"Authorization": f"Bearer {token}"}
         self.principal = Principal(role, username, unit, self.staff.id)
         session.commit()

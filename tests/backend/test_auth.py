@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import re
+import threading
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from httpx import Response
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from backend.cases.states import Role
-from backend.staff.models import AuditEntry, Staff, StaffSession
-from backend.staff.service import create_staff, login
-from tests.backend.conftest import PASSWORD, Staffer, unit_staff
+from backend.deps import CLIENT_ADDRESS_HEADER as CLIENT
+from backend.errors import TooManyAttempts, Unauthorized
+from backend.staff import throttle
+from backend.staff.models import AuditEntry, LoginThrottle, Staff, StaffSession
+from backend.staff.service import create_staff, login, token_digest
+from backend.staff.throttle import ACCOUNT
+from common.limits import RateLimiter
+from tests.backend.conftest import PASSWORD, SERVICE_TOKEN, Staffer, unit_staff
 from tests.backend.factories import make_case
 
 PUBLIC = {
@@ -70,7 +78,9 @@ def test_login_logout_and_expiry(client: TestClient, session: Session, operator:
     assert client.get("/api/v1/auth/me", headers=headers).json()["role"] == "operator"
     assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
     assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
-    expired, _ = login(session=session, username="operator1", password=PASSWORD, ttl=timedelta(seconds=-1))
+    expired, _ = login(
+        session=session, username="operator1", password=PASSWORD, address="test", ttl=timedelta(seconds=-1)
+    )
     session.commit()
     assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
     actions = session.scalars(select(AuditEntry.action).where(AuditEntry.actor.in_(["operator1", "nobody"])))
@@ -189,3 +199,172 @@ def test_staff_units_and_roles_are_checked(session: Session) -> None:
         create_staff(
             session=session, username="u4", password=PASSWORD, display_name="x", role=Role.SERVICE, unit=None
         )
+
+
+def login_from(client: TestClient, username: str, password: str, **headers: str) -> Response:
+    return client.post(
+        "/api/v1/auth/login", json={"username": username, "password": password}, headers=headers
+    )
+
+
+def test_thirty_wrong_passwords_then_the_right_one_is_refused(
+    client: TestClient, session: Session, operator: Staffer
+) -> None:
+    for _ in range(30):
+        assert login_from(client, "operator1", "wrong password").status_code in (401, 429)
+    right = login_from(client, "operator1", PASSWORD)
+    assert right.status_code == 429 and "锁定" in right.json()["detail"]
+    locks = session.scalars(select(AuditEntry).where(AuditEntry.action == "login_locked")).all()
+    assert {(a.target, a.detail["scope"]) for a in locks} == {
+        ("operator1", "account"),
+        ("testclient", "address"),
+    }
+
+
+def test_an_account_locks_whatever_the_address_and_a_new_password_lifts_it(
+    client: TestClient, session: Session, operator: Staffer, supervisor: Staffer, admin: Staffer
+) -> None:
+    gateway = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
+    for i in range(ACCOUNT.limit):
+        wrong = login_from(client, "operator1", "wrong password", **gateway, **{CLIENT: f"198.51.100.{i}"})
+        assert wrong.status_code == 401
+    right = login_from(client, "operator1", PASSWORD, **gateway, **{CLIENT: "198.51.100.99"})
+    assert right.status_code == 429 and right.json()["detail"].startswith("该账号密码错误次数过多")
+    assert (
+        login_from(client, "supervisor1", PASSWORD, **gateway, **{CLIENT: "198.51.100.1"}).status_code == 200
+    )
+    new_password = "a brand new password"
+    changed = client.patch(
+        f"/api/v1/staff/{operator.staff.id}", json={"password": new_password}, headers=admin.headers
+    )
+    assert changed.status_code == 200
+    assert (
+        login_from(client, "operator1", new_password, **gateway, **{CLIENT: "198.51.100.2"}).status_code
+        == 200
+    )
+
+
+def test_an_address_locks_only_itself_and_only_the_gateway_may_name_one(
+    client: TestClient, session: Session, operator: Staffer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(throttle, "ADDRESS", replace(throttle.ADDRESS, limit=4))  # fewer slow hashes
+    gateway = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
+    for i in range(throttle.ADDRESS.limit):  # one address trying many accounts
+        assert (
+            login_from(client, f"nobody{i}", "guess", **gateway, **{CLIENT: "203.0.113.9"}).status_code == 401
+        )
+    locked = login_from(client, "operator1", PASSWORD, **gateway, **{CLIENT: "203.0.113.9"})
+    assert locked.status_code == 429 and locked.json()["detail"].startswith("本机")
+    # the gateway's own address is not what counts: another client behind it logs in
+    assert login_from(client, "operator1", PASSWORD, **gateway, **{CLIENT: "203.0.113.10"}).status_code == 200
+    # without the service token the header is ignored: a direct caller is counted by its own address
+    for i in range(throttle.ADDRESS.limit):
+        assert login_from(client, f"nobody{i}", "guess", **{CLIENT: f"192.0.2.{i}"}).status_code == 401
+    assert login_from(client, "operator1", PASSWORD, **{CLIENT: "192.0.2.200"}).status_code == 429
+
+
+def test_concurrent_wrong_passwords_are_all_counted(engine: Engine) -> None:
+    """Eight wrong passwords at once from eight addresses: five are checked, the rest refused."""
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    name = f"racer_{engine.dialect.name}"
+    with sessions() as session:
+        create_staff(
+            session=session,
+            username=name,
+            password=PASSWORD,
+            display_name=name,
+            role=Role.OPERATOR,
+            unit=None,
+        )
+        session.commit()
+    barrier = threading.Barrier(8)
+    outcomes: list[object] = []
+
+    def attempt(i: int) -> None:
+        barrier.wait()
+        try:
+            with sessions() as session:
+                login(
+                    session=session, username=name, password="wrong", address=f"10.0.0.{i}", ttl=timedelta(1)
+                )
+        except (Unauthorized, TooManyAttempts) as error:
+            outcomes.append(type(error).__name__)
+        except BaseException as error:  # noqa: BLE001 - collected and asserted below
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert sorted(map(str, outcomes)) == ["TooManyAttempts"] * 3 + ["Unauthorized"] * ACCOUNT.limit
+        with sessions() as session, pytest.raises(TooManyAttempts):
+            login(session=session, username=name, password=PASSWORD, address="10.0.1.1", ttl=timedelta(1))
+    finally:
+        with sessions() as session:
+            session.execute(delete(LoginThrottle))
+            session.execute(delete(AuditEntry).where(AuditEntry.actor == name))
+            session.execute(delete(Staff).where(Staff.username == name))
+            session.commit()
+
+
+def test_a_new_password_or_deactivation_ends_the_old_sessions(
+    client: TestClient, session: Session, operator: Staffer, admin: Staffer, service_headers: dict[str, str]
+) -> None:
+    second = login_from(client, "operator1", PASSWORD).json()["token"]
+    new_password = "another long password"
+    patched = client.patch(
+        f"/api/v1/staff/{operator.staff.id}", json={"password": new_password}, headers=admin.headers
+    )
+    assert patched.status_code == 200
+    for old in (operator.headers, {"Authorization": f"Bearer {second}"}):
+        assert client.get("/api/v1/auth/me", headers=old).status_code == 401
+    fresh = login_from(client, "operator1", new_password).json()["token"]
+    # an admin setting their own password keeps the session they are using
+    mine = client.patch(
+        f"/api/v1/staff/{admin.staff.id}", json={"password": new_password}, headers=admin.headers
+    )
+    assert mine.status_code == 200 and client.get("/api/v1/auth/me", headers=admin.headers).status_code == 200
+
+    def active(*tokens: str) -> set[str]:
+        digests = [token_digest(t) for t in tokens]
+        answer = client.post(
+            "/api/v1/auth/sessions/active", json={"token_hashes": digests}, headers=service_headers
+        )
+        assert answer.status_code == 200
+        return set(answer.json()["token_hashes"])
+
+    assert active(second, fresh) == {token_digest(fresh)}
+    off = client.patch(f"/api/v1/staff/{operator.staff.id}", json={"active": False}, headers=admin.headers)
+    assert off.status_code == 200 and active(fresh) == set()
+    assert all(
+        s.revoked
+        for s in session.scalars(select(StaffSession).where(StaffSession.staff_id == operator.staff.id))
+    )
+    asked_by_staff = client.post(
+        "/api/v1/auth/sessions/active",
+        json={"token_hashes": []},
+        headers={"Authorization": f"Bearer {fresh}"},
+    )
+    assert asked_by_staff.status_code == 401
+    not_a_digest = client.post(
+        "/api/v1/auth/sessions/active", json={"token_hashes": ["x"]}, headers=service_headers
+    )
+    assert not_a_digest.status_code == 422
+
+
+def test_operators_behind_one_address_have_their_own_rate(
+    client: TestClient, session: Session, operator: Staffer, supervisor: Staffer
+) -> None:
+    client.app.state.routing_limiter = RateLimiter(limit=3)  # type: ignore[attr-defined]
+
+    def ask(headers: dict[str, str]) -> int:
+        return client.get(
+            "/api/v1/knowledge/search", params={"q": "暖气不热找谁"}, headers=headers
+        ).status_code
+
+    assert [ask(operator.headers) for _ in range(4)] == [200, 200, 200, 429]
+    assert ask(supervisor.headers) == 200  # the same address, another operator
+    assert [ask({}) for _ in range(4)] == [200, 200, 200, 429]  # anonymous callers: per address
+    assert ask({"Authorization": "Bearer not-a-token"}) == 429

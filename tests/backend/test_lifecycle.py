@@ -107,11 +107,22 @@ def test_a_returned_case_is_redispatched_by_the_hotline_and_keeps_its_history(
     assert [u["key"] for u in again["co_units"]] == ["housing"]
     assert [e["kind"] for e in again["timeline"]][-2:] == ["return", "dispatch"]
     assert again["timeline"][-2]["note"] == "非我单位职责，应由物业处理"
-    # the old unit can still read the case it was on, but no longer act on it; the new lead can
-    assert client.get(f"/api/v1/cases/{case.number}", headers=unit.headers).status_code == 200
-    assert move(client, case.number, unit, "acknowledge").status_code == 403
+    # the old unit no longer reads the case nor acts on it (its own entries stay); the new lead can
+    assert client.get(f"/api/v1/cases/{case.number}", headers=unit.headers).status_code == 404
+    assert case.number not in [c["number"] for c in client.get("/api/v1/cases", headers=unit.headers).json()]
+    assert move(client, case.number, unit, "acknowledge").status_code == 404
+    note = client.post(f"/api/v1/cases/{case.number}/notes", json={"text": "补充"}, headers=unit.headers)
+    assert note.status_code == 404
+    audit = session.scalars(
+        select(AuditEntry.action).where(
+            AuditEntry.target == case.number, AuditEntry.actor == unit.principal.name
+        )
+    )
+    assert list(audit) == ["case.return"]
     street = unit_staff(session, "street_office:110105026")
     assert move(client, case.number, street, "acknowledge").status_code == 200
+    co_unit = unit_staff(session, "housing")
+    assert client.get(f"/api/v1/cases/{case.number}", headers=co_unit.headers).status_code == 200
 
 
 def test_a_consultation_answered_on_the_spot_is_resolved_at_acceptance(

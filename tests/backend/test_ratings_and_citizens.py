@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -12,6 +13,8 @@ from backend.cases.models import Case
 from backend.cases.schemas import CaseCreate
 from backend.cases.service import create_case, transition
 from backend.cases.states import Move
+from backend.cases.views import MAX_FAILED_VERIFICATIONS, citizen_view
+from backend.errors import TooManyAttempts
 from backend.staff.principal import SYSTEM
 from backend.staff.service import SERVICE
 from tests.backend.conftest import Staffer
@@ -68,6 +71,17 @@ def test_ratings_need_a_resolved_case_and_the_citizens_own_channel(
     assert rate(client, service_headers, case.number, "excellent").status_code == 422
     assert rate(client, service_headers, case.number, "satisfied").json()["status"] == "rated"
     assert rate(client, service_headers, case.number, "satisfied").status_code == 409
+
+
+def test_the_service_token_cannot_rate_a_case_no_chat_identity_filed(
+    client: TestClient, session: Session, service_headers: dict[str, str], operator: Staffer
+) -> None:
+    """A phone case has no channel identity: "none" from the assistant is no citizen's check."""
+    case = resolved_case(session, channel="phone", channel_identity=None)
+    for identity in (None, ""):
+        refused = rate(client, service_headers, case.number, "satisfied", channel_identity=identity)
+        assert refused.status_code == 403
+    assert rate(client, operator.headers, case.number, "satisfied").json()["status"] == "rated"
 
 
 def test_a_retried_submission_never_creates_a_second_case(
@@ -186,6 +200,45 @@ def test_guessing_the_last_four_digits_is_locked_out(
         "/api/v1/citizen/lookup", json={"number": case.number, "phone_last4": "5678"}, headers=service_headers
     )
     assert locked.status_code == 429
+
+
+def test_concurrent_guesses_of_the_last_four_digits_are_all_counted(engine: Engine) -> None:
+    """Ten wrong guesses at once: five are checked, then the case is locked; none slips past."""
+    from sqlalchemy.orm import sessionmaker
+
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    with sessions() as session:
+        number = make_case(session, contact_phone="13912345678").number
+    barrier = threading.Barrier(10)
+    outcomes: list[object] = []
+
+    def guess(i: int) -> None:
+        barrier.wait()
+        try:
+            with sessions() as session:
+                seen = citizen_view(
+                    session=session, number=number, phone_last4=f"{i:04d}", channel_identity=None
+                )
+                session.commit()
+                outcomes.append(seen.verified)
+        except TooManyAttempts:
+            outcomes.append("locked")
+        except BaseException as error:  # noqa: BLE001 - collected and asserted below
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert sorted(map(str, outcomes)) == ["False"] * MAX_FAILED_VERIFICATIONS + ["locked"] * 5
+        with sessions() as session, pytest.raises(TooManyAttempts):
+            citizen_view(session=session, number=number, phone_last4="5678", channel_identity=None)
+    finally:
+        with sessions() as session:
+            session.delete(session.scalar(select(Case).where(Case.number == number)))
+            session.commit()
 
 
 def test_my_cases_lists_this_channel_identitys_cases(
