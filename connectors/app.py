@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from common.database import sqlite_pragmas
 from common.limits import RateLimiter
+from connectors.console.auth import end_revoked, forget_plaintext_logins
 from connectors.console.hub import ConsoleHub
 from connectors.console.routes import router as console_router
 from connectors.console.takeover import Takeover
@@ -27,6 +29,7 @@ from connectors.core.models import Base
 from connectors.core.rasa import RasaClient
 from connectors.core.rasa_pool import RasaPool
 from connectors.push.feed import CaseFeed
+from connectors.security import SecurityHeaders
 from connectors.settings import GatewaySettings, get_settings
 from connectors.telegram.runner import TelegramRunner
 from connectors.telegram.webhook import router as telegram_router
@@ -71,6 +74,19 @@ async def retry_pending(core: ConversationCore, interval_s: float) -> None:
         await asyncio.sleep(interval_s)
 
 
+async def watch_console_logins(state: Any) -> None:
+    """End console logins (and their WebSockets) within seconds of their end in the backend."""
+    service_token = state.settings.backend_service_token.get_secret_value()
+    while True:
+        await asyncio.sleep(state.settings.console_session_check_s)
+        try:
+            ended = await end_revoked(state.sessions, state.console_backend, service_token, state.hub)
+            if ended:
+                log.info("ended %d console logins the backend no longer honours", ended)
+        except Exception:
+            log.exception("checking console logins failed")
+
+
 async def service_healthy(url: str) -> bool:
     """Whether a service's health endpoint answers 200 within two seconds."""
     try:
@@ -88,6 +104,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         engine = make_async_engine(settings.database_url)
         async with engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
+        await forget_plaintext_logins(engine)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         rasa: RasaClient | RasaPool
         if settings.rasa_urls:
@@ -144,6 +161,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             asyncio.create_task(retry_pending(core, settings.retry_interval_s)),
             asyncio.create_task(core.outbox.run()),
             asyncio.create_task(feed.run(settings.feed_interval_s)),
+            asyncio.create_task(watch_console_logins(app.state)),
         ]
         try:
             yield
@@ -161,6 +179,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await engine.dispose()
 
     app = FastAPI(title="Jiesu channel gateway", version="1.0", lifespan=lifespan)
+    app.add_middleware(SecurityHeaders)
     app.include_router(webchat_router)
     app.include_router(telegram_router)
     app.include_router(console_router)

@@ -47,6 +47,7 @@ class GatewaySettings(ServiceSettings):
     console_session_hours: float = 8.0
     retention_days: int = 180
     console_disconnect_grace_s: float = 5.0
+    console_session_check_s: float = 3.0
 
     @model_validator(mode="after")
     def rasa_answers_before_the_gateway_gives_up(self) -> GatewaySettings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -37,6 +38,17 @@ class ConsoleHub:
                     await socket.send_json(frame)
                 except (RuntimeError, OSError):
                     self.sockets.pop(socket, None)
+
+    def session_digests(self) -> set[str]:
+        """The console logins that have a WebSocket open here."""
+        return {operator.session_digest for operator in self.sockets.values()}
+
+    async def close_sessions(self, digests: set[str]) -> None:
+        """Close the WebSockets of logins that ended (4401: log in again); `disconnected` follows."""
+        for socket, operator in list(self.sockets.items()):
+            if operator.session_digest in digests:
+                with contextlib.suppress(RuntimeError, OSError):
+                    await socket.close(code=4401)
 
     def connected(self, socket: WebSocket, operator: Operator) -> None:
         self.sockets[socket] = operator

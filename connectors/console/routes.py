@@ -8,15 +8,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, HTTPException, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from starlette.requests import HTTPConnection
 
 from connectors.console.auth import COOKIE, Hotline, Staff, log_in, log_out, operator_of
 from connectors.console.takeover import TakeoverError
 from connectors.core.models import Conversation, Handling, Message, utcnow
 from connectors.core.rasa import RasaUnavailable
+from connectors.security import same_origin
 
 STATIC = Path(__file__).resolve().parent / "static"
 PUBLIC_FILES = frozenset({"login.html", "login.js", "console.css"})
@@ -25,7 +27,19 @@ BACKEND_PATHS = re.compile(
     r"^api/v1/(cases(/\d{13}(/(transitions|notes|supervise|rating))?)?|supervision/overdue|stats/(rates|hotspots)"
     r"|categories|departments|places|routing|knowledge/search|audit|auth/me)$"
 )
-router = APIRouter(prefix="/console", tags=["console"])
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def from_console_page(connection: HTTPConnection) -> None:
+    """Refuse a state-changing request that no page of this gateway sent (CSRF, beside SameSite); the
+    WebSocket checks its handshake itself."""
+    if connection.scope["type"] != "http" or connection.scope["method"] in SAFE_METHODS:
+        return
+    if not same_origin(connection, connection.app.state.settings.public_url):
+        raise HTTPException(403, "请求来源不是本系统页面，已拒绝")
+
+
+router = APIRouter(prefix="/console", tags=["console"], dependencies=[Depends(from_console_page)])
 
 
 class LoginIn(BaseModel):
@@ -76,14 +90,13 @@ async def upload(name: str, request: Request, _: Staff) -> FileResponse:
 # --- session ---------------------------------------------------------------------------------------
 @router.post("/api/login")
 async def login(request: Request, response: Response, credentials: LoginIn) -> dict[str, Any]:
-    token, operator = await log_in(request, credentials.username, credentials.password)
-    secure = request.app.state.settings.public_url.startswith("https://")
+    operator = await log_in(request, credentials.username, credentials.password)
     response.set_cookie(
         COOKIE,
-        token,
+        operator.backend_token,
         httponly=True,
         samesite="strict",
-        secure=secure,
+        secure=_secure(request),
         path="/console",
         max_age=int(request.app.state.settings.console_session_hours * 3600),
     )
@@ -94,8 +107,15 @@ async def login(request: Request, response: Response, credentials: LoginIn) -> d
 async def logout(request: Request, response: Response, _: Staff) -> None:
     operator = await log_out(request, request.cookies.get(COOKIE, ""))
     if operator is not None:
+        await request.app.state.hub.close_sessions({operator.session_digest})
         await _backend(request, operator.backend_token, "POST", "api/v1/auth/logout")
-    response.delete_cookie(COOKIE, path="/console")
+    response.delete_cookie(COOKIE, path="/console", secure=_secure(request), httponly=True, samesite="strict")
+
+
+def _secure(request: Request) -> bool:
+    """The cookie goes only over HTTPS whenever the console is served over HTTPS."""
+    public_url: str = request.app.state.settings.public_url
+    return public_url.lower().startswith("https://") or request.url.scheme == "https"
 
 
 @router.get("/api/me")
@@ -318,6 +338,8 @@ async def _backend(request: Request, token: str, method: str, path: str, **kwarg
 @router.websocket("/ws")
 async def live(websocket: WebSocket) -> None:
     operator = await operator_of(websocket)
+    if not same_origin(websocket, websocket.app.state.settings.public_url):
+        operator = None
     if operator is None or not operator.handles_conversations:
         await websocket.close(code=4401 if operator is None else 4403)
         return

@@ -152,9 +152,11 @@ class PendingRating(Base):
 
 
 class ConsoleSession(Base):
-    """A staff login to the console: the cookie holds a random id, stored here only as its SHA-256."""
+    """A staff login to the console. The cookie holds the staff member's backend token itself; the
+    gateway keeps only its SHA-256 (the digest the backend keeps too), so this table opens nothing and
+    the backend can say which logins still hold (`connectors.console.auth.end_revoked`)."""
 
-    __tablename__ = "console_sessions"
+    __tablename__ = "console_logins"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -163,6 +165,5 @@ class ConsoleSession(Base):
     role: Mapped[str] = mapped_column(String(16))
     unit: Mapped[str | None] = mapped_column(String(40))
     unit_name: Mapped[str | None] = mapped_column(String(80))
-    backend_token: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

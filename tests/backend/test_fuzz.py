@@ -41,7 +41,11 @@ def admin_token() -> str:
             unit=None,
         )
         token, _ = login(
-            session=session, username="fuzz_admin", password="fuzz password 123", ttl=timedelta(hours=2)
+            session=session,
+            username="fuzz_admin",
+            password="fuzz password 123",
+            address="fuzz",
+            ttl=timedelta(hours=2),
         )
     return token
 

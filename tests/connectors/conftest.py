@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,3 +66,15 @@ def web_gateway(tmp_path: Path, fake_rasa: FakeRasa) -> Iterator[Stack]:
     stack = gateway(tmp_path, fake_rasa)
     yield stack
     stack.stop()
+
+
+def watch_csp(page: Any) -> list[str]:
+    """Collect the page's Content Security Policy violations (Chromium reports each on its console)."""
+    violations: list[str] = []
+
+    def seen(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    page.on("console", seen)
+    return violations

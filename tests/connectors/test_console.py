@@ -4,7 +4,10 @@ real browser, phone intake in the browser. The backend is real; the bot is the f
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,7 @@ import httpx
 import pytest
 
 from ops.stack import Stack, wait_until
+from tests.connectors.conftest import gateway, watch_csp
 from tests.fakes.rasa import TOKEN as RASA_TOKEN
 from tests.fakes.rasa import FakeRasa
 
@@ -44,6 +48,7 @@ def stack(tmp_path: Path, fake_rasa: FakeRasa) -> Iterator[Stack]:
         RASA_TOKEN=RASA_TOKEN,  # type: ignore[attr-defined]
         FEED_INTERVAL_S="0.3",
         CONSOLE_DISCONNECT_GRACE_S="1",
+        CONSOLE_SESSION_CHECK_S="0.5",
     )
     running.start("backend", "gateway", timeout_s=120)
     admin = login(running, "admin", ADMIN_PASSWORD)
@@ -80,12 +85,30 @@ def login(stack: Stack, username: str, password: str) -> str:
     return str(answer.json()["token"])
 
 
-def console(stack: Stack, username: str | None = None) -> httpx.Client:
-    client = httpx.Client(base_url=stack.url("gateway"), timeout=30, follow_redirects=False)
+def console(
+    stack: Stack, username: str | None = None, password: str = PASSWORD, **headers: str
+) -> httpx.Client:
+    """A console client as the console's own pages make requests (Origin: the gateway)."""
+    client = httpx.Client(
+        base_url=stack.url("gateway"),
+        timeout=30,
+        follow_redirects=False,
+        headers={"Origin": stack.url("gateway"), **headers},
+    )
     if username:
-        answer = client.post("/console/api/login", json={"username": username, "password": PASSWORD})
+        answer = client.post("/console/api/login", json={"username": username, "password": password})
         assert answer.status_code == 200, answer.text
     return client
+
+
+def live_socket(stack: Stack, client: httpx.Client, origin: str | None = None) -> Any:
+    from websockets.sync.client import connect
+
+    return connect(
+        stack.url("gateway").replace("http", "ws") + "/console/ws",
+        additional_headers={"Cookie": f"jiesu_console={client.cookies['jiesu_console']}"},
+        origin=origin or stack.url("gateway"),  # type: ignore[arg-type]
+    )
 
 
 def test_nothing_of_the_console_without_a_login(stack: Stack) -> None:
@@ -105,7 +128,7 @@ def test_nothing_of_the_console_without_a_login(stack: Stack) -> None:
     from websockets.sync.client import connect
 
     with pytest.raises(InvalidStatus, match="403"):
-        connect(stack.url("gateway").replace("http", "ws") + "/console/ws")
+        connect(stack.url("gateway").replace("http", "ws") + "/console/ws", origin=stack.url("gateway"))  # type: ignore[arg-type]
 
 
 def test_handling_units_see_cases_not_conversations(stack: Stack) -> None:
@@ -200,15 +223,10 @@ def test_a_case_from_a_conversation(stack: Stack) -> None:
 
 
 def test_an_operator_who_disconnects_gives_the_conversation_back(stack: Stack) -> None:
-    from websockets.sync.client import connect
-
     sender, _ = web_citizen(stack, "转人工")
     op1 = console(stack, "op1")
     cid = conversation_id(op1, sender)
-    cookie = f"jiesu_console={op1.cookies['jiesu_console']}"
-    with connect(
-        stack.url("gateway").replace("http", "ws") + "/console/ws", additional_headers={"Cookie": cookie}
-    ):
+    with live_socket(stack, op1):
         assert op1.post(f"/console/api/conversations/{cid}/claim").status_code == 200
     assert wait_until(
         lambda: any(i["id"] == cid for i in op1.get("/console/api/queue").json()["waiting"]), 15
@@ -230,6 +248,7 @@ def test_an_operator_who_disconnects_gives_the_conversation_back(stack: Stack) -
 def test_an_operator_takes_over_in_the_browser(stack: Stack, browser: Any, fake_rasa: FakeRasa) -> None:
     sender, _ = web_citizen(stack, "转人工")
     page = browser.new_context(locale="zh-CN").new_page()
+    violations = watch_csp(page)
     page.goto(f"{stack.url('gateway')}/console/")
     page.wait_for_url(re.compile("/console/login"))
     page.fill("#username", "op1")
@@ -249,6 +268,7 @@ def test_an_operator_takes_over_in_the_browser(stack: Stack, browser: Any, fake_
     page.click("#handback")
     page.wait_for_selector("#claim:not([disabled])")
     assert stack.say(sender, "好的")[0]["text"] == "收到：好的"
+    assert violations == []  # the console works under its Content Security Policy
     page.context.close()
 
 
@@ -257,6 +277,7 @@ def test_phone_intake_in_the_browser_shows_routing_live_and_creates_a_case(
     stack: Stack, browser: Any
 ) -> None:
     page = browser.new_context(locale="zh-CN").new_page()
+    violations = watch_csp(page)
     page.goto(f"{stack.url('gateway')}/console/login")
     page.fill("#username", "op1")
     page.fill("#password", PASSWORD)
@@ -276,4 +297,120 @@ def test_phone_intake_in_the_browser_shows_routing_live_and_creates_a_case(
     case = op.get(f"/console/api/backend/api/v1/cases/{number}").json()
     assert case["channel"] == "phone" and case["category_code"] == "heating_not_warm"
     assert case["lead_unit"]["key"] == "heating"
+    assert violations == []
     page.context.close()
+
+
+def audit_actions(stack: Stack, actor: str) -> list[str]:
+    admin = {"Authorization": f"Bearer {login(stack, 'admin', ADMIN_PASSWORD)}"}
+    url = f"{stack.url('backend')}/api/v1/audit"
+    trail = httpx.get(url, params={"actor": actor}, headers=admin, timeout=30)
+    return [entry["action"] for entry in trail.json()]
+
+
+def test_wrong_passwords_lock_the_account_and_the_address_but_not_the_gateway(stack: Stack) -> None:
+    """Behind a reverse proxy (X-Forwarded-For), each browser is its own address at the backend."""
+    here = console(stack, **{"X-Forwarded-For": "198.51.100.7"})
+    for _ in range(30):
+        wrong = here.post("/console/api/login", json={"username": "op1", "password": "wrong password"})
+        assert wrong.status_code in (401, 429)
+    right = here.post("/console/api/login", json={"username": "op1", "password": PASSWORD})
+    assert right.status_code == 429 and "锁定" in right.json()["detail"]
+    assert "jiesu_console" not in here.cookies
+    same_address = here.post("/console/api/login", json={"username": "op2", "password": PASSWORD})
+    assert same_address.status_code == 429 and same_address.json()["detail"].startswith("本机")
+    elsewhere = console(stack, "op2", **{"X-Forwarded-For": "198.51.100.8"})  # everyone else still logs in
+    assert elsewhere.get("/console/api/me").status_code == 200
+    assert audit_actions(stack, "op1").count("login_locked") == 2  # the account, and the address
+
+
+def test_logout_deactivation_and_a_new_password_end_the_console_and_its_socket(stack: Stack) -> None:
+    from websockets.exceptions import ConnectionClosed
+
+    admin = login(stack, "admin", ADMIN_PASSWORD)
+    staff = {
+        s["username"]: s["id"]
+        for s in httpx.get(
+            f"{stack.url('backend')}/api/v1/staff", headers={"Authorization": f"Bearer {admin}"}, timeout=30
+        ).json()
+    }
+
+    def patch(username: str, body: dict[str, Any]) -> None:
+        answer = httpx.patch(
+            f"{stack.url('backend')}/api/v1/staff/{staff[username]}",
+            json=body,
+            headers={"Authorization": f"Bearer {admin}"},
+            timeout=30,
+        )
+        assert answer.status_code == 200
+
+    def ended(client: httpx.Client, socket: Any) -> None:
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                socket.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+        assert client.get("/console/api/me").status_code == 401
+
+    op1, op2, boss = console(stack, "op1"), console(stack, "op2"), console(stack, "boss")
+    with live_socket(stack, op1) as one, live_socket(stack, op2) as two, live_socket(stack, boss) as three:
+        started = time.monotonic()
+        patch("op1", {"active": False})
+        ended(op1, one)
+        patch("op2", {"password": "a new staff password"})
+        ended(op2, two)
+        assert time.monotonic() - started < 10
+        assert boss.post("/console/api/logout").status_code == 204
+        with pytest.raises(ConnectionClosed):
+            three.recv(timeout=5)
+    token = op2.cookies["jiesu_console"]
+    stored = (stack.data_dir / "gateway.db").read_bytes()
+    assert token.encode() not in stored  # the gateway keeps no backend token in plain text
+    old = httpx.get(f"{stack.url('backend')}/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert old.status_code == 401  # nor does the old backend token work after the new password
+    assert console(stack, "op2", password="a new staff password").get("/console/api/me").status_code == 200
+
+
+def test_state_changing_console_requests_must_come_from_its_pages(stack: Stack) -> None:
+    from websockets.exceptions import InvalidStatus
+
+    operator = console(stack, "op1")
+    cookie = {"jiesu_console": operator.cookies["jiesu_console"]}
+    forged = httpx.Client(base_url=stack.url("gateway"), cookies=cookie, timeout=30)
+    for headers in ({"Origin": "https://evil.example"}, {}, {"Referer": "https://evil.example/page"}):
+        answer = forged.post("/console/api/logout", headers=headers)
+        assert answer.status_code == 403 and "来源" in answer.json()["detail"], headers
+    assert forged.get("/console/api/me").status_code == 200  # reading is fine, and nothing was changed
+    with pytest.raises(InvalidStatus, match="403"):
+        live_socket(stack, operator, origin="https://evil.example")
+    assert operator.post("/console/api/logout").status_code == 204
+
+
+def test_pages_carry_security_headers_and_the_cookie_is_secure_over_https(stack: Stack) -> None:
+    client = console(stack)
+    for page in ("/chat/", "/console/login", "/chat/static/chat.js"):
+        headers = client.get(page).headers
+        policy = headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy, page
+        assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "same-origin"
+    plain = console(stack).post("/console/api/login", json={"username": "op1", "password": PASSWORD})
+    assert "secure" not in plain.headers["set-cookie"].lower()
+    proxied = console(stack, **{"X-Forwarded-Proto": "https"})  # TLS ended at a proxy in front
+    answer = proxied.post("/console/api/login", json={"username": "op1", "password": PASSWORD})
+    cookie = answer.headers["set-cookie"].lower()
+    assert "; secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_the_old_login_table_of_plain_backend_tokens_is_dropped(tmp_path: Path, fake_rasa: FakeRasa) -> None:
+    token = "an-old-plain-backend-token-0123456789"
+    with closing(sqlite3.connect(tmp_path / "gateway.db")) as db, db:
+        db.execute("CREATE TABLE console_sessions (id INTEGER PRIMARY KEY, backend_token TEXT)")
+        db.execute("INSERT INTO console_sessions (backend_token) VALUES (?)", (token,))
+    running = gateway(tmp_path, fake_rasa)
+    try:
+        with closing(sqlite3.connect(tmp_path / "gateway.db")) as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert "console_sessions" not in tables and "console_logins" in tables
+        for path in tmp_path.glob("gateway.db*"):
+            assert token.encode() not in path.read_bytes(), path
+    finally:
+        running.stop()

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from ops.stack import Stack, wait_until
+from tests.connectors.conftest import watch_csp
 from tests.fakes.rasa import FakeRasa
 
 pytestmark = pytest.mark.browser
@@ -24,10 +25,13 @@ PHONE = {
 def page(browser: Any, web_gateway: Stack) -> Any:
     context = browser.new_context(**PHONE)
     page = context.new_page()
-    page.goto(f"{web_gateway.url('gateway')}/chat/")
+    violations = watch_csp(page)
+    answer = page.goto(f"{web_gateway.url('gateway')}/chat/")
+    assert "script-src 'self'" in answer.headers["content-security-policy"]
     page.wait_for_selector("#status:has-text('在线')")
     yield page
     context.close()
+    assert violations == []  # the page works under its Content Security Policy
 
 
 def send(page: Any, text: str) -> None:

@@ -170,7 +170,10 @@
       if (current && chosen === current.id && frame.conversation_id === current.id) openConversation(current.id);
       else if (!$("tab-queue").hidden) loadQueue();
     };
-    socket.onclose = () => { clearInterval(ping); setTimeout(liveEvents, 2000); };
+    socket.onclose = () => {  // a login that ended goes back to the login page (api does that on 401)
+      clearInterval(ping);
+      api("/console/api/me").then(() => setTimeout(liveEvents, 2000), () => setTimeout(liveEvents, 2000));
+    };
   }
 
   // --- phone intake -------------------------------------------------------------------------------
