@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -142,3 +143,24 @@ def service_headers() -> dict[str, str]:
 
 def unit_staff(session: Session, unit: str, username: str | None = None) -> Staffer:
     return Staffer(session, username or f"unit_{unit.replace(':', '_')}", Role.UNIT_STAFF, unit)
+
+
+def at_once(work: Callable[[int], object], count: int) -> list[str]:
+    """Run work(0) … work(count - 1) in threads released together; return each one's result, or the
+    name of the exception it raised, as text and sorted."""
+    barrier = threading.Barrier(count)
+    outcomes: list[str] = []
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            outcomes.append(str(work(i)))
+        except BaseException as error:  # noqa: BLE001 - reported to the test, which asserts on it
+            outcomes.append(type(error).__name__)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(outcomes)

@@ -31,7 +31,7 @@ SETTINGS = BackendSettings(
 def admin_token() -> str:
     engine = engine_for(SETTINGS.database_url)
     migrate(engine)
-    with session_factory(engine).begin() as session:
+    with session_factory(engine)() as session:  # login commits the attempt it counts, then the session
         create_staff(
             session=session,
             username="fuzz_admin",
@@ -47,6 +47,7 @@ def admin_token() -> str:
             address="fuzz",
             ttl=timedelta(hours=2),
         )
+        session.commit()
     return token
 
 
