@@ -7,16 +7,20 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.cases.routes import router as cases_router
 from backend.db import engine_for, migrate, session_factory
 from backend.errors import DomainError
 from backend.knowledge.routes import router as knowledge_router
 from backend.knowledge.service import knowledge_base
+from backend.open311.formats import render_error
+from backend.open311.routes import discovery as open311_discovery
 from backend.open311.routes import keys as open311_keys
 from backend.open311.routes import router as open311_router
 from backend.openapi import install as install_openapi
@@ -70,6 +74,7 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
         routing_router,
         knowledge_router,
         open311_router,
+        open311_discovery,
         open311_keys,
     )
     for router in routers:
@@ -99,27 +104,38 @@ async def _limit_body(request: Request, call_next: Callable[[Request], Awaitable
 
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(request: Request, error: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, error: DomainError) -> Response:
         return _error(request, error.status_code, error.message)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
         problems = [
             f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body') or 'request'}: {e.get('msg')}"
             for e in error.errors()[:10]
         ]
         return _error(request, 422, "; ".join(problems), details=problems)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        """Unknown paths and methods under /open311 answer in the spec's error format too."""
+        if _open311(request):
+            return render_error(request.url.path, error.status_code, str(error.detail))
+        return await http_exception_handler(request, error)
+
     @app.exception_handler(OperationalError)
-    async def database_down(request: Request, error: OperationalError) -> JSONResponse:
+    async def database_down(request: Request, error: OperationalError) -> Response:
         log.warning("database unavailable: %s", type(error.orig).__name__)
         return _error(request, 503, "the case database is unavailable; nothing was saved, please retry")
 
 
-def _error(request: Request, status: int, message: str, details: list[str] | None = None) -> JSONResponse:
-    """The native API's {"detail": ...}, or Open311's [{"code", "description"}] under /open311."""
-    if request.url.path.startswith("/open311"):
-        return JSONResponse([{"code": status, "description": message}], status)
+def _open311(request: Request) -> bool:
+    return request.url.path.startswith("/open311/")
+
+
+def _error(request: Request, status: int, message: str, details: list[str] | None = None) -> Response:
+    """The native API's {"detail": ...}, or Open311's error list (XML or JSON) under /open311."""
+    if _open311(request):
+        return render_error(request.url.path, status, message)
     body: dict[str, object] = {"detail": message}
     if details:
         body["errors"] = details

@@ -33,6 +33,15 @@ ERROR_STATUSES = {
     "429": "too many requests",
     "503": "database unavailable",
 }
+# GeoReport v2's own codes: 400 for a bad or missing argument, 403 for the api_key, 404 not found.
+OPEN311_STATUSES = {
+    "400": "bad or missing argument",
+    "403": "missing or invalid api_key",
+    "404": "not found",
+    "413": "body too large",
+    "429": "too many requests",
+    "503": "database unavailable",
+}
 
 
 def install(app: FastAPI) -> None:
@@ -50,18 +59,16 @@ def install(app: FastAPI) -> None:
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
         for path, operations in document.get("paths", {}).items():
-            ref = (
-                "#/components/schemas/Open311Errors"
-                if path.startswith("/open311")
-                else "#/components/schemas/Error"
-            )
+            open311 = path.startswith("/open311")
+            ref = "#/components/schemas/Open311Errors" if open311 else "#/components/schemas/Error"
+            content: dict[str, Any] = {"application/json": {"schema": {"$ref": ref}}}
+            if open311:
+                content["text/xml"] = {"schema": {"type": "string", "description": "<errors><error>…"}}
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
-                for status, meaning in ERROR_STATUSES.items():
-                    responses[status] = {
-                        "description": meaning,
-                        "content": {"application/json": {"schema": {"$ref": ref}}},
-                    }
+                responses.pop("422", None)
+                for status, meaning in (OPEN311_STATUSES if open311 else ERROR_STATUSES).items():
+                    responses[status] = {"description": meaning, "content": content}
         app.openapi_schema = document
         return document
 

@@ -19,6 +19,8 @@ class BackendSettings(ServiceSettings):
     backend_session_ttl_minutes: int = 8 * 60
     backend_routing_rate_per_minute: int = 120
     backend_open311_rate_per_minute: int = 60
+    backend_open311_jurisdiction: str = "beijing.gov.cn"  # Open311 jurisdiction_id: the city's site
+    backend_open311_contact: str = "北京12345市民服务热线：Open311接口的问题请联系热线系统管理员"
     routing_models_dir: Path = Path("models/routing")
     retention_days: int = 180
 

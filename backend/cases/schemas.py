@@ -34,7 +34,7 @@ class CaseCreate(BaseModel):
 
     appeal_type: AppealType = AppealType.COMPLAINT
     category_code: Annotated[str | None, Field(max_length=40)] = None
-    description: Annotated[str, Field(min_length=2, max_length=2000)]
+    description: Annotated[str, Field(min_length=2, max_length=4000)]  # Open311 allows 4,000
     address: Annotated[str | None, Field(max_length=300)] = None
     district_code: Annotated[str | None, Field(max_length=6)] = None
     street_code: Annotated[str | None, Field(max_length=9)] = None

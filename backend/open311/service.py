@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import datetime
 from typing import Any
@@ -13,15 +14,23 @@ from backend.cases.dispatch import Unit
 from backend.cases.models import Case, Channel
 from backend.cases.numbers import BEIJING
 from backend.cases.schemas import CaseCreate
-from backend.errors import Unauthorized
+from backend.errors import BadInput, Forbidden
+from backend.open311.formats import Format
 from backend.open311.models import Open311Key
-from backend.reference.categories import Category, categories
+from backend.reference.categories import DATA as REFERENCE_DATA
+from backend.reference.categories import Attribute, Category, categories
 from backend.reference.gazetteer import gazetteer
 from backend.staff.service import token_digest
 from common.masking import coarse_place, mask_text
 
 WITHHELD = "（举报内容不公开）"
 MAX_PLACE_CHARS = 30
+MAX_DESCRIPTION = 4000  # the spec's limit of a description
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CATEGORIES_FILE = REFERENCE_DATA / "categories.yml"  # services and their definitions come from it
+KEY_SERVICE = "api_key 由12345热线系统管理员签发（控制台或 POST /api/v1/open311/keys）"
+OCCURRED_AT = Attribute(code="occurred_at", description="问题发生的时间", datatype="datetime", required=False)
+DATATYPE_HELP = {"datetime": "W3C 日期时间，如 2026-12-01T08:00:00+08:00", "number": "数字"}
 
 
 def issue_key(*, session: Session, name: str) -> str:
@@ -34,7 +43,7 @@ def issue_key(*, session: Session, name: str) -> str:
 def check_key(*, session: Session, key: str | None) -> Open311Key:
     found = session.scalar(select(Open311Key).where(Open311Key.key_hash == token_digest(key or "")))
     if found is None or not found.active:
-        raise Unauthorized("a valid api_key is required to submit service requests")
+        raise Forbidden("a valid api_key is required to submit service requests")
     return found
 
 
@@ -43,35 +52,53 @@ def service_out(category: Category) -> dict[str, Any]:
         "service_code": category.code,
         "service_name": category.name,
         "description": f"{category.group_name}：{category.name}（{category.time_limit.label}）",
-        "metadata": True,
+        "metadata": bool(attributes_of(category)),
         "type": "realtime",
         "keywords": ",".join(category.keywords),
         "group": category.group_name,
     }
 
 
+def attributes_of(category: Category) -> tuple[Attribute, ...]:
+    """The questions beyond the spec's own fields (description, location, contact): when the problem
+    happened, then the category's own (the questions the assistant asks)."""
+    return (OCCURRED_AT, *category.attributes)
+
+
 def definition_out(category: Category) -> dict[str, Any]:
-    """The questions the assistant asks, as Open311 attributes (description and place come first)."""
-    questions = [
-        {"code": "description", "description": "请描述您反映的问题", "datatype": "text", "required": True},
-        {"code": "address_string", "description": "问题发生的地点", "datatype": "string", "required": False},
-        {"code": "occurred_at", "description": "问题发生的时间", "datatype": "datetime", "required": False},
-        *(vars(a) for a in category.attributes),
-    ]
     return {
         "service_code": category.code,
         "attributes": [
             {
                 "variable": True,
-                "code": q["code"],
-                "datatype": q["datatype"],
-                "required": q["required"],
-                "datatype_description": None,
+                "code": attribute.code,
+                "datatype": attribute.datatype,
+                "required": attribute.required,
+                "datatype_description": DATATYPE_HELP.get(attribute.datatype),
                 "order": order,
-                "description": q["description"],
+                "description": attribute.description,
                 "values": [],
             }
-            for order, q in enumerate(questions, start=1)
+            for order, attribute in enumerate(attributes_of(category), start=1)
+        ],
+    }
+
+
+def discovery_out(*, endpoint_url: str, contact: str, production: bool) -> dict[str, Any]:
+    """The Service Discovery document: one GeoReport v2 endpoint, in both formats."""
+    changeset = datetime.fromtimestamp(CATEGORIES_FILE.stat().st_mtime, BEIJING).strftime("%Y-%m-%d %H:%M")
+    return {
+        "changeset": changeset,
+        "contact": contact,
+        "key_service": KEY_SERVICE,
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": endpoint_url,
+                "changeset": changeset,
+                "type": "production" if production else "test",
+                "formats": [Format.XML.media_type.split(";")[0], Format.JSON.media_type.split(";")[0]],
+            }
         ],
     }
 
@@ -85,9 +112,10 @@ def request_out(case: Case) -> dict[str, Any]:
     """
     category = categories().get(case.category_code or "")
     notes = next((u.note for u in reversed(case.updates) if u.public and u.note), None)
+    is_open = case.state.is_open()
     return {
         "service_request_id": case.number,
-        "status": "open" if case.state.is_open() else "closed",
+        "status": "open" if is_open else "closed",
         "status_notes": public_text(notes, case) if notes else case.state.citizen_text,
         "service_name": category.name if category else None,
         "service_code": case.category_code,
@@ -95,7 +123,8 @@ def request_out(case: Case) -> dict[str, Any]:
         "agency_responsible": Unit.parse(case.lead_unit).name if case.lead_unit else None,
         "service_notice": None,
         "requested_datetime": w3c(case.accepted_at),
-        "updated_datetime": w3c(case.updated_at),
+        # the spec: "for requests with status=closed, this will be the date the request was closed"
+        "updated_datetime": w3c(case.updated_at if is_open else case.resolved_at or case.updated_at),
         "expected_datetime": w3c(case.due_at),
         "address": public_place(case),
         "address_id": case.street_code,
@@ -128,22 +157,38 @@ def w3c(moment: datetime | None) -> str | None:
     return moment.astimezone(BEIJING).isoformat(timespec="seconds") if moment else None
 
 
-def case_from_form(form: dict[str, str]) -> CaseCreate:
-    """Build a new case from the spec's form fields (service_code, description, phone, ...)."""
+def w3c_moment(raw: str, name: str) -> datetime:
+    """A W3C date-time (2026-12-01T08:00:00+08:00, ...Z); a date alone is that day in Beijing."""
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise BadInput(f"{name} must be a W3C date-time such as 2026-12-01T08:00:00+08:00") from None
+    if moment.tzinfo is None:
+        if "T" in raw or ":" in raw:
+            raise BadInput(f"{name} needs its time zone (Z or +08:00)")
+        moment = moment.replace(tzinfo=BEIJING)
+    return moment
+
+
+def case_from_form(form: dict[str, str], category: Category) -> CaseCreate:
+    """Build a new case from the spec's form fields; a bad or missing argument is a BadInput (400).
+
+    A request needs a location (lat and long, address_string or address_id, a street or township
+    code); the description is optional in the spec, so the service's name stands in for a missing one.
+    """
+    description = form.get("description") or category.name
+    if len(description) > MAX_DESCRIPTION:
+        raise BadInput(f"description is limited to {MAX_DESCRIPTION:,} characters")
     name = " ".join(p for p in (form.get("last_name", ""), form.get("first_name", "")) if p).strip()
     phone = form.get("phone") or None
-    attributes = {
-        key[len("attribute[") : -1]: value
-        for key, value in form.items()
-        if key.startswith("attribute[") and key.endswith("]")
-    }
+    attributes = _attributes(form, category)
+    occurred = attributes.pop(OCCURRED_AT.code, None)
     return CaseCreate.model_validate(
         {
-            "category_code": form.get("service_code"),
-            "description": form.get("description") or "",
-            "address": form.get("address_string") or None,
-            "latitude": float(form["lat"]) if form.get("lat") else None,
-            "longitude": float(form["long"]) if form.get("long") else None,
+            "category_code": category.code,
+            "description": description,
+            **_location(form),
+            "occurred_at": occurred,
             "contact_name": (name or None) if phone else None,
             "contact_phone": phone,
             "anonymous": phone is None,
@@ -152,3 +197,45 @@ def case_from_form(form: dict[str, str]) -> CaseCreate:
             "attributes": attributes,
         }
     )
+
+
+def _location(form: dict[str, str]) -> dict[str, Any]:
+    lat, long = form.get("lat"), form.get("long")
+    address, street = form.get("address_string"), form.get("address_id")
+    if bool(lat) != bool(long):
+        raise BadInput("lat and long must be sent together")
+    if not (lat or address or street):
+        raise BadInput("a location is required: lat and long, address_string or address_id")
+    if street and street not in gazetteer().streets:
+        raise BadInput(f"no address_id {street}: it is the code of a street or township")
+    latitude, longitude = (_number(lat, "lat"), _number(long, "long")) if lat and long else (None, None)
+    return {"address": address, "street_code": street, "latitude": latitude, "longitude": longitude}
+
+
+def _attributes(form: dict[str, str], category: Category) -> dict[str, Any]:
+    """attribute[code]=value pairs, each checked against the service definition's datatype."""
+    given: dict[str, Any] = {
+        key[len("attribute[") : -1]: value
+        for key, value in form.items()
+        if key.startswith("attribute[") and key.endswith("]") and value
+    }
+    for attribute in attributes_of(category):
+        raw = given.get(attribute.code)
+        if raw is None:
+            if attribute.required:
+                raise BadInput(f"attribute[{attribute.code}] is required: {attribute.description}")
+        elif attribute.datatype == "number":
+            given[attribute.code] = _number(raw, f"attribute[{attribute.code}]")
+        elif attribute.datatype == "datetime":
+            given[attribute.code] = w3c_moment(raw, f"attribute[{attribute.code}]").isoformat()
+    return given
+
+
+def _number(raw: str, name: str) -> float:
+    try:
+        number = float(raw)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise BadInput(f"{name} must be a number")
+    return number

@@ -32,10 +32,12 @@ PUBLIC = {
     "/api/v1/routing",
     "/api/v1/knowledge",
     "/api/v1/knowledge/search",
-    "/open311/v2/services.json",
-    "/open311/v2/services/{service_code}.json",
-    "/open311/v2/requests.json",
-    "/open311/v2/requests/{service_request_id}.json",
+    "/open311/discovery.{format}",
+    "/open311/v2/discovery.{format}",
+    "/open311/v2/services.{format}",
+    "/open311/v2/services/{service_code}.{format}",
+    "/open311/v2/requests.{format}",
+    "/open311/v2/requests/{service_request_id}.{format}",
 }
 
 
