@@ -25,26 +25,37 @@ def serve() -> None:
 
 
 def retention() -> None:
-    """Delete transcripts idle for more than RETENTION_DAYS days, and old uploads (run daily)."""
+    """Forget what is older than RETENTION_DAYS days: transcripts, uploads, Rasa's tracker events."""
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
     from connectors.app import make_async_engine
-    from connectors.retention import forget_idle
+    from connectors.core.models import Base
+    from connectors.retention import Forgotten, forget_old
 
     settings = get_settings()
 
-    async def run() -> tuple[int, int]:
+    async def run() -> Forgotten:
         engine = make_async_engine(settings.database_url)
+        tracker_store = make_async_engine(settings.tracker_store_url)
         try:
-            return await forget_idle(
-                async_sessionmaker(engine), settings.data_path("uploads"), days=settings.retention_days
+            async with engine.begin() as connection:  # a gateway that never ran has no tables yet
+                await connection.run_sync(Base.metadata.create_all)
+            return await forget_old(
+                async_sessionmaker(engine),
+                settings.data_path("uploads"),
+                days=settings.retention_days,
+                tracker_store=tracker_store,
             )
         finally:
             await engine.dispose()
+            await tracker_store.dispose()
 
-    conversations, files = asyncio.run(run())
-    days = settings.retention_days
-    print(f"deleted {conversations} idle conversations and {files} uploads older than {days} days")
+    forgotten = asyncio.run(run())
+    print(
+        f"older than {settings.retention_days} days: {forgotten.conversations} idle conversations, "
+        f"{forgotten.messages} messages of others, {forgotten.files} uploads and "
+        f"{forgotten.tracker_events} events of Rasa's tracker store deleted"
+    )
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import SecretStr, model_validator
@@ -27,6 +28,8 @@ class GatewaySettings(ServiceSettings):
     rasa_max_in_flight: int = 8  # turns sent to the bot at once
     rasa_max_waiting: int = 64  # turns waiting for one of those; beyond, a message is queued at once
     rasa_queue_wait_s: float = 10.0  # how long a turn waits before the citizen is told it is queued
+    rasa_tracker_db: str | None = None  # Rasa's SQL tracker store on SQLite (as ops/rasa_server.sh)
+    rasa_tracker_url: str | None = None  # or its database URL (PostgreSQL in the scale-out profile)
 
     backend_url: str = "http://127.0.0.1:8000"
     action_server_url: str | None = None  # default from ACTION_SERVER_PORT, as the Rasa server does
@@ -74,6 +77,14 @@ class GatewaySettings(ServiceSettings):
     @property
     def database_url(self) -> str:
         return self.gateway_database_url or self.sqlite_url("gateway.db")
+
+    @property
+    def tracker_store_url(self) -> str:
+        """Rasa's tracker store, for retention: the URL, else the SQLite file Rasa is started with."""
+        if self.rasa_tracker_url:
+            return self.rasa_tracker_url
+        path = Path(self.rasa_tracker_db) if self.rasa_tracker_db else self.data_path("rasa_tracker.db")
+        return f"sqlite:///{path.resolve()}"
 
     @property
     def actions_url(self) -> str:

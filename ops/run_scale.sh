@@ -13,6 +13,7 @@ export REDIS_HOST="${REDIS_HOST:-127.0.0.1}" REDIS_PORT="${REDIS_PORT:-6379}" RE
 export BACKEND_DATABASE_URL="${BACKEND_DATABASE_URL:-$PG_URL/jiesu_backend}"
 export GATEWAY_DATABASE_URL="${GATEWAY_DATABASE_URL:-$PG_URL/jiesu_gateway}"
 export RASA_URLS="${RASA_URLS:-http://127.0.0.1:5005,http://127.0.0.1:5006}"
+export RASA_TRACKER_URL="${RASA_TRACKER_URL:-$PG_URL/$RASA_DB_NAME}"
 mkdir -p "$JIESU_DATA_DIR"
 .venv/bin/python -m ops.databases "$BACKEND_DATABASE_URL" "$GATEWAY_DATABASE_URL" "$PG_URL/$RASA_DB_NAME"
 RASA_MODEL=$(.venv/bin/python -m ops.train)

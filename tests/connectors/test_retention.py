@@ -1,9 +1,13 @@
-"""Gateway retention: idle transcripts and old uploads are deleted, active ones stay."""
+"""Gateway retention, by each message's age: idle transcripts, older messages of conversations still
+going on, old uploads and the old events of Rasa's tracker store are deleted; newer ones stay."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -13,8 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from connectors.app import make_async_engine
-from connectors.core.models import Base, Conversation, Message, utcnow
-from connectors.retention import forget_idle
+from connectors.core.models import Base, Conversation, Message, MessageState, OutboxItem, utcnow
+from connectors.retention import forget_old
+from tests.rasa_env import in_rasa_env
 
 
 async def idle_transcripts_and_old_uploads_are_deleted(tmp_path: Path) -> None:
@@ -45,7 +50,8 @@ async def idle_transcripts_and_old_uploads_are_deleted(tmp_path: Path) -> None:
     (uploads / "new.jpg").write_bytes(b"y")
     long_ago = time.time() - 200 * 86400
     os.utime(uploads / "old.jpg", (long_ago, long_ago))
-    assert await forget_idle(sessions, uploads, days=180) == (1, 1)
+    forgotten = await forget_old(sessions, uploads, days=180)
+    assert (forgotten.conversations, forgotten.files) == (1, 1)
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Message)) == 1
         assert [c.identity for c in await session.scalars(select(Conversation))] == ["new"]
@@ -57,3 +63,103 @@ def test_idle_transcripts_and_old_uploads_are_deleted(tmp_path: Path) -> None:
     # in a thread of its own: the session's browser (Playwright) keeps an event loop in this one
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, idle_transcripts_and_old_uploads_are_deleted(tmp_path)).result()
+
+
+async def old_messages_of_a_long_conversation_are_deleted(tmp_path: Path) -> None:
+    engine = make_async_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    long_ago, lately = utcnow() - timedelta(days=400), utcnow() - timedelta(days=2)
+    async with sessions() as session:
+        chat = Conversation(channel="telegram", identity="7001", sender_id="telegram-7001")  # active today
+        session.add(chat)
+        await session.flush()
+        said = [
+            ("我叫王建国，电话一三九一二三四五六七八", long_ago, MessageState.PROCESSED),
+            ("您的工单已派发", long_ago, MessageState.PROCESSED),
+            ("还没人管吗", long_ago, MessageState.PENDING),  # not answered yet: kept until it is
+            ("路灯又坏了", lately, MessageState.PROCESSED),
+        ]
+        for text, at, state in said:
+            session.add(
+                Message(
+                    conversation_id=chat.id,
+                    direction="in",
+                    author="citizen",
+                    text=text,
+                    created_at=at,
+                    state=state,
+                )
+            )
+        await session.flush()
+        pushed = await session.scalar(select(Message.id).where(Message.text == "您的工单已派发"))
+        session.add(OutboxItem(message_id=pushed, conversation_id=chat.id))
+        await session.commit()
+    forgotten = await forget_old(sessions, tmp_path / "uploads", days=180)
+    assert (forgotten.conversations, forgotten.messages) == (0, 2)
+    async with sessions() as session:
+        assert sorted(await session.scalars(select(Message.text))) == sorted(["还没人管吗", "路灯又坏了"])
+        assert await session.scalar(select(func.count()).select_from(OutboxItem)) == 0
+    await engine.dispose()
+
+
+def test_old_messages_of_a_conversation_still_going_on_are_deleted(tmp_path: Path) -> None:
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, old_messages_of_a_long_conversation_are_deleted(tmp_path)).result()
+
+
+TRACKER_PROBE = """
+import asyncio, json, sys, time
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+domain = Domain.from_dict({"slots": {"contact_phone": {"type": "text", "mappings": [{"type": "custom"}]}}})
+store = SQLTrackerStore(domain, dialect="sqlite", db=sys.argv[2])
+
+async def main():
+    if sys.argv[1] == "write":
+        long_ago, now = time.time() - 200 * 86400, time.time()
+        tracker = DialogueStateTracker.from_events("telegram-7001", [
+            ActionExecuted("action_listen", timestamp=long_ago),
+            UserUttered("我电话13912345678", timestamp=long_ago),
+            SlotSet("contact_phone", "13912345678", timestamp=long_ago),
+            ActionExecuted("action_listen", timestamp=now),
+            UserUttered("路灯又坏了", timestamp=now),
+        ], slots=domain.slots)
+        await store.save(tracker)
+        return {"saved": len(tracker.events)}
+    tracker = await store.retrieve("telegram-7001")
+    return {
+        "said": [e.text for e in tracker.events if isinstance(e, UserUttered)],
+        "phone": tracker.get_slot("contact_phone"),
+    }
+
+print(json.dumps(asyncio.run(main()), ensure_ascii=False))
+"""
+
+
+def test_old_events_of_rasas_tracker_store_are_deleted(tmp_path: Path) -> None:
+    """`python -m connectors retention` on Rasa's own SQL tracker store, written and read back by Rasa
+    (in its environment), where ops/rasa_server.sh keeps it by default."""
+    assert in_rasa_env(TRACKER_PROBE, "write", str(tmp_path / "rasa_tracker.db")) == {"saved": 5}
+    secrets = {
+        name: "a-secret-for-this-test"
+        for name in ("RASA_TOKEN", "GATEWAY_SECRET_KEY", "BACKEND_SERVICE_TOKEN")
+    }
+    env = {**os.environ, **secrets, "JIESU_DATA_DIR": str(tmp_path), "RETENTION_DAYS": "180"}
+    env.pop("RASA_TRACKER_DB", None)
+    env.pop("RASA_TRACKER_URL", None)
+    run = subprocess.run(
+        [sys.executable, "-m", "connectors", "retention"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "3 events of Rasa's tracker store deleted" in run.stdout
+    kept = in_rasa_env(TRACKER_PROBE, "read", str(tmp_path / "rasa_tracker.db"))
+    assert kept == {"said": ["路灯又坏了"], "phone": None}, json.dumps(kept, ensure_ascii=False)
