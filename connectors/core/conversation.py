@@ -253,9 +253,12 @@ class ConversationCore:
             if message.state != MessageState.RECEIVED:
                 return []  # a turn before answered it, in order
             unanswered = await self._unanswered(session, conversation_id, up_to=message_id)
+            turns = [Turn.of(m) for m in unanswered]
             if conversation.handling != Handling.BOT:
-                return await self._for_operators(session, conversation, unanswered)
-        return await self._answer_in_order(conversation, [Turn.of(m) for m in unanswered], live=True)
+                if not turns[-1].remembers:
+                    return await self._for_operators(session, conversation, unanswered)
+                turns = turns[-1:]  # a photo or a pin still goes in the tracker, for the report
+        return await self._answer_in_order(conversation, turns, live=True)
 
     async def _for_operators(
         self, session: AsyncSession, conversation: Conversation, unanswered: list[Message]

@@ -217,6 +217,24 @@ def test_a_message_the_bot_refuses_goes_to_an_operator(tmp_path: Path) -> None:
     with_fake_rasa(a_message_the_bot_refuses_goes_to_an_operator, tmp_path)
 
 
+async def a_photo_sent_to_an_operator_is_kept_for_the_report(tmp_path: Path, fake: FakeRasa) -> None:
+    async with core_on(tmp_path, fake) as (core, _):
+        await core.receive(Inbound(channel="webchat", identity="photo", text="我要反映小区垃圾"))
+        async with core.sessions() as session:
+            conversation = await session.scalar(select(Conversation))
+            assert conversation is not None
+        await core.set_handling(conversation.id, Handling.OPERATOR, operator="op1")
+        replies = await core.attach("webchat", "photo", photo="upload:ab12.jpg")
+        assert [r.text for r in replies] == ["已收到图片，会附在您正在反映的问题里一并提交。"]
+        assert fake.slots["webchat-photo"]["attachments"] == [{"kind": "photo", "ref": "upload:ab12.jpg"}]
+        assert await core.receive(Inbound(channel="webchat", identity="photo", text="在吗")) == []
+        assert fake.texts("webchat-photo") == ["我要反映小区垃圾"]  # the operator answers, not the bot
+
+
+def test_a_photo_sent_while_an_operator_talks_is_kept_for_the_report(tmp_path: Path) -> None:
+    with_fake_rasa(a_photo_sent_to_an_operator_is_kept_for_the_report, tmp_path)
+
+
 async def seed_unanswered(database: Path) -> None:
     engine = make_async_engine(f"sqlite:///{database}")
     async with engine.begin() as connection:
