@@ -294,11 +294,16 @@ class ConversationCore:
                 notice = APOLOGY
             except RasaRefused as error:
                 log.error("the bot refused a message of conversation %s: %s", conversation.id, error)
-                return replies + await self._to_operator(conversation, turns[position:], live=live)
+                return replies + await self._set_aside(
+                    conversation, turns[position:], MessageState.PROCESSED, live=live
+                )
             else:
                 replies += await self._conclude(conversation, turn, raw, live=live)
                 continue
-            return replies + await self._postpone(conversation, turns[position:], notice if live else None)
+            waiting = MessageState.PENDING
+            return replies + await self._set_aside(
+                conversation, turns[position:], waiting, live=live, notice=notice if live else None
+            )
         return replies
 
     async def _ask_bot(self, conversation: Conversation, turn: Turn) -> list[dict[str, Any]]:
@@ -335,34 +340,26 @@ class ConversationCore:
             await self._send(session, conversation, stored, live=live)
         return stored
 
-    async def _postpone(
-        self, conversation: Conversation, turns: list[Turn], notice: str | None
+    async def _set_aside(
+        self,
+        conversation: Conversation,
+        turns: list[Turn],
+        state: MessageState,
+        *,
+        live: bool,
+        notice: str | None = None,
     ) -> list[Reply]:
-        """Keep messages the bot could not take for the pending worker, telling the citizen why."""
+        """Mark messages the bot did not answer: PENDING for the pending worker (with a notice telling
+        the citizen why), or PROCESSED when the operators take them (the conversation joins their queue)."""
         async with self.sessions() as session:
             conversation = await session.get_one(Conversation, conversation.id)
             await session.execute(
-                update(Message)
-                .where(Message.id.in_([t.message_id for t in turns]))
-                .values(state=MessageState.PENDING)
+                update(Message).where(Message.id.in_([t.message_id for t in turns])).values(state=state)
             )
             stored: list[Reply] = []
             if notice is not None:
                 stored = await self.store_replies(session, conversation, [Reply(text=notice)], Author.SYSTEM)
-            await self._send(session, conversation, stored, live=notice is not None)
-        return stored
-
-    async def _to_operator(self, conversation: Conversation, turns: list[Turn], *, live: bool) -> list[Reply]:
-        """Hand messages the bot cannot answer to the operators' queue; the citizen is told so."""
-        async with self.sessions() as session:
-            conversation = await session.get_one(Conversation, conversation.id)
-            await session.execute(
-                update(Message)
-                .where(Message.id.in_([t.message_id for t in turns]))
-                .values(state=MessageState.PROCESSED)
-            )
-            stored: list[Reply] = []
-            if conversation.handling == Handling.BOT:
+            elif state == MessageState.PROCESSED and conversation.handling == Handling.BOT:
                 stored = await self._hand_off(session, conversation, {"reason": "bot_error"})
             await self._send(session, conversation, stored, live=live)
         return stored
@@ -456,7 +453,8 @@ class ConversationCore:
                 conversation = await session.get_one(Conversation, conversation_id)
                 pending = await self._unanswered(session, conversation_id, up_to=None)
             async with self._locks.hold(conversation.sender_id):
-                await self._to_operator(conversation, [Turn.of(m) for m in pending], live=False)
+                turns = [Turn.of(m) for m in pending]
+                await self._set_aside(conversation, turns, MessageState.PROCESSED, live=False)
         if stuck:
             log.warning("%d messages were left unanswered; %d handed to operators", len(stuck), len(given_up))
         return len(stuck)
