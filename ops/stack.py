@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 
 from ops.ready import health_checks, wait_healthy
+from ops.train import inputs_hash
+from ops.train import model_path as trained_path
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = {
@@ -49,14 +51,18 @@ def rasa_cli_env() -> dict[str, str]:
     }
 
 
-def model_path() -> str:
-    """The trained model: RASA_MODEL from `make test`, else the newest in models/."""
+def model_path(root: Path = ROOT) -> str:
+    """The trained model: RASA_MODEL from `make test`, else the one trained from this checkout's bot.
+
+    Not simply the newest in models/: that may come from another branch's training data (a newer
+    component this checkout lacks, or other examples), and would be measured as if it were this one.
+    """
     if os.environ.get("RASA_MODEL"):
         return os.environ["RASA_MODEL"]
-    models = sorted((ROOT / "models").glob("jiesu-*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    if not models:
-        raise RuntimeError("no trained model: run `make train` first")
-    return str(models[-1])
+    target = trained_path(root / "models", inputs_hash(root))
+    if not target.exists():
+        raise RuntimeError(f"no model trained from this checkout's bot/ ({target.name}): run `make train`")
+    return str(target)
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from ops import devenv, train
-from ops.stack import ROOT, Stack
+from ops.stack import ROOT, Stack, model_path
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -88,6 +88,24 @@ def test_training_hash_changes_with_training_data_only(tmp_path: Path) -> None:
     nlu = next((tmp_path / "bot/data").rglob("*.yml"))
     nlu.write_text(nlu.read_text() + "\n")
     assert train.inputs_hash(tmp_path) != before
+
+
+def test_the_model_is_the_one_trained_from_this_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RASA_MODEL", raising=False)
+    for name in ("config.yml", "bot/domain.yml", "bot/data/nlu.yml", "bot/dictionary/d.txt", "bot/nlu/c.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name)
+    (tmp_path / "models").mkdir()
+    with pytest.raises(RuntimeError, match="make train"):
+        model_path(tmp_path)
+    ours = train.model_path(tmp_path / "models", train.inputs_hash(tmp_path))
+    ours.write_bytes(b"ours")
+    (tmp_path / "models/jiesu-0123456789abcdef.tar.gz").write_bytes(b"another branch's, newer")
+    assert model_path(tmp_path) == str(ours)
+    monkeypatch.setenv("RASA_MODEL", "/elsewhere/jiesu-x.tar.gz")
+    assert model_path(tmp_path) == "/elsewhere/jiesu-x.tar.gz"
 
 
 def test_development_secrets_are_random_and_kept(tmp_path: Path) -> None:
