@@ -1,12 +1,11 @@
-"""Emergencies first, and hand-offs to a person: asked for, after two misunderstandings, anger, repeats.
+"""Emergencies first, and hand-offs to a person: asked for, after two messages without substance, anger,
+repeats.
 
 A hand-off is a custom message `{"handoff": {...}}` that the gateway acts on: it queues the
 conversation for operators, tells the citizen the queue position and keeps the bot silent.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -28,7 +27,7 @@ SAYINGS = {
     "requested": "好的，正在为您转接人工客服。",
     "anger": "非常抱歉给您带来不好的体验，我马上为您转接人工客服，请您稍等。",
     "repeat_complaint": "抱歉问题还没有解决，我这就为您转接人工客服跟进。",
-    "repeated_fallback": "抱歉我没能理解您的意思，为您转接人工客服。",
+    "repeated_fallback": "我为您转接人工客服，请直接告诉客服您的需要。",
     "emergency": "同时已为您转接人工客服。",
 }
 CASE_SLOTS = (
@@ -61,33 +60,6 @@ class ActionHandoff(Action):
     ) -> list[EventType]:
         hand_off(dispatcher, tracker, REASONS.get(latest_intent(tracker), "requested"))
         return []
-
-
-class ActionFallback(Action):
-    def name(self) -> str:
-        return "action_fallback"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        if consecutive_fallbacks(tracker.events) >= 2:
-            hand_off(dispatcher, tracker, "repeated_fallback")
-        else:
-            dispatcher.utter_message(
-                text="抱歉，我没太明白您的意思。您可以直接描述遇到的问题，或者说“查进度”“咨询”“转人工”。"
-            )
-        return []
-
-
-def consecutive_fallbacks(events: list[dict[str, Any]]) -> int:
-    """How many of the latest user messages in a row were not understood."""
-    count = 0
-    for event in reversed(events):
-        if event.get("event") == "user":
-            if (event.get("parse_data") or {}).get("intent", {}).get("name") != "nlu_fallback":
-                break
-            count += 1
-    return count
 
 
 class ActionEmergency(Action):

@@ -1,4 +1,10 @@
-"""Consultations (咨询): answer common questions from the backend's knowledge base."""
+"""Consultations (咨询): answer common questions from the backend's knowledge base, and offer to file them.
+
+Whether the knowledge base answers or has no exact answer, the question is offered as a consultation
+case (a complaint when it carries a grievance) in the citizen's own words: "好", "提交" or the button
+files it, "投诉" starts a complaint about the same thing (bot/actions/appeals.py). In the middle of a
+report the question is only answered, and the report goes on.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,13 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.backend import BackendClient, BackendError
+from bot.actions.appeals import offer, offered_type, subject_of
+from bot.actions.backend import Answer, BackendClient, BackendError
 from bot.actions.citizen import latest_text
+from bot.actions.report import APPEAL_LABELS
 
-NOT_KNOWN = (
-    "这个问题我暂时没有准确的答案。您可以说“转人工”咨询客服，或者直接描述您的情况，我帮您提交咨询工单。"
-)
+NOT_KNOWN = "这个问题我暂时没有准确的答案。"
+UNREACHABLE = "抱歉，知识库暂时查不到。"
 
 
 class ActionAnswerQuestion(Action):
@@ -22,14 +29,30 @@ class ActionAnswerQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        question = latest_text(tracker)
         try:
             async with BackendClient.from_settings() as backend:
-                found = await backend.answer(latest_text(tracker))
+                found: Answer | None = await backend.answer(question)
         except BackendError:
-            dispatcher.utter_message(text="抱歉，知识库暂时查不到，请稍后再问，或说“转人工”。")
+            found = None
+        answer = found.answer if found is not None and found.answered else None
+        if answer and found is not None:
+            dispatcher.utter_message(text=f"{answer}\n（{found.note}）")
+        if tracker.active_loop_name:
+            if not answer:
+                dispatcher.utter_message(
+                    text=f"{NOT_KNOWN if found else UNREACHABLE}稍后可以再问，我们先接着登记。"
+                )
             return []
-        if found.answered and found.answer:
-            dispatcher.utter_message(text=f"{found.answer}\n（{found.note}）")
+        kind = offered_type("ask_question", question)
+        label = APPEAL_LABELS[kind]
+        if answer:
+            said = f"如果还需要有关部门答复您，我可以把这个{label}登记成工单。"
         else:
-            dispatcher.utter_message(text=NOT_KNOWN)
-        return []
+            # "no exact answer" only to a question: a grievance asked as a question is taken as one
+            before = (NOT_KNOWN if found else UNREACHABLE) if kind == "consultation" else ""
+            said = (
+                f"{before}我理解您是要{label}：{await subject_of(question)}。"
+                f"我可以帮您登记成{label}工单，由有关部门答复您；也可以说“转人工”。"
+            )
+        return offer(dispatcher, kind, said, question)

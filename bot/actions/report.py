@@ -29,7 +29,8 @@ from bot.actions.citizen import (
 from common.phone import find_mobile
 
 INTENTION_WORDS = re.compile(
-    r"你好|您好|在吗|请问|麻烦|我们|我|想|要|需要|帮我|帮忙|给我|投诉|举报|反映|反应|求助|建议|表扬|咨询|报修|登记|提|说|有|"
+    r"你好|您好|在吗|请问|麻烦|我们|我|想|要|需要|帮我|帮忙|给我|投诉|举报|反映|反应|求助|建议|表扬|咨询|报修|登记|提交|报上去|"
+    r"那就|就|提|说|有|"
     r"一下|一个|个|问题|事情|事儿|事|情况|意见|可以吗|行吗|吗|呢|啊|吧|了|下"
 )
 
@@ -46,7 +47,12 @@ APPEAL_LABELS = {
     "help": "求助",
     "suggestion": "建议",
     "praise": "表扬",
+    "consultation": "咨询",
 }
+NAMED_TYPES = re.compile(r"投诉|举报|建议|表扬|求助|咨询")
+# A short message that files what was offered ("帮我登记", "那就提交吧", "投诉"), not one that announces a
+# new matter ("我想反映个事儿": its description is asked for).
+FILES_OFFER = re.compile(r"投诉|举报|登记|提交|报上去|建议|表扬|求助|咨询|就这个|这个事")
 REPORT_SLOTS = (
     "description",
     "address",
@@ -83,7 +89,15 @@ def appeal_type(intent: str, text: str) -> str:
     return "complaint"
 
 
+def named_type(text: str) -> str | None:
+    """The appeal type a short message names ("投诉", "我要举报"), None when it names none."""
+    if not NAMED_TYPES.search(text):
+        return None
+    return "consultation" if "咨询" in text else appeal_type("", text)
+
+
 REPORT_INTENTS = frozenset({"report_issue", "suggest", "praise"})  # each starts the report form
+SHOWN_CHARS = 120  # a longer description is read back shortened (the case keeps it whole)
 
 
 def reset_report() -> list[EventType]:
@@ -97,10 +111,13 @@ class ValidateCaseForm(FormValidationAction):
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
-        """Ask whether to keep the reporter confidential only for a report (举报)."""
-        if tracker.get_slot("appeal_type") == "report":
-            return domain_slots
-        return [slot for slot in domain_slots if slot != "confidential"]
+        """Ask whether to keep the reporter confidential only for a report (举报), and where only when it
+        is not a consultation (a question about a policy has no place)."""
+        kind = tracker.get_slot("appeal_type")
+        skipped = {"confidential"} if kind != "report" else set()
+        if kind == "consultation" and not tracker.get_slot("address"):
+            skipped.add("address")
+        return [slot for slot in domain_slots if slot not in skipped]
 
     async def extract_description(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -117,12 +134,17 @@ class ValidateCaseForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = str(value or "").strip()
+        kind = tracker.get_slot("appeal_type")
+        slots: dict[str, Any] = {}
         if len(text) < 4 or is_bare_intention(text):
-            return {"description": None}
-        slots: dict[str, Any] = {
-            "description": text[:2000],
-            "appeal_type": appeal_type(latest_intent(tracker), text),
-        }
+            # "帮我登记", "投诉": the appeal offered before, in the citizen's words, of the type named now
+            offered = tracker.get_slot("offered_appeal")
+            if not offered or not FILES_OFFER.search(text):
+                return {"description": None}
+            kind = named_type(text) or tracker.get_slot("offered_type")
+            text = str(offered)
+            slots.update(offered_appeal=None, offered_type=None)
+        slots.update(description=text[:2000], appeal_type=kind or appeal_type(latest_intent(tracker), text))
         phone = find_mobile(text)
         if phone and not tracker.get_slot("contact_phone"):
             slots["contact_phone"] = phone
@@ -152,8 +174,11 @@ class ValidateCaseForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = str(value or "").strip()
-        if tracker.get_slot("requested_slot") == "address" and latest_intent(tracker) != "correct_info":
+        asked = tracker.get_slot("requested_slot") == "address"
+        if asked and latest_intent(tracker) != "correct_info":
             text = latest_text(tracker) or text  # asked for the place: the whole answer is the place
+        if not asked and (refuses(text) or len(text) < 2):
+            return {"address": None}
         if refuses(text) or len(text) < 2:
             dispatcher.utter_message(text="处理问题需要知道大致位置，请至少告诉我在哪个区、哪个街道或小区。")
             return {"address": None}
@@ -171,6 +196,8 @@ class ValidateCaseForm(FormValidationAction):
                 "unit_name": routing.unit_name,
                 "time_limit_label": routing.time_limit_label,
             }
+        if not asked:  # a place the NLU found in the description, not in any district: the form asks
+            return {"address": None}
         attempts = int(tracker.get_slot("address_attempts") or 0) + 1
         if attempts >= 2:
             dispatcher.utter_message(text="好的，地址已记录，热线工作人员会进一步确认具体位置。")
@@ -185,10 +212,11 @@ class ValidateCaseForm(FormValidationAction):
         if refuses(text):
             return {"contact_name": NOT_GIVEN}
         phone = find_mobile(text)
-        if phone:
-            return {"contact_name": None, "contact_phone": phone}
-        name = re.sub(r"^(我|本人)?(叫|姓|是|名字是|就叫)", "", text).strip(" ，,。.")
-        if not 1 <= len(name) <= 12 or not re.search(r"[\u4e00-\u9fffA-Za-z]", name):
+        if phone:  # "王女士 13912345678": the name said with the phone, as the question invites
+            name = said_name(PHONE_SAID.sub(" ", text))
+            return {"contact_name": name if name and not refuses(name) else None, "contact_phone": phone}
+        name = said_name(text)
+        if name is None:
             dispatcher.utter_message(text="没听清您的称呼，请再说一下，比如“王先生”或“李华”。")
             return {"contact_name": None}
         return {"contact_name": name}
@@ -207,6 +235,19 @@ class ValidateCaseForm(FormValidationAction):
         return {"contact_phone": None}
 
 
+PHONE_SAID = re.compile(
+    r"(手机|电话|号码|手机号|联系方式)?(是|：|:)?[\d\s\-－+]{7,}|[幺一二三四五六七八九零〇两\s]{11,}"
+)
+
+
+def said_name(text: str) -> str | None:
+    """The name in an answer to "怎么称呼您", None when it does not look like one."""
+    name = re.sub(r"^(我|本人)?(叫|姓|是|名字是|就叫)", "", text.strip()).strip(" ，,。.")
+    if not 1 <= len(name) <= 12 or not re.search(r"[\u4e00-\u9fffA-Za-z]", name):
+        return None
+    return name
+
+
 class ActionSummarizeCase(Action):
     def name(self) -> str:
         return "action_summarize_case"
@@ -219,8 +260,8 @@ class ActionSummarizeCase(Action):
         lines = [
             "请核对您要反映的内容：",
             f"类型：{APPEAL_LABELS.get(slot('appeal_type') or 'complaint', '投诉')}",
-            f"问题：{slot('description')}",
-            f"地点：{slot('address')}"
+            f"问题：{shown_description(slot('description') or '')}",
+            f"地点：{slot('address') or '（咨询，未提供）'}"
             + (f"（{place}）" if place and place not in (slot("address") or "") else ""),
             f"联系人：{slot('contact_name') or NOT_GIVEN}，{shown_phone(slot('contact_phone'))}",
         ]
@@ -240,6 +281,12 @@ class ActionSummarizeCase(Action):
             ],
         )
         return [SlotSet("submission_key", slot("submission_key") or uuid.uuid4().hex)]
+
+
+def shown_description(text: str) -> str:
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return f"{text[:SHOWN_CHARS]}…（共{len(text)}字，全文都会提交）"
 
 
 class ActionSubmitCase(Action):

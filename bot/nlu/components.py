@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 
 from bot.nlu.blend import blended, probabilities
 from bot.nlu.entities import clean
+from bot.nlu.letters import as_appeal
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
@@ -152,4 +153,36 @@ class BlendedIntent(GraphComponent):
             ranked = [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: value} for name, value in mean]
             message.set(INTENT, ranked[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranked[: self.config["ranking_length"]], add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class ReadAsAppeal(GraphComponent):
+    """After the intent classifiers, before the fallback: a letter, or a message that declares a
+    complaint, is read as an appeal (bot/nlu/letters.py)."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ReadAsAppeal:
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            if not ranking or text.startswith("/"):
+                continue
+            read = as_appeal(
+                text, [(row[INTENT_NAME_KEY], float(row[PREDICTED_CONFIDENCE_KEY])) for row in ranking]
+            )
+            if read is None:
+                continue
+            ranked = [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: value} for name, value in read]
+            message.set(INTENT, ranked[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranked, add_to_output=True)
         return messages

@@ -12,13 +12,17 @@ rule ("很不满意" → dissatisfied), and a word that is none of them ("挺") 
 word short gets the station word that follows it ("上地" + "地铁站"), and one that ran on past 那边
 or 附近 ends there; a rating keeps the word of degree before it ("很" + "不满意"); 姓 or 我叫 alone
 is no name, nor is one character except right after 姓. A question, a status query or a report
-carries no rating. Spans never start or end with spaces.
+carries no rating. Spans never start or end with spaces. In a letter (bot/nlu/letters.py) a name is the
+citizen's only when introduced as theirs (我叫, 本人, 联系人): the others are the people the letter is
+about; and its place is the first one it names (the slot would take the last).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from bot.nlu.letters import is_letter
 
 PATTERN_EXTRACTOR = "RegexEntityExtractor"
 PATTERN_ENTITIES = frozenset({"phone_number", "case_number"})
@@ -334,7 +338,23 @@ def clean(entities: list[dict[str, Any]], text: str, intent: str | None) -> list
         and not (e["entity"] == "satisfaction" and intent in NO_RATING_INTENTS)
     ]
     found = [e for e in (normalised(completed(e, text), text) for e in named) if e is not None]
-    return [e for e in found if not any(inside(e, other) for other in found)]
+    found = [e for e in found if not any(inside(e, other) for other in found)]
+    return in_a_letter(found, text) if is_letter(text) else found
+
+
+# 我叫X, 本人X, 联系人：X, 我是…小区的住户X: the citizen introduces themself (no punctuation between)
+SELF_NAMED = re.compile(r"(?:我叫|我是|本人|姓名|联系人|署名|落款)[^，。,.！!？?；;：:\n]{0,24}[:：\s]*$")
+
+
+def in_a_letter(entities: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """A letter's entities: names only as the citizen's own, and only its first place."""
+    places = [e for e in entities if e["entity"] == "address"]
+    return [
+        e
+        for e in entities
+        if (e["entity"] != "person_name" or SELF_NAMED.search(text, 0, int(e["start"])))
+        and (e["entity"] != "address" or e is places[0])
+    ]
 
 
 def inside(entity: dict[str, Any], other: dict[str, Any]) -> bool:

@@ -42,7 +42,8 @@ APOLOGY = (
     "抱歉，智能助手暂时无法回复。您的消息已经保存，恢复后会第一时间回复您。"
     "如遇紧急情况，请直接拨打110、119或120。"
 )
-NOT_UNDERSTOOD = "抱歉，我没太明白您的意思。您可以直接描述遇到的问题，或者说“查进度”“咨询”“转人工”。"
+# The bot had nothing to say: the message is kept in the transcript, and the citizen is asked what they need.
+NOTHING_SAID = "收到。请问有什么可以帮您？您可以直接描述遇到的问题或想咨询的事，也可以说“查进度”“转人工”。"
 STALE_BUTTON = "这个按钮已经失效了，请直接输入文字告诉我您的需要。"
 EMPTY_MESSAGE = "您的消息好像是空的，请再说一遍。"
 ATTACHED_PHOTO = "已收到图片，会附在您正在反映的问题里一并提交。"
@@ -332,7 +333,7 @@ class ConversationCore:
                 message.state = MessageState.PROCESSED
                 replies, handoff = split_custom(raw)
                 if not replies and handoff is None:  # never leave a citizen unanswered
-                    replies = [Reply(text=NOT_UNDERSTOOD)]
+                    replies = [Reply(text=NOTHING_SAID)]
             author = Author.BOT if turn.refusal is None and not turn.remembers else Author.SYSTEM
             stored = await self.store_replies(session, conversation, replies, author)
             if handoff is not None and conversation.handling == Handling.BOT:

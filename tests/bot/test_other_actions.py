@@ -8,8 +8,7 @@ from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.people import ActionEmergency, ActionFallback, ActionHandoff
-from bot.actions.questions import ActionAnswerQuestion
+from bot.actions.people import ActionEmergency, ActionHandoff
 from bot.actions.rating import ActionStartRating, ActionSubmitRating, ValidateRatingForm
 from bot.actions.status import ActionAskCaseNumber, ActionListMyCases, ValidateStatusForm, find_case_number
 from tests.bot.conftest import IDENTITY, FakeBackend, slot_events, texts, tracker
@@ -171,18 +170,6 @@ async def test_a_dissatisfied_rating_is_recorded_and_reopens(backend: FakeBacken
     assert all(value is None for value in slot_events(events).values())
 
 
-async def test_questions_are_answered_from_the_knowledge_base(backend: FakeBackend, domain: dict) -> None:
-    dispatcher = CollectingDispatcher()
-    await ActionAnswerQuestion().run(dispatcher, tracker(text="暖气几号来", intent="ask_question"), domain)
-    assert "11月15日" in texts(dispatcher)[0] and "仅供参考" in texts(dispatcher)[0]
-    backend.knowledge = {"answered": False, "note": "x", "hits": []}
-    dispatcher = CollectingDispatcher()
-    await ActionAnswerQuestion().run(
-        dispatcher, tracker(text="火星上能办居住证吗", intent="ask_question"), domain
-    )
-    assert "转人工" in texts(dispatcher)[0]
-
-
 def handoff_of(dispatcher: CollectingDispatcher) -> dict[str, Any] | None:
     custom = [m["custom"] for m in dispatcher.messages if m.get("custom")]
     return custom[0]["handoff"] if custom else None
@@ -197,18 +184,6 @@ async def test_asking_for_a_person_hands_off_with_what_was_collected(domain: dic
     angry = CollectingDispatcher()
     await ActionHandoff().run(angry, tracker(text="什么破服务", intent="angry"), domain)
     assert handoff_of(angry)["reason"] == "anger" and "抱歉" in texts(angry)[0]  # type: ignore[index]
-
-
-async def test_the_second_misunderstanding_in_a_row_hands_off(domain: dict) -> None:
-    fallback = {"event": "user", "text": "啊吧啊吧", "parse_data": {"intent": {"name": "nlu_fallback"}}}
-    once = CollectingDispatcher()
-    await ActionFallback().run(once, tracker(text="嗯嗯啊", intent="nlu_fallback"), domain)
-    assert handoff_of(once) is None and "没太明白" in texts(once)[0]
-    twice = CollectingDispatcher()
-    await ActionFallback().run(
-        twice, tracker(text="嗯嗯啊", intent="nlu_fallback", events=[fallback]), domain
-    )
-    assert handoff_of(twice)["reason"] == "repeated_fallback"  # type: ignore[index]
 
 
 async def test_emergencies_get_the_right_number_at_once(backend: FakeBackend, domain: dict) -> None:

@@ -99,7 +99,7 @@ async def test_only_a_report_asks_about_confidentiality(backend: FakeBackend, do
 
 async def test_an_address_without_a_district_is_asked_once_more(backend: FakeBackend, domain: dict) -> None:
     backend.routing = {**backend.routing, "district": None, "street": None}
-    base = {"description": FILLED["description"]}
+    base = {"description": FILLED["description"], "requested_slot": "address"}
     slots, dispatcher = await validate(
         domain, text="幸福小区3号楼", slots=base, set_now={"address": "幸福小区3号楼"}
     )
@@ -109,6 +109,19 @@ async def test_an_address_without_a_district_is_asked_once_more(backend: FakeBac
         domain, text="幸福小区", slots={**base, "address_attempts": 1}, set_now={"address": "幸福小区"}
     )
     assert slots["address"] == "幸福小区" and "已记录" in texts(dispatcher)[0]
+
+
+async def test_a_place_in_the_description_without_a_district_is_asked_for_once(
+    backend: FakeBackend, domain: dict
+) -> None:
+    backend.routing = {**backend.routing, "district": None, "street": None}
+    text = "幸福小区3号楼门口的垃圾站天天往外冒臭水"
+    slots, dispatcher = await validate(
+        domain, text=text, set_now={"description": text, "address": "幸福小区3号楼"}
+    )
+    # the place the NLU found is no answer: no complaint about it, the form asks its question once
+    assert slots["address"] is None and slots["requested_slot"] == "address" and not texts(dispatcher)
+    assert "address_attempts" not in slots
 
 
 async def test_phone_numbers_as_citizens_write_them(backend: FakeBackend, domain: dict) -> None:

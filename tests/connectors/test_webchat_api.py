@@ -103,6 +103,19 @@ def test_nothing_is_lost_while_the_bot_is_down(web_gateway: Stack, fake_rasa: Fa
     assert wait_until(lambda: any(m["text"] == "收到：还是不热" for m in history(web_gateway, sender)), 20)
 
 
+def test_a_turn_the_bot_leaves_unanswered_asks_what_the_citizen_needs(
+    tmp_path: Path, fake_rasa: FakeRasa
+) -> None:
+    stack = gateway(tmp_path, fake_rasa, ACTION_SERVER_URL=fake_rasa.url)  # type: ignore[attr-defined]
+    try:
+        sender = session(stack)
+        [reply] = post(stack, sender, "嗯 不吭声").json()
+        assert reply["author"] == "bot" and "有什么可以帮您" in reply["text"]
+        assert "没太明白" not in reply["text"]
+    finally:
+        stack.stop()
+
+
 def test_a_hand_off_queues_the_conversation_and_silences_the_bot(
     web_gateway: Stack, fake_rasa: FakeRasa
 ) -> None:

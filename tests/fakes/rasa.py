@@ -44,6 +44,8 @@ class FakeRasa:
             ]
         if message.startswith("/"):
             return [{"recipient_id": sender, "text": f"意图：{message}"}]
+        if "不吭声" in message:  # a turn the bot answers with nothing
+            return []
         return [{"recipient_id": sender, "text": f"收到：{message}"}]
 
     def app(self) -> FastAPI:
@@ -102,6 +104,10 @@ class FakeRasa:
             if not self.up or token != TOKEN:
                 return Response(status_code=503 if not self.up else 401)
             return JSONResponse({"sender_id": sender, "slots": self.slots.get(sender, {}), "events": []})
+
+        @api.get("/health")  # the action server's, for a gateway pointed here (ACTION_SERVER_URL)
+        async def health() -> Response:
+            return Response(status_code=200 if self.up else 503)
 
         @api.get("/api/v1/events")
         async def case_events(after: int = 0, limit: int = 100) -> Response:

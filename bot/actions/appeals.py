@@ -1,0 +1,155 @@
+"""Every appeal is accepted (有求必应): a message the NLU could not place is taken in the citizen's words.
+
+When the NLU is unsure (nlu_fallback) or the dialogue has no next step for a message (the policies'
+fallback), a message with substance is an appeal: the bot says in one line how it understood it (the
+type of appeal and its subject, from the routing API) and offers to file it, one tap or a yes. Only
+greetings, thanks and noise get "what can I do for you". The offer is kept in `offered_appeal` and
+`offered_type`: a yes files it (action_accept_appeal, then the report form), and so does a bare "帮我登记"
+or "投诉" later in the conversation (validate_case_form takes the offered words as the description).
+A knowledge answer offers the question the same way (bot/actions/questions.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.backend import BackendClient, BackendError
+from bot.actions.citizen import latest_intent, latest_text
+from bot.actions.people import hand_off
+from bot.actions.report import APPEAL_LABELS, appeal_type, is_bare_intention
+
+NOISE = re.compile(
+    r"你们?好|您们?好|在吗|在不在|有人吗|喂|嗨|哈喽|hello|hi|ok|谢谢|多谢|好的|好吧|行吧|可以|嗯|啊|哦|噢|呃|额|哈|呵|嘿|"
+    r"测试|test|早上好|上午好|中午好|下午好|晚上好|再见|拜拜",
+    re.IGNORECASE,
+)
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+SUBSTANCE = 5  # Chinese characters beyond greetings, fillers and "I want to report" words
+# Complaint words: a question that carries one is a complaint (投诉), else it is a consultation (咨询).
+GRIEVANCE = re.compile(
+    r"投诉|举报|违规|违法|违章|乱收费|乱涨价|多收|不合理|不作为|不给|拒绝|拖欠|欠薪|克扣|强行|强制|霸王|黑心|骗|"
+    r"扰民|污染|一拖再拖|迟迟|无果|得不到|维权|侵占|损害|要求.{0,12}(处理|解决|查处|整改|退还|赔偿|补发|停止)|"
+    r"严查|查处|整治|太差|恶劣"
+)
+QUESTION = re.compile(
+    r"请问|咨询|想问|问一下|问下|是否|能否|可否|可不可以|能不能|怎么|如何|哪里|多少|什么|吗[？?。]*$|[？?]"
+)
+OTHER_CATEGORY = "other"
+SUBJECT_CHARS = 24
+HOW_CAN_I_HELP = "您好，请问有什么可以帮您？您可以直接描述遇到的问题或想咨询的事，也可以说“查进度”“转人工”。"
+
+
+def substantive(text: str) -> bool:
+    """Whether a message says something beyond greetings, thanks, fillers and "I want to report"."""
+    if is_bare_intention(text):
+        return False
+    rest = CHINESE.findall(NOISE.sub("", text))
+    return len(rest) >= SUBSTANCE and len(set(rest)) >= 3
+
+
+def offered_type(intent: str, text: str) -> str:
+    """诉求类型 for an appeal taken in the citizen's words: a question without a grievance is a
+    consultation (咨询); otherwise as the words say (appeal_type)."""
+    kind = appeal_type(intent, text)
+    asks = intent == "ask_question" or QUESTION.search(text) is not None
+    if kind == "complaint" and asks and not GRIEVANCE.search(text):
+        return "consultation"
+    return kind
+
+
+def excerpt(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= SUBJECT_CHARS else f"{flat[:SUBJECT_CHARS]}…"
+
+
+async def subject_of(text: str) -> str:
+    """What the appeal is about in a few words: the routing API's category, else the citizen's own."""
+    try:
+        async with BackendClient.from_settings() as backend:
+            routing = await backend.route(text)
+    except BackendError:
+        return f"“{excerpt(text)}”"
+    if routing.category_code == OTHER_CATEGORY:
+        return f"“{excerpt(text)}”"
+    return f"{routing.category_name}方面的问题"
+
+
+def offer(dispatcher: CollectingDispatcher, kind: str, understood: str, text: str) -> list[EventType]:
+    """One line saying how the appeal was understood, and the offer to file it (a tap or a yes)."""
+    label = APPEAL_LABELS[kind]
+    dispatcher.utter_message(
+        text=understood,
+        buttons=[
+            {"title": f"登记{label}工单", "payload": "/affirm"},
+            {"title": "不用了", "payload": "/deny"},
+        ],
+    )
+    return [SlotSet("offered_appeal", text[:2000]), SlotSet("offered_type", kind)]
+
+
+class ActionFallback(Action):
+    """A message the NLU could not place, or one the dialogue has no step for: an appeal with
+    substance is offered for filing; greetings and noise get "what can I do"; a third message in a row
+    without substance goes to a person."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        text = latest_text(tracker)
+        if substantive(text):
+            kind = offered_type(latest_intent(tracker), text)
+            label = APPEAL_LABELS[kind]
+            subject = await subject_of(text)
+            understood = f"我理解您是要{label}：{subject}。需要的话，我这就帮您登记成{label}工单。"
+            return offer(dispatcher, kind, understood, text)
+        if unplaced_in_a_row(tracker.events) >= 2:
+            hand_off(dispatcher, tracker, "repeated_fallback")
+            return []
+        dispatcher.utter_message(text=HOW_CAN_I_HELP)
+        return []
+
+
+def unplaced_in_a_row(events: list[dict[str, Any]]) -> int:
+    """How many of the latest user messages in a row the NLU could not place and said nothing."""
+    count = 0
+    for event in reversed(events):
+        if event.get("event") == "user":
+            intent = (event.get("parse_data") or {}).get("intent", {}).get("name")
+            if intent != "nlu_fallback" or substantive(str(event.get("text") or "")):
+                break
+            count += 1
+    return count
+
+
+class ActionAcceptAppeal(Action):
+    """The citizen said yes to the offer: its words become the report's description and its type the
+    appeal type; the report form follows and asks for what is missing. Nothing offered: the form asks
+    for the description."""
+
+    def name(self) -> str:
+        return "action_accept_appeal"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        offered = tracker.get_slot("offered_appeal")
+        if not offered:
+            return []
+        return [
+            SlotSet("description", offered),
+            SlotSet("appeal_type", tracker.get_slot("offered_type") or "complaint"),
+            *forget_offer(),
+        ]
+
+
+def forget_offer() -> list[EventType]:
+    return [SlotSet("offered_appeal", None), SlotSet("offered_type", None)]
