@@ -30,6 +30,9 @@ NOISE = re.compile(
     re.IGNORECASE,
 )
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
+# "先不登 我再想想": a short answer that puts the offer off is no appeal to offer in turn
+PUTS_OFF = re.compile(r"不用|不要|不需要|不登|不报|先不|算了|再想想|再说|以后|回头")
+PUTS_OFF_CHARS = 12
 SUBSTANCE = 5  # Chinese characters beyond greetings, fillers and "I want to report" words
 # Complaint words: a question that carries one is a complaint (投诉), else it is a consultation (咨询).
 GRIEVANCE = re.compile(
@@ -46,11 +49,16 @@ HOW_CAN_I_HELP = "您好，请问有什么可以帮您？您可以直接描述�
 
 
 def substantive(text: str) -> bool:
-    """Whether a message says something beyond greetings, thanks, fillers and "I want to report"."""
-    if is_bare_intention(text):
+    """Whether a message says something beyond greetings, thanks, fillers, "I want to report" and
+    "not now"."""
+    if is_bare_intention(text) or puts_off(text):
         return False
     rest = CHINESE.findall(NOISE.sub("", text))
     return len(rest) >= SUBSTANCE and len(set(rest)) >= 3
+
+
+def puts_off(text: str) -> bool:
+    return len(CHINESE.findall(text)) <= PUTS_OFF_CHARS and PUTS_OFF.search(text) is not None
 
 
 def offered_type(intent: str, text: str) -> str:
@@ -105,6 +113,9 @@ class ActionFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         text = latest_text(tracker)
+        if puts_off(text) and tracker.get_slot("offered_appeal"):
+            dispatcher.utter_message(response="utter_not_filed")
+            return forget_offer()
         if substantive(text):
             kind = offered_type(latest_intent(tracker), text)
             label = APPEAL_LABELS[kind]

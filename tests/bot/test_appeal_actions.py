@@ -193,3 +193,14 @@ async def test_a_grievance_asked_as_a_question_is_offered_as_a_complaint(
     slots, dispatcher = await run(ActionAnswerQuestion(), domain, text=said, intent="ask_question")
     assert "没有准确的答案" not in texts(dispatcher)[0] and "我理解您是要投诉" in texts(dispatcher)[0]
     assert slots["offered_type"] == "complaint"
+
+
+async def test_an_unplaced_answer_that_puts_the_offer_off_is_not_offered_in_turn(
+    backend: FakeBackend, domain: dict
+) -> None:
+    offered = {"offered_appeal": UNPLACED, "offered_type": "complaint"}
+    slots, dispatcher = await run(
+        ActionFallback(), domain, text="先不登 我再想想", intent="nlu_fallback", slots=offered
+    )
+    assert dispatcher.messages == [{**dispatcher.messages[0], "response": "utter_not_filed"}]
+    assert slots == {"offered_appeal": None, "offered_type": None} and not backend.requests
