@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
@@ -31,6 +31,7 @@ from backend.settings import BackendSettings, get_settings
 from backend.staff.routes import router as staff_router
 from backend.staff.service import ensure_admin
 from backend.stats.routes import router as stats_router
+from common.body_limit import BodyLimit
 from common.limits import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
         version="1.0",
         description="The 12345 hotline's cases: 受理 → 派单 → 签收/退单 → 办理 → 办结 → 回访 → 归档.",
         lifespan=lifespan,
+        **settings.api_docs_urls(),
     )
     app.state.settings = settings
     app.state.sessions = sessions
@@ -81,7 +83,11 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
         app.include_router(router)
     _add_error_handlers(app)
     install_openapi(app)
-    app.middleware("http")(_limit_body)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=MAX_BODY_BYTES,
+        refuse=lambda scope, message: _error(Request(scope), 413, message),
+    )
 
     @app.get("/health", tags=["health"])
     def health(request: Request) -> JSONResponse:
@@ -89,17 +95,11 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
             with request.app.state.sessions() as session:
                 session.execute(text("SELECT 1"))
         except DBAPIError as error:
-            return JSONResponse({"status": "unavailable", "error": type(error.orig).__name__}, 503)
+            log.warning("health: database unavailable: %s", type(error.orig).__name__)
+            return JSONResponse({"status": "unavailable"}, 503)
         return JSONResponse({"status": "ok"})
 
     return app
-
-
-async def _limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-        return _error(request, 413, f"request body too large: at most {MAX_BODY_BYTES} bytes")
-    return await call_next(request)
 
 
 def _add_error_handlers(app: FastAPI) -> None:

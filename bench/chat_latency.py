@@ -141,11 +141,12 @@ async def converse_rasa(
 
 
 async def run_level(
-    url: str, path: str, concurrency: int, rounds: int, mode: str = "back_to_back"
+    url: str, path: str, concurrency: int, rounds: int, mode: str = "back_to_back", token: str = ""
 ) -> dict[str, Any]:
     """Conversations at one level; both paths use the same seed, so the same pauses."""
     latencies: list[float] = []
-    async with httpx.AsyncClient(base_url=url, timeout=120) as client:
+    params = {"token": token} if path == "rasa" else None  # Rasa answers only with its token
+    async with httpx.AsyncClient(base_url=url, timeout=120, params=params) as client:
         started = time.perf_counter()
         errors = 0
         for round_ in range(rounds):
@@ -215,7 +216,9 @@ def main() -> None:
                 for level in levels:
                     row = {}
                     for path, url in (("rasa", stack.url("rasa")), ("gateway", stack.url("gateway"))):
-                        row[path] = asyncio.run(run_level(url, path, level, rounds[mode], mode))
+                        row[path] = asyncio.run(
+                            run_level(url, path, level, rounds[mode], mode, stack.env["RASA_TOKEN"])
+                        )
                         for name, mb in memory(stack).items():
                             peak[name] = max(peak.get(name, 0.0), mb)
                     row["gateway_over_rasa_p50"] = round(row["gateway"]["p50_ms"] / row["rasa"]["p50_ms"], 2)

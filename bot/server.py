@@ -22,6 +22,11 @@ message again later, so a slow action could run on after the gateway had given u
 taken twice. Here Rasa waits RASA_ACTION_TIMEOUT_S (20 s) for an action; the gateway refuses to start
 unless it waits longer than that, and the action server's backend calls stop within it.
 
+And two for security. Rasa checks its token (--auth-token) on the HTTP API but not on the channels it
+serves under /webhooks/ (in Rasa 3.6 the REST channel answers anyone who can reach the port), so here
+every request must carry the token, which the gateway sends; and no request body may be larger than
+MAX_BODY_BYTES, whether it gives its length or comes chunked (Sanic's REQUEST_MAX_SIZE is 100 MB).
+
 And one for privacy: Rasa renders the tracebacks of the exceptions it logs with every frame's local
 variables (structlog's default), and those hold slot values, so a citizen's name and phone reached the
 log whenever Rasa logged an exception (found by the log scan in tests/test_hostile.py: a response
@@ -30,19 +35,28 @@ template error logged all slots). Here tracebacks are rendered without locals.
 
 from __future__ import annotations
 
+import hmac
+import inspect
 import os
 import sys
 from typing import Any
 
 import rasa.core.actions.action
+import rasa.core.run
 import rasa.utils.endpoints
 import structlog
 from jsonschema import ValidationError, exceptions, validators
 from rasa.core.actions.action import RemoteAction
 from rasa.utils.tensorflow.models import RasaModel
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
+# The gateway sends messages of at most 2,000 characters, slots and events; nothing near this.
+MAX_BODY_BYTES = 1024 * 1024
 _validator: Any = None
 _rasa_load = RasaModel.load.__func__  # type: ignore[attr-defined]
+_rasa_configure_app = rasa.core.run.configure_app
 
 
 def response_validator() -> Any:
@@ -100,6 +114,29 @@ def action_timeout_s() -> float:
     return float(os.environ.get("RASA_ACTION_TIMEOUT_S") or 20)
 
 
+def configure_app(*args: Any, **kwargs: Any) -> Sanic:
+    """Rasa's application, every route of it behind the token and the body limit."""
+    token = inspect.signature(_rasa_configure_app).bind(*args, **kwargs).arguments.get("auth_token")
+    if not token:
+        raise SystemExit("the Rasa server must be started with --auth-token")
+    app = _rasa_configure_app(*args, **kwargs)
+    app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
+    app.register_middleware(token_required(token), "request")
+    return app
+
+
+def token_required(token: str) -> Any:
+    expected = token.encode()
+
+    async def only_the_gateway(request: Request) -> HTTPResponse | None:
+        provided = (request.args.get("token") or "").encode()
+        if hmac.compare_digest(provided, expected):
+            return None
+        return response.json({"status": "failure", "reason": "NotAuthenticated"}, status=401)
+
+    return only_the_gateway
+
+
 def install() -> None:
     # Rasa's configure_structlog looks this processor up when it runs, after install().
     structlog.processors.dict_tracebacks = structlog.processors.ExceptionRenderer(
@@ -110,6 +147,7 @@ def install() -> None:
     # both are read when an action is called: the request's timeout, and its client session's
     rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT = action_timeout_s()  # type: ignore[attr-defined]
     rasa.utils.endpoints.DEFAULT_REQUEST_TIMEOUT = action_timeout_s()  # type: ignore[attr-defined]
+    rasa.core.run.configure_app = configure_app
 
 
 def main() -> None:

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ApiDocsUrls(TypedDict):
+    docs_url: str | None
+    redoc_url: str | None
+    openapi_url: str | None
 
 
 class ServiceSettings(BaseSettings):
@@ -24,3 +30,12 @@ class ServiceSettings(BaseSettings):
 
     def sqlite_url(self, name: str) -> str:
         return f"sqlite:///{self.data_path(name).resolve()}"
+
+    def api_docs_urls(self) -> ApiDocsUrls:
+        """FastAPI's API documentation routes: served in development and tests, never in production."""
+        served = self.jiesu_env != "production"
+        return {
+            "docs_url": "/docs" if served else None,
+            "redoc_url": "/redoc" if served else None,
+            "openapi_url": "/openapi.json" if served else None,
+        }

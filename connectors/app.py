@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from common.body_limit import BodyLimit
 from common.database import sqlite_pragmas
 from common.limits import RateLimiter
 from connectors.console.auth import end_revoked, forget_plaintext_logins
@@ -32,12 +34,16 @@ from connectors.push.feed import CaseFeed
 from connectors.security import SecurityHeaders
 from connectors.settings import GatewaySettings, get_settings
 from connectors.telegram.runner import TelegramRunner
+from connectors.telegram.webhook import MAX_UPDATE_BYTES
 from connectors.telegram.webhook import router as telegram_router
 from connectors.webchat.channel import WebChatAdapter
 from connectors.webchat.routes import STATIC as WEBCHAT_STATIC
 from connectors.webchat.routes import router as webchat_router
 
 log = logging.getLogger(__name__)
+# Citizens' messages are at most CHAT_MAX_MESSAGE_CHARS (2,000) characters, operators' alike; Telegram's
+# updates have their own limit (MAX_UPDATE_BYTES). Photos reach the gateway only by its own download.
+MAX_BODY_BYTES = 64 * 1024
 
 
 def async_url(url: str) -> str:
@@ -178,8 +184,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await rasa.close()
             await engine.dispose()
 
-    app = FastAPI(title="Jiesu channel gateway", version="1.0", lifespan=lifespan)
-    app.add_middleware(SecurityHeaders)
+    app = FastAPI(title="Jiesu channel gateway", version="1.0", lifespan=lifespan, **settings.api_docs_urls())
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, paths={"/telegram/webhook": MAX_UPDATE_BYTES})
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, a refused body's too
     app.include_router(webchat_router)
     app.include_router(telegram_router)
     app.include_router(console_router)
@@ -191,21 +198,40 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> JSONResponse:
-        try:
-            async with request.app.state.sessions() as session:
-                await session.execute(text("SELECT 1"))
-        except SQLAlchemyError as error:
-            return JSONResponse({"status": "unavailable", "error": type(error).__name__}, 503)
+        """Up or down, and nothing more: this answers anyone."""
+        if not await database_up(request):
+            return JSONResponse({"status": "unavailable"}, 503)
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/health/details", tags=["health"])
+    async def health_details(
+        request: Request, authorization: Annotated[str | None, Header()] = None
+    ) -> JSONResponse:
+        """The bot, each Rasa server and Telegram: for our own services (the service token) only."""
+        token = settings.backend_service_token.get_secret_value()
+        if not hmac.compare_digest(f"Bearer {token}".encode(), (authorization or "").encode()):
+            raise HTTPException(401, "the service token is required")
+        if not await database_up(request):
+            return JSONResponse({"status": "unavailable"}, 503)
         rasa = request.app.state.core.rasa
-        bot = await rasa.healthy()
         telegram = request.app.state.telegram
         return JSONResponse(
             {
                 "status": "ok",
-                "bot": "up" if bot else "down",
+                "bot": "up" if await rasa.healthy() else "down",
                 "bot_servers": await rasa.status() if isinstance(rasa, RasaPool) else None,
                 "telegram": telegram.state if telegram else "off",
             }
         )
 
     return app
+
+
+async def database_up(request: Request) -> bool:
+    try:
+        async with request.app.state.sessions() as session:
+            await session.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        log.warning("health: database unavailable: %s", type(error).__name__)
+        return False
+    return True

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_NAMES = (
     "RASA_TOKEN",
-    "BACKEND_SECRET_KEY",
+    "ACTION_SERVER_TOKEN",
     "BACKEND_SERVICE_TOKEN",
     "BACKEND_ADMIN_PASSWORD",
     "GATEWAY_SECRET_KEY",
@@ -21,7 +21,7 @@ SECRET_NAMES = (
 
 
 def ensure_dev_secrets(data_dir: Path) -> Path:
-    """Create the development secrets file if it is missing; keep existing values."""
+    """Create the development secrets file if it is missing; keep existing values of current names."""
     path = data_dir / "dev-secrets.env"
     existing: dict[str, str] = {}
     if path.exists():
@@ -29,10 +29,9 @@ def ensure_dev_secrets(data_dir: Path) -> Path:
             name, _, value = line.partition("=")
             if value:
                 existing[name.strip()] = value.strip()
-    for name in SECRET_NAMES:
-        existing.setdefault(name, secrets.token_urlsafe(24))
+    kept = {name: existing.get(name) or secrets.token_urlsafe(24) for name in SECRET_NAMES}
     data_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{k}={v}\n" for k, v in existing.items()))
+    path.write_text("".join(f"{k}={v}\n" for k, v in kept.items()))
     path.chmod(0o600)
     return path
 

@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${RASA_TOKEN:?RASA_TOKEN must be set}"
 : "${RASA_MODEL:?RASA_MODEL must be set (ops/train.py prints it)}"
+: "${ACTION_SERVER_TOKEN:?ACTION_SERVER_TOKEN must be set (bot/endpoints.yml sends it to the action server)}"
 export RASA_TELEMETRY_ENABLED=false PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=2
 export PYTHONPATH="$PWD"  # our NLU components (bot/nlu/) and launcher (bot/server.py, a speed fix)
 # Rasa's own log level, apart from ours: at DEBUG Rasa logs citizens' messages in clear, which our

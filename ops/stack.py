@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -92,6 +93,7 @@ class Stack:
             # once read such a token as an option and refused to start (a CI run failed that way).
             "RASA_TOKEN": "-" + secrets.token_urlsafe(16),
             "BACKEND_SERVICE_TOKEN": secrets.token_urlsafe(16),
+            "ACTION_SERVER_TOKEN": secrets.token_urlsafe(16),
             "BACKEND_ADMIN_PASSWORD": "admin-password-for-tests",
             "GATEWAY_SECRET_KEY": secrets.token_urlsafe(16),
             "RETRY_INTERVAL_S": "1",
@@ -185,6 +187,16 @@ class Stack:
                 lines = path.read_text(errors="replace").splitlines()[-tail:]
                 parts.append(f"--- {name} ---\n" + "\n".join(lines))
         return "\n".join(parts)
+
+    def health_details(self) -> dict[str, Any]:
+        """The gateway's detailed health (the bot, each Rasa server, Telegram), for our services only."""
+        answer = httpx.get(
+            f"{self.url('gateway')}/health/details",
+            headers={"Authorization": f"Bearer {self.env['BACKEND_SERVICE_TOKEN']}"},
+            timeout=10,
+        )
+        answer.raise_for_status()
+        return dict(answer.json())
 
     def new_web_sender(self) -> str:
         answer = httpx.post(f"{self.url('gateway')}/chat/api/session", timeout=10)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -116,6 +117,20 @@ def test_development_secrets_are_random_and_kept(tmp_path: Path) -> None:
     assert other != first
 
 
+def test_every_development_secret_is_read_by_a_service_and_no_other_is_kept(tmp_path: Path) -> None:
+    from backend.settings import BackendSettings
+    from bot.actions.settings import ActionSettings
+    from connectors.settings import GatewaySettings
+
+    read = {
+        name.upper() for s in (BackendSettings, ActionSettings, GatewaySettings) for name in s.model_fields
+    }
+    assert set(devenv.SECRET_NAMES) <= read
+    (tmp_path / "dev-secrets.env").write_text("BACKEND_SECRET_KEY=unused\nRASA_TOKEN=kept\n")
+    secrets_file = devenv.ensure_dev_secrets(tmp_path).read_text()
+    assert "BACKEND_SECRET_KEY" not in secrets_file and "RASA_TOKEN=kept\n" in secrets_file
+
+
 def test_settings_fail_fast_without_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     from backend.settings import BackendSettings
     from connectors.settings import GatewaySettings
@@ -134,7 +149,7 @@ def test_the_gateway_rasa_and_the_actions_agree_on_timeouts(monkeypatch: pytest.
     from bot.actions.settings import ActionSettings
     from connectors.settings import GatewaySettings
 
-    for name in ("BACKEND_SERVICE_TOKEN", "RASA_TOKEN", "GATEWAY_SECRET_KEY"):
+    for name in ("BACKEND_SERVICE_TOKEN", "RASA_TOKEN", "GATEWAY_SECRET_KEY", "ACTION_SERVER_TOKEN"):
         monkeypatch.setenv(name, "a-secret-for-this-test")
     for name in ("RASA_TIMEOUT_S", "RASA_ACTION_TIMEOUT_S", "BACKEND_TIMEOUT_S"):
         monkeypatch.delenv(name, raising=False)
@@ -181,6 +196,29 @@ def test_rasa_http_api_needs_the_token(stack: Stack) -> None:
     assert httpx.get(f"{rasa}/status", params={"token": "wrong"}, timeout=5).status_code == 401
     status = httpx.get(f"{rasa}/status", params={"token": stack.env["RASA_TOKEN"]}, timeout=5)
     assert status.status_code == 200 and status.json()["model_file"].endswith(".tar.gz")
+
+
+@pytest.mark.stack
+def test_rasa_answers_only_the_gateway_even_on_its_channel_and_bounds_bodies(stack: Stack) -> None:
+    rasa, token = stack.url("rasa"), {"token": stack.env["RASA_TOKEN"]}
+    for path in ("/", "/version"):
+        assert httpx.get(f"{rasa}{path}", timeout=5).status_code == 401, path
+    webhook = f"{rasa}/webhooks/rest/webhook"
+    message = {"sender": "webchat-not-through-the-gateway", "message": "你好"}
+    assert httpx.post(webhook, json=message, timeout=30).status_code == 401
+    assert httpx.post(webhook, json=message, params={"token": "wrong"}, timeout=30).status_code == 401
+    tracker = httpx.get(f"{rasa}/conversations/{message['sender']}/tracker", params=token, timeout=10)
+    assert not [e for e in tracker.json()["events"] if e.get("event") == "user"]  # nothing taken in
+
+    def chunked() -> Iterator[bytes]:
+        yield b'{"sender": "webchat-big-body", "message": "'
+        for _ in range(100):
+            yield "很".encode() * 10_000  # 3 MB in all
+        yield b'"}'
+
+    too_big = httpx.post(webhook, content=chunked(), params=token, timeout=30)
+    assert too_big.status_code == 413
+    assert httpx.post(webhook, json=message, params=token, timeout=60).status_code == 200
 
 
 @pytest.mark.stack

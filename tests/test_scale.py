@@ -49,7 +49,7 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def servers(stack: Stack) -> dict[str, dict[str, object]]:
-    return dict(httpx.get(f"{stack.url('gateway')}/health", timeout=10).json()["bot_servers"])
+    return dict(stack.health_details()["bot_servers"])
 
 
 def test_conversations_spread_over_both_servers(scaled: Stack) -> None:

@@ -14,6 +14,7 @@ ANSWER_MARGIN_S = 2.0  # what an action needs besides its backend calls to answe
 class ActionSettings(ServiceSettings):
     action_server_host: str = "127.0.0.1"
     action_server_port: int = 5055
+    action_server_token: SecretStr  # the Rasa server's only: sent in every action call
     backend_url: str = "http://127.0.0.1:8000"
     backend_service_token: SecretStr
     backend_timeout_s: float = 5.0

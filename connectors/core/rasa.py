@@ -1,4 +1,4 @@
-"""The gateway's client of the Rasa server: its REST channel and the token-protected HTTP API."""
+"""The gateway's client of the Rasa server: its REST channel and its HTTP API, both behind the token."""
 
 from __future__ import annotations
 
@@ -40,20 +40,20 @@ class RasaClient:
     ) -> list[dict[str, Any]]:
         """Start a conversation turn from outside (e.g. the rating after a case is resolved)."""
         body = {"name": intent, "entities": entities}
-        answer = await self._post(f"/conversations/{sender_id}/trigger_intent", body, api=True)
+        answer = await self._post(f"/conversations/{sender_id}/trigger_intent", body)
         return list(answer.get("messages", []))
 
     async def execute(self, sender_id: str, action: str) -> list[dict[str, Any]]:
         """Run one action in a conversation (e.g. the active form, to ask its question again)."""
-        answer = await self._post(f"/conversations/{sender_id}/execute", {"name": action}, api=True)
+        answer = await self._post(f"/conversations/{sender_id}/execute", {"name": action})
         return list(answer.get("messages", []))
 
     async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
         """Append events (pause, resume, slots) to a conversation's tracker."""
-        await self._post(f"/conversations/{sender_id}/tracker/events", events, api=True)
+        await self._post(f"/conversations/{sender_id}/tracker/events", events)
 
     async def tracker(self, sender_id: str) -> dict[str, Any]:
-        return await self._get(f"/conversations/{sender_id}/tracker", api=True)
+        return await self._get(f"/conversations/{sender_id}/tracker")
 
     async def healthy(self) -> bool:
         try:
@@ -62,18 +62,16 @@ class RasaClient:
             return False
         return response.status_code == 200
 
-    async def _post(self, path: str, body: Any, *, api: bool = False) -> Any:
-        params = {"token": self._token} if api else None
+    async def _post(self, path: str, body: Any) -> Any:
         try:
-            response = await self._http.post(path, json=body, params=params)
+            response = await self._http.post(path, json=body, params={"token": self._token})
         except httpx.HTTPError as error:
             raise RasaUnavailable(f"{type(error).__name__} on {path.split('/')[1]}") from error
         return self._json(response, path)
 
-    async def _get(self, path: str, *, api: bool = False) -> Any:
-        params = {"token": self._token} if api else None
+    async def _get(self, path: str) -> Any:
         try:
-            response = await self._http.get(path, params=params)
+            response = await self._http.get(path, params={"token": self._token})
         except httpx.HTTPError as error:
             raise RasaUnavailable(f"{type(error).__name__} on {path.split('/')[1]}") from error
         return self._json(response, path)

@@ -12,9 +12,11 @@ from httpx import Response
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.app import create_app
 from backend.cases.states import Role
 from backend.deps import CLIENT_ADDRESS_HEADER as CLIENT
 from backend.errors import TooManyAttempts
+from backend.settings import BackendSettings
 from backend.staff import throttle
 from backend.staff.models import AuditEntry, LoginThrottle, Staff, StaffSession
 from backend.staff.service import create_staff, login, token_digest
@@ -59,6 +61,19 @@ def test_every_non_public_endpoint_needs_a_valid_token(client: TestClient) -> No
         for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic abc"}):
             answer = client.request(method, path, headers=headers, json={})
             assert answer.status_code == 401, (method, path, headers, answer.status_code)
+
+
+def test_production_serves_no_api_documentation_and_health_says_only_up(
+    client: TestClient, settings: BackendSettings, session: Session
+) -> None:
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        assert client.get(path).status_code == 200, path  # development and tests keep them
+    production = create_app(settings.model_copy(update={"jiesu_env": "production"}))
+    production.state.sessions = lambda: session
+    public = TestClient(production)
+    for path in ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"):
+        assert public.get(path).status_code == 404, path
+    assert public.get("/health").json() == {"status": "ok"}
 
 
 def test_passwords_are_hashed_with_argon2id(session: Session, operator: Staffer) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -63,6 +65,23 @@ def test_malformed_and_oversized_bodies(client: TestClient, service_headers: dic
     huge = b'{"description": "' + b"x" * 300_000 + b'"}'
     too_big = client.post("/api/v1/cases", content=huge, headers=headers)
     assert too_big.status_code == 413 and "too large" in too_big.json()["detail"]
+
+
+def test_a_chunked_body_is_bounded_too_and_nothing_is_stored(
+    client: TestClient, session: Session, service_headers: dict[str, str]
+) -> None:
+    def chunked(megabytes: int) -> Iterator[bytes]:
+        yield b'{"description": "'
+        for _ in range(megabytes * 16):
+            yield "很".encode() * 20_000
+        yield b'"}'
+
+    headers = {**service_headers, "Content-Type": "application/json"}
+    answer = client.post("/api/v1/cases", content=chunked(5), headers=headers)
+    assert answer.status_code == 413 and "too large" in answer.json()["detail"]
+    public = client.post("/open311/v2/requests.json", content=chunked(1))
+    assert public.status_code == 413 and "too large" in public.json()[0]["description"]
+    assert session.scalar(select(func.count()).select_from(Case)) == 0
 
 
 def test_bad_transitions_and_queries(client: TestClient, session: Session, operator: Staffer) -> None:

@@ -56,7 +56,8 @@ def test_an_unreachable_database_means_503_then_recovery(tmp_path: Path, databas
                 headers={**headers, "Idempotency-Key": "outage-1"},
             )
             assert during.status_code == 503 and "nothing was saved" in during.json()["detail"]
-            assert httpx.get(f"{base}/health", timeout=30).status_code == 503
+            down = httpx.get(f"{base}/health", timeout=30)
+            assert down.status_code == 503 and down.json() == {"status": "unavailable"}  # no more
             assert count_cases(database) == 1  # nothing half-written
             proxy.restore()
             assert wait_until(lambda: httpx.get(f"{base}/health", timeout=30).status_code == 200, 30)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+from fastapi.testclient import TestClient
 
+from connectors.app import create_app
+from connectors.settings import GatewaySettings
 from ops.stack import Stack, wait_until
 from tests.connectors.conftest import gateway
 from tests.fakes.rasa import FakeRasa
@@ -164,3 +168,50 @@ def test_case_updates_are_pushed_and_resolution_starts_the_rating(
     time.sleep(1.5)
     assert [m["text"] for m in history(web_gateway, sender)] == texts
     assert len(fake_rasa.triggered) == 1
+
+
+def test_request_bodies_are_bounded_whatever_the_transfer_encoding(
+    web_gateway: Stack, fake_rasa: FakeRasa
+) -> None:
+    sender = session(web_gateway)
+    url = f"{web_gateway.url('gateway')}/chat/api/messages"
+    start = b'{"sender": "' + sender.encode() + b'", "text": "'
+
+    def chunked(megabytes: int) -> Iterator[bytes]:
+        yield start
+        for _ in range(megabytes * 16):
+            yield "很".encode() * 20_000
+        yield b'"}'
+
+    json_type = {"Content-Type": "application/json"}
+    declared = httpx.post(url, content=start + b"x" * 30_000_000 + b'"}', headers=json_type, timeout=30)
+    assert declared.status_code == 413 and "too large" in declared.json()["detail"]
+    streamed = httpx.post(url, content=chunked(5), headers=json_type, timeout=30)
+    assert streamed.status_code == 413 and "too large" in streamed.json()["detail"]
+    assert history(web_gateway, sender) == [] and fake_rasa.received == []
+    assert post(web_gateway, sender, "很" * 2000).status_code == 200  # the longest message still fits
+
+
+def test_health_says_only_up_and_the_details_need_the_service_token(web_gateway: Stack) -> None:
+    url = f"{web_gateway.url('gateway')}/health"
+    assert httpx.get(url, timeout=10).json() == {"status": "ok"}
+    assert httpx.get(f"{url}/details", timeout=10).status_code == 401
+    wrong = {"Authorization": "Bearer not-the-token"}
+    assert httpx.get(f"{url}/details", headers=wrong, timeout=10).status_code == 401
+    assert web_gateway.health_details()["bot"] == "up"
+
+
+def test_production_serves_no_api_documentation(tmp_path: Path) -> None:
+    def gateway_app(env: str) -> TestClient:
+        settings = GatewaySettings(
+            jiesu_env=env,  # type: ignore[arg-type]
+            jiesu_data_dir=tmp_path,
+            gateway_secret_key="k",  # type: ignore[arg-type]
+            rasa_token="t",  # type: ignore[arg-type]
+            backend_service_token="s",  # type: ignore[arg-type]
+        )
+        return TestClient(create_app(settings))  # no lifespan: the documentation needs none
+
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        assert gateway_app("development").get(path).status_code == 200, path
+        assert gateway_app("production").get(path).status_code == 404, path

@@ -58,9 +58,9 @@ class FakeRasa:
             return JSONResponse({"model_file": "fake.tar.gz"}, 200 if token == TOKEN else 401)
 
         @api.post("/webhooks/rest/webhook")
-        async def rest(request: Request) -> Response:
-            if not self.up:
-                return Response(status_code=503)
+        async def rest(request: Request, token: str = "") -> Response:
+            if not self.up or token != TOKEN:
+                return Response(status_code=503 if not self.up else 401)
             body = await request.json()
             if body["sender"] in self.refuse:
                 return Response(status_code=self.refuse[body["sender"]])
