@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -52,6 +53,9 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
                 session=session, password=admin_password.get_secret_value() if admin_password else None
             )
         knowledge_base()  # built now, not by the first citizen's question
+        # Loaded before /health answers: loading takes seconds (20 s on a busy machine), and a first
+        # routing or case creation waiting for it would pass the gateway's 5 s timeout.
+        await asyncio.to_thread(routing.get)
         yield
 
     app = FastAPI(

@@ -10,8 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from backend.app import create_app
 from backend.routing.emergency import detect_emergency
 from backend.routing.places import place_finder
+from backend.settings import BackendSettings
 from ops.stack import ROOT
 from tests.backend.conftest import Staffer
 
@@ -180,3 +182,10 @@ def test_our_own_services_are_not_rate_limited(client: TestClient, service_heade
         for _ in range(3)
     ]
     assert codes == [200, 200, 200]
+
+
+def test_the_router_is_loaded_at_start_up_not_by_the_first_case(settings: BackendSettings) -> None:
+    app = create_app(settings)
+    assert app.state.routing._router is None
+    with TestClient(app):  # runs the start-up before the first request is served
+        assert app.state.routing._router is not None
