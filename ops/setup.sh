@@ -1,30 +1,53 @@
 #!/usr/bin/env bash
-# Create or update both environments from their lock files; a no-op when the locks are unchanged.
-#   .venv       main environment (Python >= 3.11): backend, action server, gateway, tests
+# Create or update both environments from their lock files with uv; a no-op when the locks are unchanged.
+#   .venv       main environment (Python >= 3.11): backend, action server, gateway, tests, and uv itself
 #   .venv-rasa  Rasa server environment (Python 3.10): rasa 3.6.21 + jieba, nothing of ours
+# uv (pinned in requirements/main.lock) is installed into .venv with pip first: measured against pip
+# in bench/setup_speed.py, see the README.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source ops/steps.sh
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_WARN_SCRIPT_LOCATION=1
 
 py_main=$(ops/find_python.sh 3.11+)
 py_rasa=$(ops/find_python.sh 3.10)
+uv_version=$(sed -n 's/^uv==//p' requirements/main.lock)
+uv=.venv/bin/uv
 
-sync_env() {  # sync_env DIR PYTHON LOCKFILE [EXTRA_PIP_ARGS...]
-  local dir=$1 py=$2 lock=$3; shift 3
-  local want; want=$( (cat "$lock"; echo "$*"; cat pyproject.toml) | sha256sum | cut -c1-16)
+lock_digest() {  # lock_digest LOCKFILE: what the environment was last set up from
+  (cat "$1"; cat pyproject.toml) | sha256sum | cut -c1-16
+}
+
+ensure_uv() {
+  [ -x .venv/bin/python ] || "$py_main" -m venv .venv
+  if [ "$("$uv" --version 2>/dev/null)" != "uv $uv_version" ]; then
+    .venv/bin/python -m pip install -qq "uv==$uv_version"
+  fi
+}
+
+sync_main() {
+  ensure_uv
+  "$uv" pip install --python .venv/bin/python -r requirements/main.lock
+  "$uv" pip install --python .venv/bin/python --no-deps -e .
+  "$uv" pip check --python .venv/bin/python >/dev/null || "$uv" pip check --python .venv/bin/python
+}
+
+sync_rasa() {
+  ensure_uv
+  [ -x .venv-rasa/bin/python ] || "$uv" venv --quiet --python "$py_rasa" .venv-rasa
+  "$uv" pip install --python .venv-rasa/bin/python -r requirements/rasa.lock
+  "$uv" pip check --python .venv-rasa/bin/python >/dev/null || "$uv" pip check --python .venv-rasa/bin/python
+}
+
+sync_env() {  # sync_env DIR LOCKFILE FUNCTION: run FUNCTION unless DIR was set up from this lock
+  local dir=$1 lock=$2 sync=$3 want; want=$(lock_digest "$lock")
   if [ -f "$dir/.jiesu-lock" ] && [ "$(cat "$dir/.jiesu-lock")" = "$want" ]; then
+    echo "  $dir is up to date with $lock" >&2
     return 0
   fi
-  echo "setting up $dir from $lock ..."
-  [ -x "$dir/bin/python" ] || "$py" -m venv "$dir"
-  "$dir/bin/python" -m pip install -qq --upgrade "pip>=24"
-  "$dir/bin/python" -m pip install -qq -r "$lock" "$@"
-  "$dir/bin/python" -m pip check >/dev/null || { "$dir/bin/python" -m pip check; exit 1; }
+  "$sync"
   echo "$want" > "$dir/.jiesu-lock"
 }
 
-sync_env .venv "$py_main" requirements/main.lock
-if ! .venv/bin/python -c 'import backend, connectors, ops' 2>/dev/null; then
-  .venv/bin/python -m pip install -qq --no-deps -e .
-fi
-sync_env .venv-rasa "$py_rasa" requirements/rasa.lock
+step "main environment (.venv, $("$py_main" -V))" sync_env .venv requirements/main.lock sync_main
+step "Rasa environment (.venv-rasa, $("$py_rasa" -V))" sync_env .venv-rasa requirements/rasa.lock sync_rasa
