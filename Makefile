@@ -1,11 +1,14 @@
 # The README's vocabulary. Every target does its own set-up first; see ops/.
-.PHONY: run run-scale test lint format train setup lock bench clean
+.PHONY: run run-scale shell test lint format train setup lock bench clean
 
 run:            ## set up, train if needed, start everything, Ctrl-C stops it
 	@ops/run.sh
 
 run-scale:      ## the scale-out profile: PostgreSQL, Redis, two Rasa servers (see docs/deployment.md)
 	@ops/run_scale.sh
+
+shell:          ## talk to the assistant in the terminal (joins `make run`, or starts the stack); ARGS=--nlu
+	@ops/shell.sh $(ARGS)
 
 test:           ## set up, train if needed, then the whole suite
 	@ops/test.sh

@@ -9,6 +9,7 @@ import uvicorn
 from backend.settings import get_settings
 from common.masking import configure_logging
 from common.memory import limit_malloc_arenas
+from common.settings import load_settings
 
 
 def serve() -> None:
@@ -58,7 +59,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     limit_malloc_arenas()
-    configure_logging(get_settings().log_level)
+    configure_logging(load_settings(get_settings, "the backend").log_level)
     {"serve": serve, "migrate": migrate, "archive": archive, "retention": retention}[args.command]()
 
 

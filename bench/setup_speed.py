@@ -102,7 +102,8 @@ def main() -> None:
         c, w = r["cold"], r["warm"]
         print(
             f"{r['commit']:<10} {r['round']:>5} {c['main_env_s']:>8} {c['rasa_env_s']:>6} {c['total_s']:>8}"
-            f" {w['main_env_s']:>12} {w['rasa_env_s']:>6} {w['total_s']:>8}  {c['load_before']}/{w['load_before']}"
+            f" {w['main_env_s']:>12} {w['rasa_env_s']:>6} {w['total_s']:>8}"
+            f"  {c['load_before']}/{w['load_before']}"
         )
 
 

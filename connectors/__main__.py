@@ -9,6 +9,7 @@ import uvicorn
 
 from common.masking import configure_logging
 from common.memory import limit_malloc_arenas
+from common.settings import load_settings
 from connectors.settings import get_settings
 
 
@@ -63,7 +64,7 @@ def main() -> None:
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "retention"])
     args = parser.parse_args()
     limit_malloc_arenas()
-    configure_logging(get_settings().log_level)
+    configure_logging(load_settings(get_settings, "the gateway").log_level)
     {"serve": serve, "retention": retention}[args.command]()
 
 

@@ -20,7 +20,8 @@ class GatewaySettings(ServiceSettings):
     gateway_database_url: str | None = None
     gateway_secret_key: SecretStr
 
-    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_port: int = 5005
+    rasa_url: str = ""  # default from RASA_PORT, as the Rasa server listens
     rasa_urls: str | None = None  # several Rasa servers, comma-separated (scale-out)
     rasa_token: SecretStr
     rasa_timeout_s: float = 30.0
@@ -31,7 +32,8 @@ class GatewaySettings(ServiceSettings):
     rasa_tracker_db: str | None = None  # Rasa's SQL tracker store on SQLite (as ops/rasa_server.sh)
     rasa_tracker_url: str | None = None  # or its database URL (PostgreSQL in the scale-out profile)
 
-    backend_url: str = "http://127.0.0.1:8000"
+    backend_port: int = 8000
+    backend_url: str = ""  # default from BACKEND_PORT, as the backend listens
     action_server_url: str | None = None  # default from ACTION_SERVER_PORT, as the Rasa server does
     action_server_port: int = 5055
     backend_service_token: SecretStr
@@ -51,6 +53,13 @@ class GatewaySettings(ServiceSettings):
     retention_days: int = 180
     console_disconnect_grace_s: float = 5.0
     console_session_check_s: float = 3.0
+
+    @model_validator(mode="after")
+    def urls_follow_ports(self) -> GatewaySettings:
+        """Without a URL, a service is on this machine at its port setting (one setting moves it)."""
+        self.rasa_url = self.rasa_url or f"http://127.0.0.1:{self.rasa_port}"
+        self.backend_url = self.backend_url or f"http://127.0.0.1:{self.backend_port}"
+        return self
 
     @model_validator(mode="after")
     def rasa_answers_before_the_gateway_gives_up(self) -> GatewaySettings:

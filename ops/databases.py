@@ -6,6 +6,7 @@ import sys
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 
 def ensure(url: str) -> bool:
@@ -25,7 +26,15 @@ def ensure(url: str) -> bool:
 
 def main() -> None:
     for url in sys.argv[1:]:
-        if ensure(url):
+        try:
+            created = ensure(url)
+        except OperationalError as error:
+            where = make_url(url)
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else "unreachable"
+            raise SystemExit(
+                f"cannot reach database {where.database} at {where.host}:{where.port or 5432}: {reason}"
+            ) from None
+        if created:
             print(f"created database {make_url(url).database}")
 
 

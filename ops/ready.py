@@ -47,14 +47,15 @@ def gateway_url(env: Mapping[str, str] = os.environ) -> str:
 def wait_healthy(checks: dict[str, str], timeout_s: float) -> list[str]:
     """Poll every check until all answer 200; return the names still failing at the deadline."""
     pending = dict(checks)
-    deadline = time.monotonic() + timeout_s
+    began = time.monotonic()
+    deadline = began + timeout_s
     with httpx.Client(timeout=2.0) as client:
         while pending and time.monotonic() < deadline:
             for name, url in list(pending.items()):
                 try:
                     if client.get(url).status_code == 200:
                         del pending[name]
-                        print(f"  {name} is healthy", flush=True)
+                        print(f"  {name} is healthy ({time.monotonic() - began:.0f} s)", flush=True)
                 except httpx.HTTPError:
                     pass
             if pending:

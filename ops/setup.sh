@@ -29,14 +29,14 @@ sync_main() {
   ensure_uv
   "$uv" pip install --python .venv/bin/python -r requirements/main.lock
   "$uv" pip install --python .venv/bin/python --no-deps -e .
-  "$uv" pip check --python .venv/bin/python >/dev/null || "$uv" pip check --python .venv/bin/python
+  "$uv" pip check --quiet --python .venv/bin/python || "$uv" pip check --python .venv/bin/python
 }
 
 sync_rasa() {
   ensure_uv
   [ -x .venv-rasa/bin/python ] || "$uv" venv --quiet --python "$py_rasa" .venv-rasa
   "$uv" pip install --python .venv-rasa/bin/python -r requirements/rasa.lock
-  "$uv" pip check --python .venv-rasa/bin/python >/dev/null || "$uv" pip check --python .venv-rasa/bin/python
+  "$uv" pip check --quiet --python .venv-rasa/bin/python || "$uv" pip check --python .venv-rasa/bin/python
 }
 
 sync_env() {  # sync_env DIR LOCKFILE FUNCTION: run FUNCTION unless DIR was set up from this lock

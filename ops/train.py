@@ -7,18 +7,24 @@ the jieba dictionary), so an unchanged project never trains twice and a changed 
 from __future__ import annotations
 
 import argparse
+import codecs
 import hashlib
+import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
+
+from ops.progress import TrainingProgress, clock, split_output
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAINING_INPUTS = ("config.yml", "bot/domain.yml", "bot/data", "bot/dictionary", "bot/nlu")
 # in those folders, yet never read by training: the cross-validation driver only evaluates
 NOT_READ_BY_TRAINING = ("bot/nlu/crossval.py",)
 KEEP_MODELS = 3
+LAST_TRAINING = "last-training.json"
 
 
 def inputs_hash(root: Path = ROOT) -> str:
@@ -66,17 +72,44 @@ def train(models_dir: Path, digest: str) -> float:
         f"jiesu-{digest}",
     ]
     log = models_dir / "train.log"
-    print(f"training the Rasa model ({log.relative_to(ROOT)}) ...", file=sys.stderr)
+    print(f"training the Rasa model; {last_training(models_dir)}; Rasa's own log: {log}", file=sys.stderr)
     started = time.monotonic()
-    with log.open("w") as output:
-        done = subprocess.run(
-            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, check=False
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
-    if done.returncode != 0:
+        assert process.stdout is not None
+        follow(process.stdout, output, started)
+        returncode = process.wait()
+    if returncode != 0:
         lines = log.read_text(errors="replace").splitlines()
         print("\n".join(lines[-30:]), file=sys.stderr)
-        raise SystemExit(f"rasa train failed (exit {done.returncode}); the whole log is in {log}")
-    return time.monotonic() - started
+        raise SystemExit(f"rasa train failed (exit {returncode}); the whole log is in {log}")
+    seconds = time.monotonic() - started
+    (models_dir / LAST_TRAINING).write_text(json.dumps({"seconds": round(seconds), "cores": os.cpu_count()}))
+    return seconds
+
+
+def follow(source: IO[bytes], log: IO[bytes], started: float) -> None:
+    """Copy rasa's output into the log as it comes, and print a progress line now and then."""
+    progress, pending = TrainingProgress(), ""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    while chunk := source.read1(65536):  # type: ignore[attr-defined]
+        log.write(chunk)
+        log.flush()
+        lines, pending = split_output(pending, decoder.decode(chunk))
+        for line in lines:
+            if shown := progress.feed(line, time.monotonic() - started):
+                print(f"  {shown}", file=sys.stderr, flush=True)
+
+
+def last_training(models_dir: Path) -> str:
+    """What the last training on this machine took, as a guide to this one."""
+    try:
+        seconds = json.loads((models_dir / LAST_TRAINING).read_text())["seconds"]
+    except (OSError, ValueError, KeyError):
+        return "7-8 minutes on 2 free cores"
+    return f"the last training here took {clock(seconds)}"
 
 
 def prune(models_dir: Path, keep: Path) -> None:

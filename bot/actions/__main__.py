@@ -19,6 +19,7 @@ from sanic.exceptions import SanicException
 from bot.actions.settings import ActionSettings, get_settings
 from common.masking import configure_logging
 from common.memory import limit_malloc_arenas
+from common.settings import load_settings
 
 # Rasa sends the session's whole tracker with each call: 4.2 KB a turn (measured on a 30-turn report
 # conversation through the gateway: 125 KB of tracker JSON, and 11 KB of domain), so this is some
@@ -67,7 +68,7 @@ def inflated_refusal(body: bytes) -> HTTPResponse | None:
 
 
 def main() -> None:
-    settings = get_settings()
+    settings = load_settings(get_settings, "the action server")
     limit_malloc_arenas()
     configure_logging(settings.log_level)
     app = create_app(settings)

@@ -15,10 +15,17 @@ class ActionSettings(ServiceSettings):
     action_server_host: str = "127.0.0.1"
     action_server_port: int = 5055
     action_server_token: SecretStr  # the Rasa server's only: sent in every action call
-    backend_url: str = "http://127.0.0.1:8000"
+    backend_port: int = 8000
+    backend_url: str = ""  # default from BACKEND_PORT, as the backend listens
     backend_service_token: SecretStr
     backend_timeout_s: float = 5.0
     rasa_action_timeout_s: float = 20.0  # how long Rasa waits for an action (bot/server.py)
+
+    @model_validator(mode="after")
+    def url_follows_port(self) -> ActionSettings:
+        """Without BACKEND_URL, the backend is on this machine at BACKEND_PORT."""
+        self.backend_url = self.backend_url or f"http://127.0.0.1:{self.backend_port}"
+        return self
 
     @model_validator(mode="after")
     def backend_calls_fit_in_an_action(self) -> ActionSettings:
