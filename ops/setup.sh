@@ -25,18 +25,29 @@ ensure_uv() {
   fi
 }
 
+uv_install() {  # uv_install PYTHON ARGS...: from uv's cache alone when it holds everything, else the registry
+  local python=$1 said; shift
+  # Offline first: uv re-checks every cached page with the registry otherwise, and where the answers
+  # carry no cache headers (as through this machine's proxy) it downloads and rebuilds them again.
+  if said=$("$uv" pip install --offline --python "$python" "$@" 2>&1); then
+    printf '%s\n' "$said" >&2
+  else
+    "$uv" pip install --python "$python" "$@"
+  fi
+}
+
 sync_main() {
   ensure_uv
-  "$uv" pip install --python .venv/bin/python -r requirements/main.lock
-  "$uv" pip install --python .venv/bin/python --no-deps -e .
-  "$uv" pip check --quiet --python .venv/bin/python || "$uv" pip check --python .venv/bin/python
+  uv_install .venv/bin/python -r requirements/main.lock
+  uv_install .venv/bin/python --no-deps -e .
+  "$uv" pip check --quiet --python .venv/bin/python  # quiet unless something is wrong
 }
 
 sync_rasa() {
   ensure_uv
   [ -x .venv-rasa/bin/python ] || "$uv" venv --quiet --python "$py_rasa" .venv-rasa
-  "$uv" pip install --python .venv-rasa/bin/python -r requirements/rasa.lock
-  "$uv" pip check --quiet --python .venv-rasa/bin/python || "$uv" pip check --python .venv-rasa/bin/python
+  uv_install .venv-rasa/bin/python -r requirements/rasa.lock
+  "$uv" pip check --quiet --python .venv-rasa/bin/python  # quiet unless something is wrong
 }
 
 sync_env() {  # sync_env DIR LOCKFILE FUNCTION: run FUNCTION unless DIR was set up from this lock
