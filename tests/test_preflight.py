@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -139,3 +140,23 @@ def test_the_scale_profiles_second_rasa_server_is_a_setting_too() -> None:
     assert "5005" not in procfile and "5006" not in procfile
     assert "RASA_PORT=$RASA2_PORT" in procfile
     assert "RASA2_PORT" in (ROOT / ".env.example").read_text()
+
+
+def test_the_checks_see_the_env_files_as_honcho_gives_them_to_the_services(tmp_path: Path) -> None:
+    from ops.devenv import exports
+
+    (tmp_path / "secrets.env").write_text("RASA_TOKEN=from-secrets\nRASA_PORT=5005\n")
+    (tmp_path / "dot.env").write_text(
+        "RASA_PORT=5015            # moved: a rasa run of my own is on 5005\n"
+        "GATEWAY_SECRET_KEY='a b$c'\nBAD-NAME=x\nEMPTY=\n"
+    )
+    files = f"{tmp_path / 'secrets.env'},{tmp_path / 'dot.env'}"
+    script = 'eval "$1"; echo "$RASA_PORT|$RASA_TOKEN|$GATEWAY_SECRET_KEY|${EMPTY-unset}"'
+    shell = subprocess.run(
+        ["bash", "-c", script, "-", exports(files)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": os.environ["PATH"], "RASA_PORT": "5005"},
+    )
+    assert shell.stdout.strip() == "5015|from-secrets|a b$c|unset"
