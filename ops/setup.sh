@@ -39,7 +39,9 @@ uv_install() {  # uv_install PYTHON ARGS...: from uv's cache alone when it holds
 sync_main() {
   ensure_uv
   uv_install .venv/bin/python -r requirements/main.lock
-  uv_install .venv/bin/python --no-deps -e .
+  if ! .venv/bin/python -c 'import backend, connectors, ops' 2>/dev/null; then
+    uv_install .venv/bin/python --no-deps -e .
+  fi
   "$uv" pip check --quiet --python .venv/bin/python  # quiet unless something is wrong
 }
 
