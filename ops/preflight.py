@@ -32,6 +32,7 @@ PORTS = (
 )
 SCALE_PORTS = (("RASA2_PORT", 5006, "the second Rasa server", "RASA_HOST"),)
 RASA_DEFAULTS = {"RASA_PORT", "ACTION_SERVER_PORT"}
+RASA_SERVER_SECRETS = ("RASA_TOKEN", "ACTION_SERVER_TOKEN")
 CONNECT_TIMEOUT_S = 3.0
 
 
@@ -177,8 +178,9 @@ def settings_problems() -> Iterator[str]:
             for name in missing(error):
                 needed.setdefault(name, []).append(service)
             lines += [line for line in problems(error, service, with_missing=False) if line not in lines]
-    if not os.environ.get("RASA_TOKEN", "").strip() and not any("RASA_TOKEN" in line for line in lines):
-        needed.setdefault("RASA_TOKEN", []).append("the Rasa server")
+    for name in RASA_SERVER_SECRETS:  # ops/rasa_server.sh and bot/endpoints.yml read them
+        if not os.environ.get(name, "").strip() and not any(name in line for line in lines):
+            needed.setdefault(name, []).append("the Rasa server")
     for name, services_needing in needed.items():
         yield f"{name} is not set: {listing(services_needing)} cannot start without it; {HOW_TO_SET}"
     yield from lines

@@ -15,7 +15,12 @@ import pytest
 from ops import preflight
 from ops.stack import ROOT, free_port
 
-SECRETS = {"BACKEND_SERVICE_TOKEN": "s1", "RASA_TOKEN": "s2", "GATEWAY_SECRET_KEY": "s3"}
+SECRETS = {
+    "BACKEND_SERVICE_TOKEN": "s1",
+    "RASA_TOKEN": "s2",
+    "GATEWAY_SECRET_KEY": "s3",
+    "ACTION_SERVER_TOKEN": "s4",
+}
 
 
 @pytest.fixture
@@ -88,7 +93,9 @@ def test_a_missing_secret_is_one_line_naming_every_service_that_needs_it(
 ) -> None:
     clean_env.delenv("BACKEND_SERVICE_TOKEN")
     clean_env.delenv("RASA_TOKEN")
-    assert [line.split(" cannot start")[0] for line in preflight.check()] == [
+    clean_env.delenv("ACTION_SERVER_TOKEN")
+    assert sorted(line.split(" cannot start")[0] for line in preflight.check()) == [
+        "ACTION_SERVER_TOKEN is not set: the action server and the Rasa server",
         "BACKEND_SERVICE_TOKEN is not set: the backend, the action server and the gateway",
         "RASA_TOKEN is not set: the gateway and the Rasa server",
     ]
