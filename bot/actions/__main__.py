@@ -48,6 +48,14 @@ def create_app(settings: ActionSettings) -> Sanic:
             return inflated_refusal(request.body)
         return None
 
+    @app.on_response
+    async def no_tracker_in_errors(_request: Request, answer: HTTPResponse) -> HTTPResponse | None:
+        """rasa-sdk answers an exception with the whole request, the tracker with the citizen's name,
+        phone and address in its slots, and Rasa logs that answer; it has logged the error (masked)."""
+        if answer.status == 500:
+            return response.json({"error": "the action failed"}, status=500)
+        return None
+
     return app
 
 

@@ -78,3 +78,14 @@ def test_bodies_over_the_limit_are_refused_chunked_or_compressed(actions: Stack)
     assert httpx.post(url, content=bomb, headers=deflate, timeout=30).status_code == 413
     small = zlib.compress(json.dumps(action_call()).encode())
     assert httpx.post(url, content=small, headers=deflate, timeout=30).status_code == 200  # Rasa may compress
+
+
+def test_a_failing_action_answers_without_the_citizens_tracker(actions: Stack) -> None:
+    call = action_call()
+    call["tracker"]["slots"] = {"contact_phone": "13912345678", "contact_name": "欧阳晓明"}
+    call["tracker"]["latest_message"] = "我叫欧阳晓明 电话13912345678"  # not a message: the action fails
+    url = actions.url("actions")
+    answer = httpx.post(f"{url}/webhook", json=call, headers=rasa_headers(actions), timeout=10)
+    assert answer.status_code == 500
+    assert "13912345678" not in answer.text and "欧阳" not in answer.text
+    assert answer.json() == {"error": "the action failed"}
