@@ -1,4 +1,4 @@
-"""The channel gateway's commands: `python -m connectors [serve|retention]`."""
+"""The channel gateway's commands: `python -m connectors [serve|retention|wechat-menu]`."""
 
 from __future__ import annotations
 
@@ -59,13 +59,37 @@ def retention() -> None:
     )
 
 
+def wechat_menu() -> None:
+    """Set the WeChat account's menu: 报事 and 查进度 (run once after configuring the account)."""
+    from connectors.wechat.api import WeChatApi
+    from connectors.wechat.routes import MENU_BUTTONS
+
+    settings = get_settings()
+    if not (settings.wechat_on and settings.wechat_app_id and settings.wechat_app_secret):
+        raise SystemExit("WeChat is off: set WECHAT_TOKEN, WECHAT_APP_ID and WECHAT_APP_SECRET")
+
+    async def run() -> None:
+        api = WeChatApi(
+            base_url=settings.wechat_api_base_url,
+            app_id=settings.wechat_app_id or "",
+            app_secret=settings.wechat_app_secret.get_secret_value() if settings.wechat_app_secret else "",
+        )
+        try:
+            await api.create_menu(MENU_BUTTONS)
+        finally:
+            await api.close()
+
+    asyncio.run(run())
+    print("WeChat menu set: " + ", ".join(b["name"] for b in MENU_BUTTONS))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m connectors", description=__doc__)
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "retention"])
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "retention", "wechat-menu"])
     args = parser.parse_args()
     limit_malloc_arenas()
     configure_logging(load_settings(get_settings, "the gateway").log_level)
-    {"serve": serve, "retention": retention}[args.command]()
+    {"serve": serve, "retention": retention, "wechat-menu": wechat_menu}[args.command]()
 
 
 if __name__ == "__main__":

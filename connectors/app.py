@@ -39,6 +39,11 @@ from connectors.telegram.webhook import router as telegram_router
 from connectors.webchat.channel import WebChatAdapter
 from connectors.webchat.routes import STATIC as WEBCHAT_STATIC
 from connectors.webchat.routes import router as webchat_router
+from connectors.wechat.api import WeChatApi
+from connectors.wechat.channel import PassiveReplies, WeChatAdapter
+from connectors.wechat.crypto import MessageCrypto
+from connectors.wechat.routes import WeChatCallbacks
+from connectors.wechat.routes import router as wechat_router
 
 log = logging.getLogger(__name__)
 # Citizens' messages are at most CHAT_MAX_MESSAGE_CHARS (2,000) characters, operators' alike; Telegram's
@@ -102,6 +107,40 @@ async def service_healthy(url: str) -> bool:
         return False
 
 
+def start_wechat(settings: GatewaySettings, core: ConversationCore) -> WeChatCallbacks | None:
+    """The WeChat Official Account channel, when its settings are there (off otherwise, like Telegram)."""
+    if not settings.wechat_on:
+        log.info("WeChat is off: WECHAT_TOKEN is not set")
+        return None
+    assert settings.wechat_token and settings.wechat_app_id and settings.wechat_app_secret
+    token = settings.wechat_token.get_secret_value()
+    api = WeChatApi(
+        base_url=settings.wechat_api_base_url,
+        app_id=settings.wechat_app_id,
+        app_secret=settings.wechat_app_secret.get_secret_value(),
+    )
+    crypto = None
+    aes = settings.wechat_aes_key.get_secret_value() if settings.wechat_aes_key else ""
+    if aes:
+        crypto = MessageCrypto(token=token, encoding_aes_key=aes, app_id=settings.wechat_app_id)
+    passive = PassiveReplies()
+    fields = [f.strip() for f in settings.wechat_template_fields.split(",") if f.strip()]
+    template = settings.wechat_template_id or None
+    core.add_adapter(WeChatAdapter(api, passive, template_id=template, template_fields=fields))
+    uploads = settings.data_path("uploads")
+    uploads.mkdir(parents=True, exist_ok=True)
+    log.info("WeChat is on (%s mode)", "safe" if crypto else "plaintext")
+    return WeChatCallbacks(
+        token=token,
+        crypto=crypto,
+        api=api,
+        passive=passive,
+        uploads=uploads,
+        passive_s=settings.wechat_passive_reply_s,
+        max_skew_s=settings.wechat_max_skew_s,
+    )
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -155,6 +194,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             telegram = TelegramRunner(settings, core, settings.data_path("uploads"))
             telegram.start()
         app.state.telegram = telegram
+        app.state.wechat = start_wechat(settings, core)
         feed = CaseFeed(
             sessions=sessions,
             core=core,
@@ -179,6 +219,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                     await worker
             if telegram is not None:
                 await telegram.stop()
+            if app.state.wechat is not None:
+                await app.state.wechat.close()
             await feed.close()
             await app.state.console_backend.aclose()
             await rasa.close()
@@ -189,6 +231,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, a refused body's too
     app.include_router(webchat_router)
     app.include_router(telegram_router)
+    app.include_router(wechat_router)
     app.include_router(console_router)
     app.mount("/chat/static", StaticFiles(directory=WEBCHAT_STATIC), name="chat-static")
 
@@ -221,6 +264,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 "bot": "up" if await rasa.healthy() else "down",
                 "bot_servers": await rasa.status() if isinstance(rasa, RasaPool) else None,
                 "telegram": telegram.state if telegram else "off",
+                "wechat": "on" if request.app.state.wechat else "off",
             }
         )
 

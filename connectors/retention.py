@@ -23,6 +23,7 @@ from connectors.core.models import (
     Message,
     MessageState,
     OutboxItem,
+    SeenInbound,
     SeenUpdate,
     utcnow,
 )
@@ -68,6 +69,7 @@ async def _forget_idle(sessions: async_sessionmaker[AsyncSession], cutoff: datet
             await session.execute(delete(Message).where(Message.conversation_id.in_(chunk)))
             await session.execute(delete(Conversation).where(Conversation.id.in_(chunk)))
         await session.execute(delete(SeenUpdate).where(SeenUpdate.seen_at < utcnow() - SEEN_UPDATES_KEPT))
+        await session.execute(delete(SeenInbound).where(SeenInbound.seen_at < utcnow() - SEEN_UPDATES_KEPT))
         await session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < utcnow()))
         await session.commit()
     return len(idle)

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import SecretStr, model_validator
 
 from common.settings import ServiceSettings
+from connectors.wechat.crypto import aes_key
 
 RASA_MARGIN_S = 5.0  # Rasa's own work in a turn besides the action: NLU, policies, the tracker store
 
@@ -43,6 +44,16 @@ class GatewaySettings(ServiceSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_mode: Literal["polling", "webhook"] = "polling"
     telegram_webhook_secret: SecretStr | None = None
+
+    wechat_token: SecretStr | None = None
+    wechat_app_id: str | None = None
+    wechat_app_secret: SecretStr | None = None
+    wechat_aes_key: SecretStr | None = None  # EncodingAESKey: safe mode (安全模式) when set
+    wechat_api_base_url: str = "https://api.weixin.qq.com"
+    wechat_template_id: str | None = None  # a case-progress template (模板消息) for after the 48 hours
+    wechat_template_fields: str = "character_string1,phrase2,time3,thing4"  # number,status,limit,note
+    wechat_passive_reply_s: float = 4.0  # how long a callback waits for the bot (WeChat waits 5 s)
+    wechat_max_skew_s: float = 300.0  # a callback's timestamp may be this far from the gateway's clock
 
     chat_max_message_chars: int = 2000
     chat_messages_per_minute: int = 30
@@ -82,6 +93,21 @@ class GatewaySettings(ServiceSettings):
                     "TELEGRAM_MODE=webhook needs GATEWAY_PUBLIC_URL (the address Telegram calls)"
                 )
         return self
+
+    @model_validator(mode="after")
+    def wechat_is_all_or_nothing(self) -> GatewaySettings:
+        given = [bool(self.wechat_token), bool(self.wechat_app_id), bool(self.wechat_app_secret)]
+        if any(given) and not all(given):
+            raise ValueError("WeChat needs WECHAT_TOKEN, WECHAT_APP_ID and WECHAT_APP_SECRET together")
+        if self.wechat_aes_key is not None and self.wechat_aes_key.get_secret_value():
+            aes_key(self.wechat_aes_key.get_secret_value())  # 43 characters that decode to 32 bytes
+        if not 0.5 <= self.wechat_passive_reply_s <= 4.5:
+            raise ValueError("WECHAT_PASSIVE_REPLY_S must leave time within WeChat's five seconds (0.5-4.5)")
+        return self
+
+    @property
+    def wechat_on(self) -> bool:
+        return self.wechat_token is not None and bool(self.wechat_token.get_secret_value())
 
     @property
     def database_url(self) -> str:

@@ -100,6 +100,8 @@ class Stack:
             "PYTHONWARNINGS": "ignore",
         }
         env.pop("TELEGRAM_BOT_TOKEN", None)
+        for name in [n for n in env if n.startswith(("WECHAT_", "SMS_"))]:  # channels are off unless asked
+            env.pop(name)
         env.update(overrides)
         return cls(data_dir=data_dir, env=env)
 

@@ -285,4 +285,6 @@ class CaseEventOut(BaseModel):
     channel: str
     channel_identity: str | None
     conversation_id: str | None
+    time_limit_label: str
+    due_at: datetime
     created_at: datetime

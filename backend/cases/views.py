@@ -194,6 +194,8 @@ def events_after(*, session: Session, after: int, limit: int = 100) -> list[Case
             channel=case.channel,
             channel_identity=case.channel_identity,
             conversation_id=case.conversation_id,
+            time_limit_label=case.limit.label,
+            due_at=case.due_at,
             created_at=update.created_at,
         )
         for update, case in rows

@@ -567,6 +567,10 @@ class ConversationCore:
                 text = text or "[已失效的按钮]"
             else:
                 text = text or clean_text(inbound.button, max_chars=self.max_chars)
+        if inbound.choice is not None and inbound.button is None:
+            _, buttons = await self._last_buttons(session, conversation)
+            if 1 <= inbound.choice <= len(buttons):  # else the digit is an answer in words ("2楼")
+                metadata["rasa_text"] = offered_payload(buttons[inbound.choice - 1]["payload"], buttons)
         if inbound.location is not None:
             latitude, longitude = inbound.location
             metadata["location"] = {"latitude": latitude, "longitude": longitude}

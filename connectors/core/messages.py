@@ -16,6 +16,7 @@ class Inbound:
     button: str | None = None
     attachments: tuple[dict[str, str], ...] = ()
     location: tuple[float, float] | None = None
+    choice: int | None = None  # a digit answering a numbered list of buttons (channels without buttons)
 
 
 @dataclass

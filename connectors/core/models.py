@@ -96,6 +96,7 @@ class OutboxState(enum.StrEnum):
     SENDING = "sending"  # claimed by a worker until its lease ends
     SENT = "sent"
     FAILED = "failed"  # permanently refused by the channel (e.g. the citizen blocked the bot)
+    HELD = "held"  # the channel cannot deliver it until the citizen writes again (WeChat's 48 hours)
 
 
 class OutboxItem(Base):
@@ -128,6 +129,16 @@ class SeenUpdate(Base):
     __tablename__ = "seen_updates"
 
     update_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SeenInbound(Base):
+    """Callbacks already taken in from channels that send them again when unsure (WeChat's MsgId, an
+    SMS provider's sequence id), as "<channel>:<key>": a repeated one is ignored."""
+
+    __tablename__ = "seen_inbound"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -46,6 +46,12 @@ class PermanentFailure(Exception):
     """The channel will never take this message (the citizen blocked the bot, the chat is gone)."""
 
 
+class Held(Exception):
+    """The channel can deliver this message only after the citizen writes again (WeChat lets an
+    account answer a citizen for 48 hours after their last message). A held message does not hold
+    back the conversation's later messages; `release` makes it due when the citizen is back."""
+
+
 class Transmitter(Protocol):
     name: str
 
@@ -164,8 +170,26 @@ class Outbox:
             log.warning("message %s cannot be delivered: %s", item.message_id, failure)
             await self._settle(item_id, state=OutboxState.FAILED, last_error=str(failure)[:200])
             return 0
+        except Held as held:
+            log.info("message %s held until the citizen writes again: %s", item.message_id, held)
+            await self._settle(item_id, state=OutboxState.HELD, last_error=str(held)[:200])
+            return 0
         await self._settle(item_id, state=OutboxState.SENT, sent_at=utcnow(), external_id=external_id)
         return 1
+
+    async def release(self, conversation_id: int) -> int:
+        """Make a conversation's held messages due again (its citizen wrote); return how many."""
+        async with self.sessions() as session:
+            result = await session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.conversation_id == conversation_id, OutboxItem.state == OutboxState.HELD)
+                .values(state=OutboxState.PENDING, next_attempt_at=utcnow())
+            )
+            await session.commit()
+        released = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if released:
+            self.wake()
+        return released
 
     async def _settle(self, item_id: int, **values: object) -> None:
         """Record how a delivery went, in a short transaction of its own."""

@@ -39,6 +39,18 @@ CURSOR = "cases"
 RATING_INTENT = "EXTERNAL_rate_case"
 
 
+def case_of(event: dict[str, Any]) -> dict[str, Any]:
+    """What a channel may need of the case besides the text (WeChat's template message, SMS)."""
+    return {
+        "number": event["number"],
+        "kind": event["kind"],
+        "status_text": event.get("status_text"),
+        "time_limit_label": event.get("time_limit_label"),
+        "due_at": event.get("due_at"),
+        "note": event.get("note"),
+    }
+
+
 def compose(event: dict[str, Any]) -> str | None:
     """The short message a citizen gets for a case event, or None for events they need not see."""
     number, note = event["number"], event.get("note") or ""
@@ -120,7 +132,7 @@ class CaseFeed:
                     direction=D.OUT,
                     author=Author.SYSTEM,
                     text=text,
-                    payload={"case_event": event["id"]},
+                    payload={"case_event": event["id"], "case": case_of(event)},
                     state=MessageState.PROCESSED,
                 )
                 session.add(message)
@@ -186,4 +198,24 @@ class CaseFeed:
             conversation = await session.get_one(Conversation, conversation_id)
             replies = [Reply.from_rasa(m) for m in raw if m.get("text") or m.get("buttons")]
             stored = await self.core.store_replies(session, conversation, replies, Author.BOT)
+            resolved = await self._case_told(session, conversation_id, event_id)
+            for reply in stored:  # the rating question belongs to the case (WeChat's template message)
+                message = await session.get_one(Message, reply.id)
+                message.payload = {
+                    **(message.payload or {}),
+                    "case": {"number": rating.case_number, **resolved, "kind": "rating"},
+                }
             await self.core.enqueue(session, stored)
+
+    async def _case_told(self, session: AsyncSession, conversation_id: int, event_id: int) -> dict[str, Any]:
+        """The case as the resolution message told it (for the rating question that follows it)."""
+        told = await session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.author == Author.SYSTEM)
+            .order_by(Message.id.desc())
+            .limit(50)
+        )
+        for message in told:
+            if (message.payload or {}).get("case_event") == event_id:
+                return dict(message.payload.get("case") or {})
+        return {}
