@@ -33,6 +33,9 @@ from connectors.core.rasa_pool import RasaPool
 from connectors.push.feed import CaseFeed
 from connectors.security import SecurityHeaders
 from connectors.settings import GatewaySettings, get_settings
+from connectors.sms.aliyun import AliyunSms
+from connectors.sms.channel import SmsAdapter, SmsUpdates
+from connectors.sms.routes import router as sms_router
 from connectors.telegram.runner import TelegramRunner
 from connectors.telegram.webhook import MAX_UPDATE_BYTES
 from connectors.telegram.webhook import router as telegram_router
@@ -141,6 +144,31 @@ def start_wechat(settings: GatewaySettings, core: ConversationCore) -> WeChatCal
     )
 
 
+def start_sms(
+    settings: GatewaySettings, core: ConversationCore
+) -> tuple[SmsUpdates | None, AliyunSms | None]:
+    """SMS updates for citizens who called, when a provider is configured (off otherwise)."""
+    if not settings.sms_on:
+        log.info("SMS is off: SMS_ACCESS_KEY_ID is not set")
+        return None, None
+    assert settings.sms_access_key_secret is not None
+    provider = AliyunSms(
+        base_url=settings.sms_api_base_url,
+        access_key_id=settings.sms_access_key_id or "",
+        access_key_secret=settings.sms_access_key_secret.get_secret_value(),
+        sign_name=settings.sms_sign_name or "",
+        timeout_s=settings.sms_timeout_s,
+    )
+    templates = {
+        "accepted": settings.sms_template_accepted or "",
+        "resolved": settings.sms_template_resolved or "",
+        "rated": settings.sms_template_rated or "",
+    }
+    core.add_adapter(SmsAdapter(provider, core.sessions, templates))
+    log.info("SMS is on (Alibaba Cloud SMS)")
+    return SmsUpdates(core), provider
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -195,9 +223,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             telegram.start()
         app.state.telegram = telegram
         app.state.wechat = start_wechat(settings, core)
+        sms, sms_provider = start_sms(settings, core)
+        app.state.sms = sms
         feed = CaseFeed(
             sessions=sessions,
             core=core,
+            sms=sms,
             backend_url=settings.backend_url,
             token=settings.backend_service_token.get_secret_value(),
             timeout_s=settings.backend_timeout_s,
@@ -222,6 +253,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             if app.state.wechat is not None:
                 await app.state.wechat.close()
             await feed.close()
+            if sms_provider is not None:
+                await sms_provider.close()
             await app.state.console_backend.aclose()
             await rasa.close()
             await engine.dispose()
@@ -232,6 +265,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(webchat_router)
     app.include_router(telegram_router)
     app.include_router(wechat_router)
+    app.include_router(sms_router)
     app.include_router(console_router)
     app.mount("/chat/static", StaticFiles(directory=WEBCHAT_STATIC), name="chat-static")
 
@@ -265,6 +299,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 "bot_servers": await rasa.status() if isinstance(rasa, RasaPool) else None,
                 "telegram": telegram.state if telegram else "off",
                 "wechat": "on" if request.app.state.wechat else "off",
+                "sms": "on" if request.app.state.sms else "off",
             }
         )
 

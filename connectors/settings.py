@@ -55,6 +55,16 @@ class GatewaySettings(ServiceSettings):
     wechat_passive_reply_s: float = 4.0  # how long a callback waits for the bot (WeChat waits 5 s)
     wechat_max_skew_s: float = 300.0  # a callback's timestamp may be this far from the gateway's clock
 
+    sms_access_key_id: str | None = None  # Alibaba Cloud SMS (dysmsapi); SMS is off without it
+    sms_access_key_secret: SecretStr | None = None
+    sms_sign_name: str | None = None  # the approved signature (签名)
+    sms_api_base_url: str = "https://dysmsapi.aliyuncs.com"
+    sms_template_accepted: str | None = None  # template codes: ${number} ${limit}
+    sms_template_resolved: str | None = None  # ${number} ${reply}, and the 1/2/3 rating question
+    sms_template_rated: str | None = None  # ${number} ${rating}
+    sms_webhook_secret: SecretStr | None = None  # in the URL the provider pushes replies to
+    sms_timeout_s: float = 5.0
+
     chat_max_message_chars: int = 2000
     chat_messages_per_minute: int = 30
     retry_interval_s: float = 5.0
@@ -105,6 +115,30 @@ class GatewaySettings(ServiceSettings):
             raise ValueError("WECHAT_PASSIVE_REPLY_S must leave time within WeChat's five seconds (0.5-4.5)")
         return self
 
+    @model_validator(mode="after")
+    def sms_is_all_or_nothing(self) -> GatewaySettings:
+        if not self.sms_on:
+            return self
+        missing = [
+            name.upper()
+            for name in (
+                "sms_access_key_secret",
+                "sms_sign_name",
+                "sms_template_accepted",
+                "sms_template_resolved",
+                "sms_template_rated",
+                "sms_webhook_secret",
+            )
+            if not _given(getattr(self, name))
+        ]
+        if missing:
+            raise ValueError(f"SMS (SMS_ACCESS_KEY_ID is set) also needs {', '.join(missing)}")
+        return self
+
+    @property
+    def sms_on(self) -> bool:
+        return bool(self.sms_access_key_id)
+
     @property
     def wechat_on(self) -> bool:
         return self.wechat_token is not None and bool(self.wechat_token.get_secret_value())
@@ -128,6 +162,10 @@ class GatewaySettings(ServiceSettings):
     @property
     def public_url(self) -> str:
         return (self.gateway_public_url or f"http://127.0.0.1:{self.gateway_port}").rstrip("/")
+
+
+def _given(value: object) -> bool:
+    return bool(value.get_secret_value() if isinstance(value, SecretStr) else value)
 
 
 @lru_cache

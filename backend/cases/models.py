@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.cases.deadlines import TimeLimit
@@ -44,6 +44,7 @@ class Channel(enum.StrEnum):
     PHONE = "phone"
     TELEGRAM = "telegram"
     WEBCHAT = "webchat"
+    WECHAT = "wechat"
     OPEN311 = "open311"
     OTHER = "other"
 
@@ -87,6 +88,7 @@ class Case(Base):
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     channel: Mapped[str] = mapped_column(String(16))
     channel_identity: Mapped[str | None] = mapped_column(String(160), index=True)
+    sms_updates: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # by SMS
     conversation_id: Mapped[str | None] = mapped_column(String(160))
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)

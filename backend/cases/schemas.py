@@ -47,6 +47,7 @@ class CaseCreate(BaseModel):
     confidential: bool = False
     channel: Channel = Channel.OTHER
     channel_identity: Annotated[str | None, Field(max_length=160)] = None
+    sms_updates: bool | None = None  # updates and the rating by SMS; by default for phone calls
     conversation_id: Annotated[str | None, Field(max_length=160)] = None
     attachments: Annotated[list[Attachment], Field(max_length=10)] = []
     attributes: Annotated[dict[str, str | int | float | bool], Field(max_length=20)] = {}
@@ -109,6 +110,8 @@ class CaseCreate(BaseModel):
             raise ValueError("an anonymous case carries no contact name or phone")
         if not self.anonymous and not self.contact_phone:
             raise ValueError("contact_phone is required unless the case is anonymous")
+        if self.sms_updates and not self.contact_phone:
+            raise ValueError("sms_updates needs the citizen's contact_phone")
         if self.confidential and self.appeal_type != AppealType.REPORT:
             raise ValueError("only a report (举报) can keep the reporter confidential")
         if self.street_code and self.district_code and not self.street_code.startswith(self.district_code):
@@ -152,6 +155,7 @@ class RatingIn(BaseModel):
     satisfaction: Satisfaction
     comment: Annotated[str | None, Field(max_length=1000)] = None
     channel_identity: Annotated[str | None, Field(max_length=160)] = None
+    sms_phone: Annotated[str | None, Field(max_length=30)] = None  # a rating answered by SMS from it
 
 
 class UpdateOut(BaseModel):
@@ -208,6 +212,7 @@ class CaseOut(BaseModel):
     anonymous: bool
     confidential: bool
     channel: str
+    sms_updates: bool
     conversation_id: str | None
     attachments: list[dict[str, Any]]
     attributes: dict[str, Any]
@@ -287,4 +292,5 @@ class CaseEventOut(BaseModel):
     conversation_id: str | None
     time_limit_label: str
     due_at: datetime
+    sms_to: str | None  # the phone that gets this case's updates by SMS (the gateway's service only)
     created_at: datetime

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from backend.cases.deadlines import TimeLimit, due_at
 from backend.cases.dispatch import DispatchPlan, Unit, plan_dispatch
-from backend.cases.models import AppealType, Case, CaseAssignment, CaseUpdate, Rating, Satisfaction
+from backend.cases.models import AppealType, Case, CaseAssignment, CaseUpdate, Channel, Rating, Satisfaction
 from backend.cases.numbers import next_number
 from backend.cases.related import link_related
 from backend.cases.schemas import CaseCreate, RatingIn
@@ -28,6 +28,7 @@ from backend.reference.gazetteer import gazetteer
 from backend.staff.principal import SYSTEM, Principal
 from backend.staff.service import audit
 from common.database import utcnow
+from common.phone import normalise_mobile
 
 # Timeline entries pushed to the citizen's channel (dispatched, replied to, resolved, reopened).
 PUBLIC_MOVES = frozenset({Move.DISPATCH, Move.RESOLVE, Move.RESOLVE_ON_SPOT, Move.REOPEN})
@@ -152,9 +153,7 @@ def rate_case(
 ) -> Case:
     """Record the citizen's rating (回访); a dissatisfied first rating reopens the case once (重办)."""
     now = now or utcnow()
-    if principal.role == Role.SERVICE and not (
-        rating_in.channel_identity and rating_in.channel_identity == case.channel_identity
-    ):
+    if principal.role == Role.SERVICE and not rated_by_its_citizen(case, rating_in):
         raise Forbidden("a citizen can rate only a case filed from the same channel identity")
     if case.state != CaseStatus.RESOLVED:
         raise InvalidMove(f"case {case.number} can be rated only after it is resolved ({case.state.label})")
@@ -187,6 +186,22 @@ def rate_case(
             now=now,
         )
     return case
+
+
+def wants_sms(case_in: CaseCreate) -> bool:
+    """Whether a new case's updates and rating go by SMS: asked for, or by default a phone call's."""
+    if case_in.sms_updates is not None:
+        return case_in.sms_updates
+    return case_in.channel == Channel.PHONE and bool(case_in.contact_phone)
+
+
+def rated_by_its_citizen(case: Case, rating_in: RatingIn) -> bool:
+    """A service rates for the citizen: from the channel identity that filed the case, or by SMS from
+    the phone that gets its updates."""
+    if rating_in.channel_identity and rating_in.channel_identity == case.channel_identity:
+        return True
+    phone = normalise_mobile(rating_in.sms_phone or "")
+    return bool(case.sms_updates and phone and phone == case.contact_phone)
 
 
 def add_note(
@@ -315,6 +330,7 @@ def _new_case(session: Session, case_in: CaseCreate, router: Router | None, now:
         confidential=case_in.confidential,
         channel=case_in.channel,
         channel_identity=case_in.channel_identity,
+        sms_updates=wants_sms(case_in),
         conversation_id=case_in.conversation_id,
         attachments=[a.model_dump() for a in case_in.attachments],
         attributes=dict(case_in.attributes),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, literal, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, literal, or_, select, update
 from sqlalchemy import case as case_when
 from sqlalchemy.orm import Session
 
@@ -31,7 +31,7 @@ from common.phone import normalise_mobile
 
 MAX_FAILED_VERIFICATIONS = 5
 LOCKOUT = timedelta(hours=1)
-PUSHED_CHANNELS = (Channel.TELEGRAM, Channel.WEBCHAT)
+PUSHED_CHANNELS = (Channel.TELEGRAM, Channel.WEBCHAT, Channel.WECHAT)
 
 
 def search_cases(
@@ -174,11 +174,16 @@ def cases_of_identity(*, session: Session, channel_identity: str, limit: int = 1
 
 
 def events_after(*, session: Session, after: int, limit: int = 100) -> list[CaseEventOut]:
-    """Public timeline entries of chat-channel cases after an id: the gateway's push feed."""
+    """Public timeline entries after an id, of chat-channel cases and of cases whose updates go by SMS
+    (with their acceptance, which tells the case number and time limit): the gateway's push feed."""
+    told = or_(
+        and_(CaseUpdate.public, Case.channel.in_(PUSHED_CHANNELS)),
+        and_(Case.sms_updates, or_(CaseUpdate.public, CaseUpdate.kind == "accept")),
+    )
     rows = session.execute(
         select(CaseUpdate, Case)
         .join(Case, CaseUpdate.case_id == Case.id)
-        .where(CaseUpdate.id > after, CaseUpdate.public, Case.channel.in_(PUSHED_CHANNELS))
+        .where(CaseUpdate.id > after, told)
         .order_by(CaseUpdate.id)
         .limit(limit)
     ).all()
@@ -196,6 +201,7 @@ def events_after(*, session: Session, after: int, limit: int = 100) -> list[Case
             conversation_id=case.conversation_id,
             time_limit_label=case.limit.label,
             due_at=case.due_at,
+            sms_to=case.contact_phone if case.sms_updates and not case.anonymised_at else None,
             created_at=update.created_at,
         )
         for update, case in rows
@@ -275,6 +281,7 @@ def _fields(case: Case, principal: Principal, now: datetime) -> dict[str, object
         "anonymous": case.anonymous,
         "confidential": case.confidential,
         "channel": case.channel,
+        "sms_updates": case.sms_updates,
         "conversation_id": case.conversation_id,
         "attachments": case.attachments,
         "attributes": case.attributes,

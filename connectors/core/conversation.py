@@ -598,6 +598,10 @@ class ConversationCore:
             return None, []
         return last.id, list((last.payload or {}).get("buttons", []))
 
+    async def conversation_of(self, session: AsyncSession, channel: str, identity: str) -> Conversation:
+        """A channel identity's conversation, created in the caller's transaction when it is new."""
+        return await self._conversation(session, channel, identity)
+
     async def _conversation(self, session: AsyncSession, channel: str, identity: str) -> Conversation:
         conversation = await session.scalar(
             select(Conversation).where(Conversation.channel == channel, Conversation.identity == identity)

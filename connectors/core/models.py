@@ -162,6 +162,34 @@ class PendingRating(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SmsRating(Base):
+    """A rating question (回访) sent by SMS for a resolved case, and the citizen's answer (1, 2 or 3)
+    until the backend has it: asked → answered → submitted (or refused by the backend)."""
+
+    __tablename__ = "sms_ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(Integer, unique=True)  # the resolution that asked it
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    case_number: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(10), default="asked")
+    satisfaction: Mapped[str | None] = mapped_column(String(20))
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None]
+
+
+class SmsAttempt(Base):
+    """An SMS handed to the provider at least once: before trying it again the gateway asks the
+    provider whether it went out (the provider's send is not idempotent)."""
+
+    __tablename__ = "sms_attempts"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ConsoleSession(Base):
     """A staff login to the console. The cookie holds the staff member's backend token itself; the
     gateway keeps only its SHA-256 (the digest the backend keeps too), so this table opens nothing and

@@ -1,4 +1,5 @@
-"""Read the backend's case event feed and tell citizens: dispatched, replied to, resolved, reopened.
+"""Read the backend's case event feed and tell citizens: dispatched, replied to, resolved, reopened;
+by SMS, accepted and resolved (with the rating question) for cases whose updates go by SMS.
 
 Each event becomes one transcript message and one outbox entry, written in the same transaction as
 the feed cursor, so an event is queued exactly once however often the gateway restarts. When a case
@@ -33,6 +34,7 @@ from connectors.core.models import (
 from connectors.core.models import Direction as D
 from connectors.core.outbox import backoff
 from connectors.core.rasa import RasaRefused, RasaUnavailable
+from connectors.sms.channel import SmsUpdates
 
 log = logging.getLogger(__name__)
 CURSOR = "cases"
@@ -77,13 +79,20 @@ class CaseFeed:
         backend_url: str,
         token: str,
         timeout_s: float,
+        sms: SmsUpdates | None = None,
     ) -> None:
         self.sessions = sessions
         self.core = core
+        self.sms = sms
         self._http = httpx.AsyncClient(
             base_url=backend_url.rstrip("/"), timeout=timeout_s, headers={"Authorization": f"Bearer {token}"}
         )
         self._failed: dict[int, tuple[int, float]] = {}  # rating event -> (failures, when to try again)
+
+    @property
+    def backend(self) -> httpx.AsyncClient:
+        """The backend, with the gateway's service token."""
+        return self._http
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -93,6 +102,8 @@ class CaseFeed:
             try:
                 await self.poll_once()
                 await self.start_ratings()
+                if self.sms is not None:
+                    await self.sms.submit(self._http)
             except httpx.HTTPError as error:
                 log.warning("case feed unavailable: %s", type(error).__name__)
             except Exception:
@@ -144,6 +155,8 @@ class CaseFeed:
                             event_id=event["id"], conversation_id=conversation.id, case_number=event["number"]
                         )
                     )
+            if self.sms is not None:
+                await self.sms.tell(session, event, case_of(event))
             await session.commit()
 
     async def start_ratings(self) -> int:

@@ -243,7 +243,7 @@ def test_the_event_feed_carries_public_updates_of_chat_cases_in_order(
     client: TestClient, session: Session, service_headers: dict[str, str]
 ) -> None:
     chat = resolved_case(session)
-    make_case(session, channel="phone", channel_identity=None)
+    make_case(session, channel="phone", channel_identity=None, sms_updates=False)
     events = client.get("/api/v1/events", params={"after": 0}, headers=service_headers).json()
     assert [e["kind"] for e in events] == ["dispatch", "resolve"]
     assert all(e["number"] == chat.number and e["channel_identity"] == IDENTITY for e in events)
@@ -254,3 +254,34 @@ def test_the_event_feed_carries_public_updates_of_chat_cases_in_order(
     for beyond in (2**31, 2**63):
         refused = client.get("/api/v1/events", params={"after": beyond}, headers=service_headers)
         assert refused.status_code == 422 and "after" in refused.text
+
+
+def test_a_phone_call_s_updates_and_rating_go_by_sms(
+    client: TestClient, session: Session, service_headers: dict[str, str]
+) -> None:
+    called = resolved_case(session, channel="phone", channel_identity=None, contact_phone="13911112222")
+    assert called.sms_updates  # by default for phone calls
+    assert not make_case(session).sms_updates  # a chat case only when the citizen asks
+    feed = client.get("/api/v1/events", params={"after": 0}, headers=service_headers).json()
+    events = [e for e in feed if e["number"] == called.number]
+    assert [e["kind"] for e in events] == ["accept", "dispatch", "resolve"]
+    assert {e["sms_to"] for e in events} == {"13911112222"}
+    assert {e["sms_to"] for e in feed if e["number"] != called.number} == {None}
+    assert events[0]["time_limit_label"] and events[0]["due_at"]
+
+    wrong = rate(
+        client, service_headers, called.number, "satisfied", channel_identity=None, sms_phone="13911112223"
+    )
+    assert wrong.status_code == 403
+    rated = rate(
+        client, service_headers, called.number, "satisfied", channel_identity=None, sms_phone="139 1111 2222"
+    )
+    assert rated.status_code == 200 and rated.json()["ratings"][0]["satisfaction"] == "satisfied"
+
+
+def test_sms_updates_need_a_phone(client: TestClient, service_headers: dict[str, str]) -> None:
+    body = payload(anonymous=True, contact_name=None, contact_phone=None, sms_updates=True)
+    body.pop("contact_name", None)
+    body.pop("contact_phone", None)
+    answer = client.post("/api/v1/cases", json=body, headers=service_headers)
+    assert answer.status_code == 422 and "sms_updates" in answer.text

@@ -25,6 +25,8 @@ class FakeRasa:
     appended: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     slots: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)  # the backend's case event feed
+    ratings: list[dict[str, Any]] = field(default_factory=list)  # ratings posted to the backend
+    rating_status: int = 200  # how the backend answers them
     delay_s: float = 0.0  # how long the bot "thinks" before answering
     hung: bool = False  # the REST channel takes messages and answers nothing until this is cleared
     refuse: dict[str, int] = field(default_factory=dict)  # sender -> the HTTP status its turns get
@@ -112,5 +114,11 @@ class FakeRasa:
         @api.get("/api/v1/events")
         async def case_events(after: int = 0, limit: int = 100) -> Response:
             return JSONResponse([e for e in self.events if e["id"] > after][:limit])
+
+        @api.post("/api/v1/cases/{number}/rating")
+        async def rate(number: str, request: Request) -> Response:
+            if self.rating_status == 200:
+                self.ratings.append({"number": number, **(await request.json())})
+            return JSONResponse({"number": number}, self.rating_status)
 
         return api

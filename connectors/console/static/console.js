@@ -157,6 +157,7 @@
     }
     if (form.anonymous && form.anonymous.checked) { body.anonymous = true; delete body.contact_name; delete body.contact_phone; }
     if (form.confidential && form.confidential.checked) body.confidential = true;
+    if (form.sms_updates) body.sms_updates = form.sms_updates.checked && !body.anonymous;
     if (form.category_code && form.category_code.value) body.category_code = form.category_code.value;
     return body;
   }
