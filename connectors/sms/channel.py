@@ -3,6 +3,7 @@ citizens answer by replying 1, 2 or 3 (submitted to the backend with the gateway
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -109,6 +110,7 @@ class SmsUpdates:
 
     def __init__(self, core: ConversationCore) -> None:
         self.core = core
+        self._submitting = asyncio.Lock()  # the webhook and the feed's rounds both submit
 
     async def tell(self, session: AsyncSession, event: dict[str, Any], case: dict[str, Any]) -> None:
         """Store and queue the SMS for a case event, in the feed's transaction (with its cursor)."""
@@ -175,6 +177,10 @@ class SmsUpdates:
 
     async def submit(self, backend: httpx.AsyncClient) -> int:
         """Send answered ratings to the backend (again after a failure); return how many it took."""
+        async with self._submitting:
+            return await self._submit(backend)
+
+    async def _submit(self, backend: httpx.AsyncClient) -> int:
         async with self.core.sessions() as session:
             answered = list(await session.scalars(select(SmsRating).where(SmsRating.state == "answered")))
             phones = {
@@ -202,6 +208,8 @@ class SmsUpdates:
     async def _settle(self, rating_id: int, *, ok: bool) -> int:
         async with self.core.sessions() as session:
             rating = await session.get_one(SmsRating, rating_id)
+            if rating.state != "answered":  # another gateway process settled it first
+                return 0
             rating.state = "submitted" if ok else "refused"
             if not ok:
                 log.warning("the backend refused an SMS rating of case %s", rating.case_number)

@@ -112,12 +112,12 @@ class WeChatAdapter:
         text = as_text(message)
         if self.passive.offer(conversation.identity, message.id, text):
             return "passive"
-        if utcnow() - conversation.last_message_at < WINDOW:
-            try:
+        case = (message.payload or {}).get("case")
+        if utcnow() - conversation.last_message_at < WINDOW or not (case and self.template_id):
+            try:  # WeChat knows best when the citizen last wrote (another gateway may have their message)
                 return await self._sending(self.api.send_text(conversation.identity, text))
             except _OutsideWindow:
                 pass
-        case = (message.payload or {}).get("case")
         if case and self.template_id:
             data = template_data(self.template_fields, case, message)
             send = self.api.send_template(

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from connectors.core.conversation import ConversationCore
 from connectors.core.messages import Inbound, Reply
@@ -85,7 +85,7 @@ async def receive(
         return PlainTextResponse("success")
     try:
         text = await wechat.answer(request.app.state.core, message)
-    except CallbackFailed:  # perhaps before it was stored: WeChat sends it again unless answered 200
+    except (CallbackFailed, SQLAlchemyError):  # perhaps not stored: WeChat sends it again unless 200
         await _forget(request, message)
         raise HTTPException(503, "not taken, send it again") from None
     if text is None:  # nothing to say in this response: "success" tells WeChat not to retry
@@ -140,8 +140,12 @@ class WeChatCallbacks:
         """Hand the callback to the core; the text of the replies that arrived in time, if any.
         Raises when handling failed within the time (the message may not be stored)."""
         openid = message.from_user
-        await self._release_held(core, openid)
-        waiter = self.passive.open(openid)
+        waiter = self.passive.open(openid)  # first: messages released now come back in this response
+        try:
+            await self._release_held(core, openid)
+        except BaseException:
+            self.passive.close(openid, waiter)
+            raise
         task = asyncio.create_task(self.handle(core, message))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
