@@ -148,7 +148,9 @@ def _outbox_sent(stack: Stack) -> bool:
 
 def test_sms_is_off_unless_configured(web_gateway: Stack) -> None:
     assert reply(web_gateway, "1", 1).status_code == 404
-    assert httpx.get(f"{web_gateway.url('gateway')}/health").json()["sms"] == "off"
+    token = {"Authorization": f"Bearer {web_gateway.env['BACKEND_SERVICE_TOKEN']}"}
+    details = httpx.get(f"{web_gateway.url('gateway')}/health/details", headers=token).json()
+    assert (details["sms"], details["wechat"]) == ("off", "off")
 
 
 def test_replies_are_read_as_citizens_write_them() -> None:
