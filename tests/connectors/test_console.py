@@ -297,6 +297,7 @@ def test_phone_intake_in_the_browser_shows_routing_live_and_creates_a_case(
     case = op.get(f"/console/api/backend/api/v1/cases/{number}").json()
     assert case["channel"] == "phone" and case["category_code"] == "heating_not_warm"
     assert case["lead_unit"]["key"] == "heating"
+    assert case["sms_updates"] is True  # the caller is told by SMS unless the operator unticks it
     assert violations == []
     page.context.close()
 
