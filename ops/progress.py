@@ -4,7 +4,9 @@ Rasa logs "Starting to train component 'X'." and "Finished training component 'X
 component 'X' from cache.") around each component, and the components that train for epochs (DIET,
 TED) draw a tqdm bar: "Epochs:  27%|██▋       | 3/11 [01:28<03:32, 29.4s/it, t_loss=…]". From those
 lines this prints one line per finished component and, for the epoch bars, the epochs done, the time
-so far and tqdm's estimate of the rest; at most about ten lines a bar.
+so far and tqdm's estimate of the rest; at most about ten lines a bar. Between them Rasa can be silent
+for minutes (checking and reading the training data, a long component): `heartbeat` then says what it
+is still doing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ EPOCHS = re.compile(
     r"Epochs:\s*\d+%\|[^|]*\|\s*(?P<done>\d+)/(?P<total>\d+) \[(?P<spent>[\d:]+)<(?P<left>[\d:?]+)"
 )
 SAVED = re.compile(r"Your Rasa model is trained and saved")
+VALIDATING = re.compile(r"Started validating domain and training data")
+VALIDATED = re.compile(r"No story structure conflicts found|Story structure conflicts? found")
+HEARTBEAT_S = 60.0  # with nothing to say for this long, say what Rasa is still doing
 LINES_PER_BAR = 10
 
 
@@ -46,15 +51,37 @@ class TrainingProgress:
     component: str | None = None
     component_since: float = 0.0
     epochs_shown: int = 0
+    doing: str = "starting Rasa"
+    said_at: float = 0.0
 
     def feed(self, line: str, now: float) -> str | None:
         """Read one line of output; return a line to show, or None."""
+        said = self._read(line, now)
+        if said is not None:
+            self.said_at = now
+        return said
+
+    def heartbeat(self, now: float) -> str | None:
+        """A line saying what Rasa is still doing, when nothing was said for HEARTBEAT_S."""
+        if now - self.said_at < HEARTBEAT_S:
+            return None
+        self.said_at = now
+        return f"[{clock(now)}] still {self.doing} ..."
+
+    def _read(self, line: str, now: float) -> str | None:
+        if VALIDATING.search(line):
+            self.doing = "checking the domain and training data"
+            return f"[{clock(now)}] checking the domain and training data"
+        if VALIDATED.search(line):
+            self.doing = "reading the training data"
+            return f"[{clock(now)}] training data checked; reading it"
         if match := STARTED.search(line):
             self.component, self.component_since, self.epochs_shown = match["name"], now, 0
+            self.doing = f"training {short(match['name'])}"
             return None
         if match := FINISHED.search(line):
             took = now - self.component_since if self.component == match["name"] else None
-            self.component = None
+            self.component, self.doing = None, "between components"
             spent = f" in {clock(took)}" if took is not None else ""
             return f"[{clock(now)}] {short(match['name'])} trained{spent}"
         if match := RESTORED.search(line):

@@ -11,6 +11,7 @@ import codecs
 import hashlib
 import json
 import os
+import select
 import subprocess
 import sys
 import time
@@ -94,13 +95,23 @@ def follow(source: IO[bytes], log: IO[bytes], started: float) -> None:
     """Copy rasa's output into the log as it comes, and print a progress line now and then."""
     progress, pending = TrainingProgress(), ""
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    while chunk := source.read1(65536):  # type: ignore[attr-defined]
+    while True:
+        if not select.select([source], [], [], 5.0)[0]:
+            say(progress.heartbeat(time.monotonic() - started))
+            continue
+        chunk = os.read(source.fileno(), 65536)  # what is there; never waits for more
+        if not chunk:
+            return
         log.write(chunk)
         log.flush()
         lines, pending = split_output(pending, decoder.decode(chunk))
         for line in lines:
-            if shown := progress.feed(line, time.monotonic() - started):
-                print(f"  {shown}", file=sys.stderr, flush=True)
+            say(progress.feed(line, time.monotonic() - started))
+
+
+def say(line: str | None) -> None:
+    if line:
+        print(f"  {line}", file=sys.stderr, flush=True)
 
 
 def last_training(models_dir: Path) -> str:

@@ -103,3 +103,19 @@ def test_follow_copies_every_byte_to_the_log_and_prints_progress(tmp_path: Path)
     writer.wait()
     assert log.getvalue() == RASA_OUTPUT.encode()
     assert "DIETClassifier: epoch 3/11" in said.getvalue()
+
+
+def test_minutes_of_silence_are_filled_with_what_rasa_is_still_doing() -> None:
+    progress = TrainingProgress()
+    assert progress.heartbeat(30) is None
+    assert progress.heartbeat(61) == "[1:01] still starting Rasa ..."
+    validating = (
+        "2026-12-06 05:24:14 INFO     rasa.cli.train  - Started validating domain and training data..."
+    )
+    assert progress.feed(validating, 70) == "[1:10] checking the domain and training data"
+    assert progress.heartbeat(100) is None  # said something 30 s ago
+    checked = "2026-12-06 05:26:39 INFO     rasa.validator  - No story structure conflicts found."
+    assert progress.feed(checked, 215) == "[3:35] training data checked; reading it"
+    assert progress.heartbeat(280) == "[4:40] still reading the training data ..."
+    progress.feed(RASA_OUTPUT.splitlines()[0], 300)  # DIET starts
+    assert progress.heartbeat(400) == "[6:40] still training DIETClassifier ..."
