@@ -83,12 +83,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ref", action="append", required=True, help="a commit to time (give two)")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--append", action="store_true", help="add to the rounds already saved")
     args = parser.parse_args()
-    rounds: list[dict[str, Any]] = []
+    rounds: list[dict[str, Any]] = json.loads(RESULTS.read_text())["rounds"] if args.append else []
     for number in range(1, args.rounds + 1):
         for ref in args.ref:  # interleaved, so that a busy spell of the machine hits both
             with tempfile.TemporaryDirectory(prefix="setup-speed-") as scratch:
-                result = {"ref": ref, "round": number, **one_round(ref, Path(scratch))}
+                result = {"ref": ref, "round": number, "date": time.strftime("%Y-%m-%d %H:%M")}
+            result.update(one_round(ref, Path(scratch)))
             rounds.append(result)
             print(json.dumps(result), flush=True)
     RESULTS.write_text(
