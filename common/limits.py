@@ -1,4 +1,4 @@
-"""Per-sender rate limiting for the public chat endpoints."""
+"""Per-key rate limiting (a sender, a chat, a client address) for the public endpoints."""
 
 from __future__ import annotations
 
@@ -7,25 +7,34 @@ from collections import defaultdict, deque
 
 
 class RateLimiter:
-    """Allow at most `limit` events per `window_s` seconds per key (a sliding window in memory)."""
+    """Allow at most `limit` events per `window_s` seconds per key (a sliding window in memory).
 
-    def __init__(self, *, limit: int, window_s: float = 60.0) -> None:
+    At most `max_keys` keys are tracked: when that many are active, a new key is refused rather than
+    letting a flood of distinct keys grow the table (idle keys are swept at most once a second)."""
+
+    def __init__(self, *, limit: int, window_s: float = 60.0, max_keys: int = 100_000) -> None:
         self.limit = limit
         self.window_s = window_s
+        self.max_keys = max_keys
         self._events: defaultdict[str, deque[float]] = defaultdict(deque)
+        self._swept_at = 0.0
 
     def allow(self, key: str) -> bool:
         now = time.monotonic()
+        if key not in self._events and len(self._events) >= self.max_keys:
+            if now - self._swept_at >= 1.0:
+                self._forget_idle(now)
+            if len(self._events) >= self.max_keys:
+                return False
         events = self._events[key]
         while events and now - events[0] > self.window_s:
             events.popleft()
         if len(events) >= self.limit:
             return False
         events.append(now)
-        if len(self._events) > 100_000:
-            self._forget_idle(now)
         return True
 
     def _forget_idle(self, now: float) -> None:
+        self._swept_at = now
         for key in [k for k, v in self._events.items() if not v or now - v[-1] > self.window_s]:
             del self._events[key]

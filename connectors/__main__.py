@@ -20,6 +20,7 @@ def serve() -> None:
         factory=True,
         host=settings.gateway_host,
         port=settings.gateway_port,
+        forwarded_allow_ips=settings.gateway_forwarded_allow_ips,
         log_config=None,
         access_log=False,
     )

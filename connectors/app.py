@@ -27,7 +27,6 @@ from connectors.console.hub import ConsoleHub
 from connectors.console.routes import router as console_router
 from connectors.console.takeover import Takeover
 from connectors.core.conversation import ConversationCore
-from connectors.core.models import Base
 from connectors.core.rasa import RasaClient
 from connectors.core.rasa_pool import RasaPool
 from connectors.push.feed import CaseFeed
@@ -39,6 +38,7 @@ from connectors.sms.routes import router as sms_router
 from connectors.telegram.runner import TelegramRunner
 from connectors.telegram.webhook import MAX_UPDATE_BYTES
 from connectors.telegram.webhook import router as telegram_router
+from connectors.upgrade import upgrade
 from connectors.webchat.channel import WebChatAdapter
 from connectors.webchat.routes import STATIC as WEBCHAT_STATIC
 from connectors.webchat.routes import router as webchat_router
@@ -175,10 +175,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_async_engine(settings.database_url)
-        async with engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
-        await forget_plaintext_logins(engine)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
+        secret_key = settings.gateway_secret_key.get_secret_value()
+        await upgrade(engine, sessions, key=secret_key, tracker_url=settings.tracker_store_url)
+        await forget_plaintext_logins(engine)
         rasa: RasaClient | RasaPool
         if settings.rasa_urls:
             rasa = RasaPool(
@@ -196,18 +196,20 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             sessions=sessions,
             rasa=rasa,
             max_chars=settings.chat_max_message_chars,
+            secret_key=secret_key,
             max_in_flight=settings.rasa_max_in_flight,
             max_waiting=settings.rasa_max_waiting,
             queue_wait_s=settings.rasa_queue_wait_s,
         )
         core.actions_healthy = partial(service_healthy, f"{settings.actions_url}/health")
-        webchat = WebChatAdapter(sessions)
+        webchat = WebChatAdapter(sessions, core)
         core.add_adapter(webchat)
         app.state.settings = settings
         app.state.sessions = sessions
         app.state.core = core
         app.state.webchat = webchat
         app.state.chat_limiter = RateLimiter(limit=settings.chat_messages_per_minute)
+        app.state.session_limiter = RateLimiter(limit=settings.chat_sessions_per_minute)
         app.state.console_backend = httpx.AsyncClient(
             base_url=settings.backend_url.rstrip("/"), timeout=settings.backend_timeout_s
         )
@@ -219,7 +221,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         if settings.telegram_bot_token is None:
             log.info("Telegram is off: TELEGRAM_BOT_TOKEN is not set")
         else:
-            telegram = TelegramRunner(settings, core, settings.data_path("uploads"))
+            telegram = TelegramRunner(settings, core, settings.data_path("uploads"), sessions)
             telegram.start()
         app.state.telegram = telegram
         app.state.wechat = start_wechat(settings, core)

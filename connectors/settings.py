@@ -19,7 +19,8 @@ class GatewaySettings(ServiceSettings):
     gateway_port: int = 8080
     gateway_public_url: str | None = None
     gateway_database_url: str | None = None
-    gateway_secret_key: SecretStr
+    gateway_secret_key: SecretStr  # the key of the conversation ids that leave the gateway
+    gateway_forwarded_allow_ips: str = "127.0.0.1"  # proxies whose X-Forwarded-For is believed
 
     rasa_port: int = 5005
     rasa_url: str = ""  # default from RASA_PORT, as the Rasa server listens
@@ -66,7 +67,9 @@ class GatewaySettings(ServiceSettings):
     sms_timeout_s: float = 5.0
 
     chat_max_message_chars: int = 2000
-    chat_messages_per_minute: int = 30
+    chat_messages_per_minute: int = 30  # per web chat sender and per Telegram chat
+    chat_sessions_per_minute: int = 10  # new web chat conversations per client address
+    chat_sockets_per_sender: int = 5  # open web chat pages (WebSockets) per conversation
     retry_interval_s: float = 5.0
     feed_interval_s: float = 2.0
     console_wait_alert_s: int = 120
@@ -149,7 +152,8 @@ class GatewaySettings(ServiceSettings):
 
     @property
     def tracker_store_url(self) -> str:
-        """Rasa's tracker store, for retention: the URL, else the SQLite file Rasa is started with."""
+        """Rasa's tracker store, for retention and for moving conversations to new ids on upgrade:
+        the URL, else the SQLite file Rasa is started with."""
         if self.rasa_tracker_url:
             return self.rasa_tracker_url
         path = Path(self.rasa_tracker_db) if self.rasa_tracker_db else self.data_path("rasa_tracker.db")

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from connectors.core.ids import derive_sender_id, identity_of_credential
 from ops.ready import health_checks, wait_healthy
 from ops.train import inputs_hash
 from ops.train import model_path as trained_path
@@ -119,6 +120,7 @@ class Stack:
             RASA_DB_PORT="5432",
             RASA_DB_USER="postgres",
             RASA_DB_PASSWORD="",
+            RASA_TRACKER_URL=f"{base}/jiesu_rasa_{data_dir.name[-8:]}",
             REDIS_HOST="127.0.0.1",
             REDIS_PORT="6379",
             REDIS_DB="0",
@@ -204,6 +206,13 @@ class Stack:
         answer = httpx.post(f"{self.url('gateway')}/chat/api/session", timeout=10)
         answer.raise_for_status()
         return str(answer.json()["sender"])
+
+    def sender_id(self, channel: str, identity: str) -> str:
+        """The id the gateway gives a conversation at Rasa and on cases: for a web chat token or a
+        Telegram chat id (connectors.core.ids)."""
+        if channel == "webchat":
+            identity = identity_of_credential(identity)
+        return derive_sender_id(self.env["GATEWAY_SECRET_KEY"], channel, identity)
 
     def say(self, sender: str, text: str, **extra: str) -> list[dict[str, object]]:
         """Send a web chat message through the gateway's JSON endpoint; return the replies."""

@@ -90,7 +90,9 @@ def test_cancel_in_the_middle_files_nothing(stack: Stack) -> None:
     stack.say(sender, "我要投诉楼上天天半夜装修")
     cancelled = stack.say(sender, "算了不报了")
     assert "已取消" in texts(cancelled)
-    mine = backend(stack, "GET", "/api/v1/citizen/cases", params={"channel_identity": f"webchat-{sender}"})
+    mine = backend(
+        stack, "GET", "/api/v1/citizen/cases", params={"channel_identity": stack.sender_id("webchat", sender)}
+    )
     assert mine.json() == []
 
 

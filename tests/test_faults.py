@@ -64,7 +64,7 @@ def test_the_backend_down_during_submission_then_exactly_one_case(system: Stack)
         f"{system.url('backend')}/api/v1/citizen/cases",
         headers=headers,
         timeout=10,
-        params={"channel_identity": f"webchat-{sender}"},
+        params={"channel_identity": system.sender_id("webchat", sender)},
     ).json()
     assert [c["number"] for c in mine] == [number.group(0)]
 

@@ -235,7 +235,7 @@ def test_conversations_are_kept_in_rasas_sql_tracker_store_on_sqlite(stack: Stac
     sender = stack.new_web_sender()
     stack.say(sender, "您好")
     tracker = httpx.get(
-        f"{stack.url('rasa')}/conversations/webchat-{sender}/tracker",
+        f"{stack.url('rasa')}/conversations/{stack.sender_id('webchat', sender)}/tracker",
         params={"token": stack.env["RASA_TOKEN"]},
         timeout=10,
     ).json()

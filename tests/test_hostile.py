@@ -109,9 +109,9 @@ def test_hostile_messages_through_every_adapter(system: Stack, telegram: FakeTel
     assert wait_until(lambda: len(telegram.sent()) >= 250, 300), len(telegram.sent())
 
     for sender_id in (
-        f"webchat-{web}",
-        f"webchat-{socket_sender}",
-        *(f"telegram-{900000 + n}" for n in range(5)),
+        system.sender_id("webchat", web),
+        system.sender_id("webchat", socket_sender),
+        *(system.sender_id("telegram", str(900000 + n)) for n in range(5)),
     ):
         assert forged_in_tracker(system, sender_id) == [], sender_id
     logs = system.logs(tail=100_000)

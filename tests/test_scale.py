@@ -63,7 +63,9 @@ def test_a_server_killed_mid_conversation_and_the_conversation_goes_on(scaled: S
     urls = scaled.env["RASA_URLS"].split(",")
     pool = RasaPool(urls=urls, token="x", timeout_s=1)
     sender = next(
-        s for s in (scaled.new_web_sender() for _ in range(20)) if pool.order(f"webchat-{s}")[0] == 0
+        s
+        for s in (scaled.new_web_sender() for _ in range(20))
+        if pool.order(scaled.sender_id("webchat", s))[0] == 0
     )
     assert "描述" in str(scaled.say(sender, "我要投诉"))
     asked = scaled.say(sender, "小区垃圾站三天没人清运了 臭得受不了")
@@ -81,7 +83,7 @@ def test_a_server_killed_mid_conversation_and_the_conversation_goes_on(scaled: S
         f"{scaled.url('backend')}/api/v1/citizen/lookup",
         headers=headers,
         timeout=10,
-        json={"number": number, "channel_identity": f"webchat-{sender}"},
+        json={"number": number, "channel_identity": scaled.sender_id("webchat", sender)},
     ).json()
     assert filed["verified"] and filed["category_name"] == "垃圾清运不及时"
     state = servers(scaled)

@@ -15,6 +15,8 @@ from backend.cases.schemas import (
     CaseOut,
     CitizenCaseOut,
     CitizenLookupIn,
+    IdentityRenamesIn,
+    IdentityRenamesOut,
     NoteIn,
     RatingIn,
     SubmissionIn,
@@ -168,6 +170,13 @@ def citizen_cases(
 ) -> list[CitizenCaseOut]:
     """ "我的工单": the cases filed from this channel identity."""
     return views.cases_of_identity(session=session, channel_identity=channel_identity)
+
+
+@router.post("/citizen/renames", response_model=IdentityRenamesOut, tags=["citizens"])
+def rename_identities(renames: IdentityRenamesIn, session: DB, caller: Service) -> IdentityRenamesOut:
+    """Conversations the gateway moved to new ids (an upgrade): their cases follow."""
+    moved = service.rename_channel_identities(session=session, renames=renames.renames, principal=caller)
+    return IdentityRenamesOut(cases=moved)
 
 
 @router.get("/events", response_model=list[CaseEventOut], tags=["citizens"])

@@ -260,6 +260,23 @@ class CitizenLookupIn(BaseModel):
     channel_identity: Annotated[str | None, Field(max_length=160)] = None
 
 
+class IdentityRename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    old: Annotated[str, Field(min_length=3, max_length=160)]
+    new: Annotated[str, Field(min_length=3, max_length=160)]
+
+
+class IdentityRenamesIn(BaseModel):
+    """Conversations the gateway moved to new ids: the cases filed from them follow."""
+
+    model_config = ConfigDict(extra="forbid")
+    renames: Annotated[list[IdentityRename], Field(min_length=1, max_length=200)]
+
+
+class IdentityRenamesOut(BaseModel):
+    cases: int
+
+
 class CitizenCaseOut(BaseModel):
     """What a citizen may see about a case, once verified: no personal data of anyone."""
 

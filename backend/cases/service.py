@@ -20,7 +20,7 @@ from backend.cases.dispatch import DispatchPlan, Unit, plan_dispatch
 from backend.cases.models import AppealType, Case, CaseAssignment, CaseUpdate, Channel, Rating, Satisfaction
 from backend.cases.numbers import next_number
 from backend.cases.related import link_related
-from backend.cases.schemas import CaseCreate, RatingIn
+from backend.cases.schemas import CaseCreate, IdentityRename, RatingIn
 from backend.cases.states import MOVES, UNIT_MOVES, CaseStatus, Move, Role
 from backend.errors import BadInput, Conflict, Forbidden, InvalidMove, NotFound
 from backend.reference.categories import Category, categories
@@ -146,6 +146,40 @@ def transition(
             detail={"from": before, "to": rule.target},
         )
     return case
+
+
+def rename_channel_identities(
+    *, session: Session, renames: list[IdentityRename], principal: Principal
+) -> int:
+    """Move cases from a conversation's old id to its new one (channel identity, conversation id and
+    the idempotency keys the assistant made from it); return how many cases moved. Idempotent."""
+    moved = 0
+    for rename in renames:
+        cases = session.scalars(
+            select(Case).where(
+                (Case.channel_identity == rename.old)
+                | (Case.conversation_id == rename.old)
+                | Case.idempotency_key.startswith(f"{rename.old}:", autoescape=True)
+            )
+        )
+        for case in cases:
+            if case.channel_identity == rename.old:
+                case.channel_identity = rename.new
+            if case.conversation_id == rename.old:
+                case.conversation_id = rename.new
+            if case.idempotency_key and case.idempotency_key.startswith(f"{rename.old}:"):
+                # the request it was made for named the old id: the key stands for its case alone now
+                case.idempotency_key = rename.new + case.idempotency_key[len(rename.old) :]
+                case.idempotency_hash = None
+            moved += 1
+    audit(
+        session=session,
+        principal=principal,
+        action="citizen.rename",
+        detail={"conversations": len(renames), "cases": moved},
+    )
+    session.flush()
+    return moved
 
 
 def rate_case(
@@ -293,7 +327,7 @@ def visible_to(principal: Principal, case: Case) -> bool:
 
 def _by_idempotency_key(session: Session, key: str, fingerprint: str) -> Case | None:
     existing = session.scalar(select(Case).where(Case.idempotency_key == key))
-    if existing is not None and existing.idempotency_hash != fingerprint:
+    if existing is not None and existing.idempotency_hash not in (None, fingerprint):
         raise Conflict("this idempotency key was used for a different case")
     return existing
 

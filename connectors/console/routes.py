@@ -169,7 +169,7 @@ async def _summary(session: Any, conversation: Conversation, now: Any, alert: in
     return {
         "id": conversation.id,
         "channel": conversation.channel,
-        "identity": conversation.identity[-6:],
+        "identity": conversation.sender_id[-6:],  # derived: never a piece of the citizen's own id
         "handling": conversation.handling,
         "reason": conversation.handoff_reason,
         "operator": conversation.operator,

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from connectors.core.ids import derive_sender_id
 from connectors.core.locks import KeyedLocks
 from connectors.core.messages import Inbound, Reply
 from connectors.core.models import (
@@ -120,11 +121,13 @@ class ConversationCore:
         sessions: async_sessionmaker[AsyncSession],
         rasa: RasaClient | RasaPool,
         max_chars: int,
+        secret_key: str,
         max_in_flight: int = 8,
         max_waiting: int = 64,
         queue_wait_s: float = 10.0,
     ) -> None:
         self.sessions = sessions
+        self.secret_key = secret_key
         self.rasa = rasa
         self.max_chars = max_chars
         self.adapters: dict[str, ChannelAdapter] = {}
@@ -138,6 +141,10 @@ class ConversationCore:
         self.max_waiting, self.queue_wait_s = max_waiting, queue_wait_s
         self._waiting = 0
         self._answering: set[int] = set()  # stored messages whose turn is under way in this process
+
+    def sender_id_for(self, channel: str, identity: str) -> str:
+        """The conversation's id at the Rasa server and on cases (derived: see connectors.core.ids)."""
+        return derive_sender_id(self.secret_key, channel, identity)
 
     def lock(self, sender_id: str) -> AbstractAsyncContextManager[None]:
         """The lock that keeps one conversation's turns with the bot in order."""
@@ -167,27 +174,38 @@ class ConversationCore:
 
     async def receive(self, inbound: Inbound) -> list[Reply]:
         """Store a citizen's message, then answer it (or queue it); return the replies."""
-        sender_id = sender_id_for(inbound.channel, inbound.identity)
+        sender_id = self.sender_id_for(inbound.channel, inbound.identity)
         async with self._storing.hold(sender_id), self.sessions() as session:
             conversation = await self._conversation(session, inbound.channel, inbound.identity)
             text, metadata = await self._prepare(session, conversation, inbound)
             message = await self._store_inbound(session, conversation, text, metadata)
         return await self._take_turn(conversation, message)
 
-    async def note(self, channel: str, identity: str, said: str, answer: str) -> list[Reply]:
-        """Store a command the gateway answers itself (e.g. /help) and that answer."""
-        async with self._locks.hold(sender_id_for(channel, identity)), self.sessions() as session:
+    async def note(
+        self,
+        channel: str,
+        identity: str,
+        said: str | None,
+        answer: str | None,
+        *,
+        state: MessageState = MessageState.PROCESSED,
+    ) -> list[Reply]:
+        """Store what the gateway answers itself (a /help, a voice message, a message over the rate
+        limit, a text that had to be cut) and its answer; either may be None (nothing said, no answer)."""
+        async with self._locks.hold(self.sender_id_for(channel, identity)), self.sessions() as session:
             conversation = await self._conversation(session, channel, identity)
-            session.add(
-                Message(
-                    conversation=conversation,
-                    direction=Direction.IN,
-                    author=Author.CITIZEN,
-                    text=said,
-                    state=MessageState.PROCESSED,
+            if said is not None:
+                session.add(
+                    Message(
+                        conversation=conversation,
+                        direction=Direction.IN,
+                        author=Author.CITIZEN,
+                        text=said,
+                        state=state,
+                    )
                 )
-            )
-            stored = await self.store_replies(session, conversation, [Reply(text=answer)], Author.SYSTEM)
+            answers = [Reply(text=answer)] if answer else []
+            stored = await self.store_replies(session, conversation, answers, Author.SYSTEM)
             await self._send(session, conversation, stored, live=True)
             return stored
 
@@ -210,7 +228,7 @@ class ConversationCore:
             said = f"[位置] {label or ''} {location[0]:.5f},{location[1]:.5f}".replace("  ", " ")
         else:
             return []
-        async with self._storing.hold(sender_id_for(channel, identity)), self.sessions() as session:
+        async with self._storing.hold(self.sender_id_for(channel, identity)), self.sessions() as session:
             conversation = await self._conversation(session, channel, identity)
             message = await self._store_inbound(session, conversation, said, payload)
         return await self._take_turn(conversation, message)
@@ -608,7 +626,7 @@ class ConversationCore:
         )
         if conversation is None:
             conversation = Conversation(
-                channel=channel, identity=identity, sender_id=sender_id_for(channel, identity)
+                channel=channel, identity=identity, sender_id=self.sender_id_for(channel, identity)
             )
             session.add(conversation)
             await session.flush()
@@ -647,11 +665,6 @@ class ConversationCore:
                 await listener(kind, conversation, event)
             except Exception:
                 log.exception("conversation listener failed on %s", kind)
-
-
-def sender_id_for(channel: str, identity: str) -> str:
-    """The conversation's id at the Rasa server: the channel and the citizen's identity there."""
-    return f"{channel}-{identity}"
 
 
 def by_reference(chosen: str, offered_in: int | None, buttons: list[dict[str, str]]) -> str:

@@ -123,13 +123,36 @@ class OutboxItem(Base):
     conversation: Mapped[Conversation] = relationship()
 
 
+class UpdateState(enum.StrEnum):
+    RECEIVED = "received"  # stored, handed to the bot's handlers, not yet through them
+    DONE = "done"  # handled (the citizen's message is in the transcript)
+    FAILED = "failed"  # its handlers failed every time it was tried; kept to look at
+
+
 class SeenUpdate(Base):
-    """Telegram update ids already taken in (webhook mode): a repeated update is ignored."""
+    """A Telegram update, stored before Telegram is told it arrived (polling's next offset, the
+    webhook's 200): a repeated update is ignored, and one the gateway did not get through (a crash,
+    a failure) is handled again at the next start. The update itself is kept only until then."""
 
     __tablename__ = "seen_updates"
 
     update_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(10), default=UpdateState.DONE, server_default="done")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SenderRename(Base):
+    """A conversation moved from an earlier version's id to its derived id (connectors.upgrade),
+    kept until Rasa's tracker store and the backend's cases have moved too."""
+
+    __tablename__ = "sender_renames"
+
+    old_sender_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    new_sender_id: Mapped[str] = mapped_column(String(160))
+    tracker_done: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SeenInbound(Base):

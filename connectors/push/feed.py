@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.core.conversation import BotBusy, ConversationCore
@@ -30,6 +30,7 @@ from connectors.core.models import (
     Message,
     MessageState,
     PendingRating,
+    SenderRename,
 )
 from connectors.core.models import Direction as D
 from connectors.core.outbox import backoff
@@ -112,6 +113,7 @@ class CaseFeed:
 
     async def poll_once(self) -> int:
         """Take the events after the cursor; return how many were read."""
+        await self.push_renames()
         async with self.sessions() as session:
             cursor = await session.get(FeedCursor, CURSOR) or FeedCursor(name=CURSOR, position=0)
             position = cursor.position
@@ -123,6 +125,28 @@ class CaseFeed:
         if events:
             self.core.outbox.wake()
         return len(events)
+
+    async def push_renames(self) -> int:
+        """Tell the backend which conversations moved to new ids (connectors.upgrade), so that their
+        cases follow, before any case event is read; return how many were sent."""
+        sent = 0
+        while True:
+            async with self.sessions() as session:
+                batch = list(
+                    await session.scalars(
+                        select(SenderRename).where(SenderRename.tracker_done.is_(True)).limit(200)
+                    )
+                )
+            if not batch:
+                return sent
+            body = {"renames": [{"old": r.old_sender_id, "new": r.new_sender_id} for r in batch]}
+            response = await self._http.post("/api/v1/citizen/renames", json=body)
+            response.raise_for_status()
+            async with self.sessions() as session:
+                done = [r.old_sender_id for r in batch]
+                await session.execute(delete(SenderRename).where(SenderRename.old_sender_id.in_(done)))
+                await session.commit()
+            sent += len(batch)
 
     async def _take(self, event: dict[str, Any]) -> None:
         async with self.sessions() as session:

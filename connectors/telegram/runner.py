@@ -6,6 +6,7 @@ import asyncio
 import logging
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application
@@ -14,16 +15,25 @@ from connectors.core.conversation import ConversationCore
 from connectors.settings import GatewaySettings
 from connectors.telegram.bot import build_application
 from connectors.telegram.channel import TelegramAdapter
+from connectors.telegram.updates import StoredUpdates
 
 log = logging.getLogger(__name__)
 
 
 class TelegramRunner:
-    def __init__(self, settings: GatewaySettings, core: ConversationCore, uploads: Path) -> None:
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        core: ConversationCore,
+        uploads: Path,
+        sessions: async_sessionmaker[AsyncSession],
+    ) -> None:
         self.settings = settings
         self.core = core
         self.uploads = uploads
+        self.sessions = sessions
         self.application: Application | None = None
+        self.updates: StoredUpdates | None = None
         self.state = "starting"
         self._task: asyncio.Task[None] | None = None
 
@@ -34,10 +44,14 @@ class TelegramRunner:
     async def _start_until_up(self) -> None:
         delay = 1.0
         while True:
-            application = build_application(self.settings, self.core, self.uploads)
+            application = build_application(self.settings, self.core, self.uploads, self.sessions)
+            updates: StoredUpdates = application.bot_data["updates"]
             try:
                 await application.initialize()
                 await application.start()
+                replayed = await updates.replay(application.bot)
+                if replayed:
+                    log.info("handling %d Telegram updates again that were stored but not handled", replayed)
                 await self._receive(application)
             except TelegramError as error:
                 log.warning("Telegram not reachable (%s); retrying in %.0f s", type(error).__name__, delay)
@@ -46,7 +60,7 @@ class TelegramRunner:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
                 continue
-            self.application = application
+            self.application, self.updates = application, updates
             self.core.add_adapter(TelegramAdapter(application.bot))
             self.state = f"on ({self.settings.telegram_mode})"
             log.info("Telegram is on (%s)", self.settings.telegram_mode)

@@ -1,4 +1,5 @@
-"""Telegram's webhook: the secret-token header checked, repeated update ids ignored."""
+"""Telegram's webhook: the secret-token header checked, each update stored before the 200 that
+acknowledges it (connectors.telegram.updates), repeated update ids ignored."""
 
 from __future__ import annotations
 
@@ -7,10 +8,7 @@ import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request
-from sqlalchemy.exc import IntegrityError
 from telegram import Update
-
-from connectors.core.models import SeenUpdate
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/telegram", tags=["telegram"])
@@ -25,21 +23,17 @@ async def webhook(
     """Take one update from Telegram and queue it for the bot's handlers."""
     runner = request.app.state.telegram
     settings = request.app.state.settings
-    if runner is None or settings.telegram_mode != "webhook" or runner.application is None:
+    if runner is None or settings.telegram_mode != "webhook" or runner.updates is None:
         raise HTTPException(404, "the Telegram webhook is not on")
     expected = settings.telegram_webhook_secret.get_secret_value().encode()
     if secret is None or not hmac.compare_digest(secret.encode(), expected):
         raise HTTPException(403, "wrong or missing secret token")
     try:
         data = await request.json()
-        update_id = int(data["update_id"])
+        int(data["update_id"])
+        update = Update.de_json(data, runner.application.bot)
     except (ValueError, KeyError, TypeError):
         raise HTTPException(400, "not a Telegram update") from None
-    async with request.app.state.sessions() as session:
-        session.add(SeenUpdate(update_id=update_id))
-        try:
-            await session.commit()
-        except IntegrityError:
-            return {"ok": True, "duplicate": True}
-    await runner.application.update_queue.put(Update.de_json(data, runner.application.bot))
+    if not await runner.updates.take(update):
+        return {"ok": True, "duplicate": True}
     return {"ok": True}

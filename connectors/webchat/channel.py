@@ -1,4 +1,8 @@
-"""The web chat adapter: issued sender ids, live WebSocket connections, delivery of pushed replies."""
+"""The web chat adapter: issued tokens, live WebSocket connections, delivery of pushed replies.
+
+A page holds a token (its `sender`), the citizen's only credential; the gateway keeps its SHA-256 as
+the conversation's identity and never hands the token out again (see connectors.core.ids).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from fastapi import WebSocket
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from connectors.core.conversation import sender_id_for
+from connectors.core.conversation import ConversationCore
+from connectors.core.ids import identity_of_credential
 from connectors.core.messages import Reply
 from connectors.core.models import Conversation, Message
 
@@ -23,19 +28,23 @@ class WebChatAdapter:
     name = CHANNEL
     synchronous_replies = True
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], core: ConversationCore) -> None:
         self.sessions = sessions
-        self.sockets: defaultdict[str, set[WebSocket]] = defaultdict(set)
+        self.core = core
+        self.sockets: defaultdict[str, set[WebSocket]] = defaultdict(set)  # by identity
 
     async def issue_sender(self) -> str:
-        """Create a conversation under a new unguessable sender id and return the id."""
-        identity = secrets.token_urlsafe(24)
+        """Create a conversation for a new unguessable token and return the token (kept only hashed)."""
+        token = secrets.token_urlsafe(24)
+        identity = identity_of_credential(token)
         async with self.sessions() as session:
             session.add(
-                Conversation(channel=CHANNEL, identity=identity, sender_id=sender_id_for(CHANNEL, identity))
+                Conversation(
+                    channel=CHANNEL, identity=identity, sender_id=self.core.sender_id_for(CHANNEL, identity)
+                )
             )
             await session.commit()
-        return identity
+        return token
 
     async def known(self, identity: str) -> bool:
         async with self.sessions() as session:
@@ -81,9 +90,10 @@ class WebChatAdapter:
             author=message.author,
             id=message.id,
         )
-        for socket in list(self.sockets.get(conversation.identity, ())):
+        pages = self.sockets.get(conversation.identity, set())
+        for socket in list(pages):
             try:
                 await socket.send_json({"type": "message", **reply.public()})
             except (RuntimeError, OSError):
-                self.sockets[conversation.identity].discard(socket)
+                pages.discard(socket)
         return str(message.id)

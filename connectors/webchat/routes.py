@@ -1,4 +1,9 @@
-"""HTTP and WebSocket routes of the web chat."""
+"""HTTP and WebSocket routes of the web chat.
+
+The `sender` a page sends is its token, the citizen's credential: it is turned into the
+conversation's identity here (connectors.core.ids) and goes no further. Every refusal a citizen can
+meet is said in Chinese: the page shows it as it comes.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +18,21 @@ from starlette.websockets import WebSocketState
 
 from common.limits import RateLimiter
 from connectors.core.conversation import ConversationCore
+from connectors.core.ids import identity_of_credential
 from connectors.core.messages import Inbound
 from connectors.webchat.channel import CHANNEL, WebChatAdapter
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 router = APIRouter(prefix="/chat", tags=["web chat"])
+
+UNKNOWN_SENDER = "这个对话已经失效了，请刷新页面重新开始。"
+TOO_FAST = "您发送得太快了，请稍等一会儿再发。"
+TOO_LONG = "消息太长了，一次最多{max_chars}个字，请分几次发送。"
+EMPTY = "请输入您要说的内容后再发送。"
+TOO_MANY_SESSIONS = "您所在的网络刚刚开启了太多新对话，请过一两分钟再试。紧急情况请直接拨打110、119或120。"
+TOO_MANY_PAGES = "您同时打开的对话页面太多了，请关掉其他页面后刷新本页。"
+CLOSE_TOO_MANY_PAGES = 4429
 
 
 class ChatMessage(BaseModel):
@@ -38,6 +52,11 @@ def _parts(
     return state.core, state.webchat, state.chat_limiter, state.settings.chat_max_message_chars
 
 
+def client_address(request: Request | WebSocket) -> str:
+    """The citizen's address (behind a proxy listed in GATEWAY_FORWARDED_ALLOW_IPS, the forwarded one)."""
+    return request.client.host if request.client else "unknown"
+
+
 @router.get("/", include_in_schema=False)
 async def page() -> FileResponse:
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
@@ -45,61 +64,73 @@ async def page() -> FileResponse:
 
 @router.post("/api/session", response_model=SessionOut)
 async def new_session(request: Request) -> SessionOut:
-    """Issue a new, unguessable sender id for a web chat conversation."""
+    """Issue a new, unguessable sender token for a web chat conversation (a few per address a minute)."""
     _, webchat, _, _ = _parts(request)
+    if not request.app.state.session_limiter.allow(client_address(request)):
+        raise HTTPException(429, TOO_MANY_SESSIONS)
     return SessionOut(sender=await webchat.issue_sender())
 
 
 @router.get("/api/history")
 async def history(request: Request, sender: str) -> list[dict[str, Any]]:
     _, webchat, _, _ = _parts(request)
-    if not await webchat.known(sender):
-        raise HTTPException(404, "unknown sender: get one from POST /chat/api/session")
-    return await webchat.history(sender)
+    identity = identity_of_credential(sender)
+    if not await webchat.known(identity):
+        raise HTTPException(404, UNKNOWN_SENDER)
+    return await webchat.history(identity)
 
 
 @router.post("/api/messages")
 async def post_message(request: Request, message: ChatMessage) -> list[dict[str, Any]]:
     """Send a citizen's message and answer with the bot's replies."""
     core, webchat, limiter, max_chars = _parts(request)
-    check_message(message.text, message.sender, limiter, max_chars)
-    if not await webchat.known(message.sender):
-        raise HTTPException(404, "unknown sender: get one from POST /chat/api/session")
+    identity = identity_of_credential(message.sender)
+    if not await webchat.known(identity):
+        raise HTTPException(404, UNKNOWN_SENDER)
+    check_message(message.text, identity, limiter, max_chars)
     if not message.text.strip() and not message.button:
-        raise HTTPException(422, "text or button is required")
+        raise HTTPException(422, EMPTY)
     replies = await core.receive(
-        Inbound(channel=CHANNEL, identity=message.sender, text=message.text, button=message.button)
+        Inbound(channel=CHANNEL, identity=identity, text=message.text, button=message.button)
     )
     return [reply.public() for reply in replies]
 
 
-def check_message(text: str, sender: str, limiter: RateLimiter, max_chars: int) -> None:
-    """Every attempt counts against the sender's rate; an over-long message is refused."""
-    if not limiter.allow(sender):
-        raise HTTPException(429, "too many messages: please wait a moment")
+def check_message(text: str, identity: str, limiter: RateLimiter, max_chars: int) -> None:
+    """Every attempt of a known conversation counts against its rate; an over-long message is refused."""
+    if not limiter.allow(identity):
+        raise HTTPException(429, TOO_FAST)
     if len(text) > max_chars:
-        raise HTTPException(413, f"message too long: at most {max_chars} characters")
+        raise HTTPException(413, TOO_LONG.format(max_chars=max_chars))
 
 
 @router.websocket("/ws")
 async def socket(websocket: WebSocket, sender: str) -> None:
     """Carry one page's conversation: citizen messages in, replies and typing signals out."""
     core, webchat, limiter, max_chars = _parts(websocket)
-    if not await webchat.known(sender):
+    identity = identity_of_credential(sender)
+    if not await webchat.known(identity):
         await websocket.close(code=4404, reason="unknown sender")
         return
     await websocket.accept()
-    webchat.sockets[sender].add(websocket)
+    pages = webchat.sockets[identity]
+    if len(pages) >= websocket.app.state.settings.chat_sockets_per_sender:
+        await websocket.send_json({"type": "error", "status": 429, "detail": TOO_MANY_PAGES})
+        await websocket.close(code=CLOSE_TOO_MANY_PAGES)
+        return
+    pages.add(websocket)
     try:
         while True:
             data = await websocket.receive_json()
             if not isinstance(data, dict):
                 continue
-            await _on_socket_message(websocket, core, data, sender, limiter, max_chars)
+            await _on_socket_message(websocket, core, data, identity, limiter, max_chars)
     except (WebSocketDisconnect, ValueError):
         pass
     finally:
-        webchat.sockets[sender].discard(websocket)
+        pages.discard(websocket)
+        if not pages:
+            webchat.sockets.pop(identity, None)
         if websocket.application_state != WebSocketState.DISCONNECTED:
             await websocket.close()
 
@@ -108,23 +139,23 @@ async def _on_socket_message(
     websocket: WebSocket,
     core: ConversationCore,
     data: dict[str, Any],
-    sender: str,
+    identity: str,
     limiter: RateLimiter,
     max_chars: int,
 ) -> None:
     text = str(data.get("text") or "")
     button = data.get("button")
     try:
-        check_message(text, sender, limiter, max_chars)
+        check_message(text, identity, limiter, max_chars)
     except HTTPException as refused:
         await websocket.send_json({"type": "error", "status": refused.status_code, "detail": refused.detail})
         return
     if not text.strip() and not button:
-        await websocket.send_json({"type": "error", "status": 422, "detail": "text or button is required"})
+        await websocket.send_json({"type": "error", "status": 422, "detail": EMPTY})
         return
     await websocket.send_json({"type": "typing"})
     replies = await core.receive(
-        Inbound(channel=CHANNEL, identity=sender, text=text, button=str(button) if button else None)
+        Inbound(channel=CHANNEL, identity=identity, text=text, button=str(button) if button else None)
     )
     for reply in replies:
         await websocket.send_json({"type": "message", **reply.public()})

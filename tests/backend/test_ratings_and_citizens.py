@@ -285,3 +285,37 @@ def test_sms_updates_need_a_phone(client: TestClient, service_headers: dict[str,
     body.pop("contact_phone", None)
     answer = client.post("/api/v1/cases", json=body, headers=service_headers)
     assert answer.status_code == 422 and "sms_updates" in answer.text
+
+
+def test_renamed_conversations_take_their_cases_along(
+    client: TestClient, session: Session, service_headers: dict[str, str], operator: object
+) -> None:
+    old, new = "webchat-an-old-page-token", "webchat-0123456789abcdef0123456789abcdef"
+    body = payload(channel_identity=old, conversation_id=old)
+    headers = {**service_headers, "Idempotency-Key": f"{old}:9c1d"}
+    filed = client.post("/api/v1/cases", json=body, headers=headers).json()["case"]
+    other = make_case(session, channel_identity="telegram-4242")
+    renames = {"renames": [{"old": old, "new": new}]}
+    assert client.post("/api/v1/citizen/renames", json=renames, headers=operator.headers).status_code == 403  # type: ignore[attr-defined]
+    assert client.post("/api/v1/citizen/renames", json=renames, headers=service_headers).json() == {
+        "cases": 1
+    }
+    assert client.post("/api/v1/citizen/renames", json=renames, headers=service_headers).json() == {
+        "cases": 0
+    }
+    mine = client.get("/api/v1/citizen/cases", params={"channel_identity": new}, headers=service_headers)
+    assert [c["number"] for c in mine.json()] == [filed["number"]]
+    assert (
+        client.get("/api/v1/citizen/cases", params={"channel_identity": old}, headers=service_headers).json()
+        == []
+    )
+    retried = client.post(
+        "/api/v1/cases",
+        json=payload(channel_identity=new, conversation_id=new),
+        headers={**service_headers, "Idempotency-Key": f"{new}:9c1d"},
+    )
+    assert retried.status_code == 200 and retried.json()["case"]["number"] == filed["number"]
+    session.refresh(other)
+    assert other.channel_identity == "telegram-4242"
+    bad = {"renames": [{"old": old, "new": new, "extra": 1}]}
+    assert client.post("/api/v1/citizen/renames", json=bad, headers=service_headers).status_code == 422

@@ -164,11 +164,11 @@ def web_citizen(stack: Stack, text: str) -> tuple[str, list[dict[str, Any]]]:
     return sender, stack.say(sender, text)
 
 
-def conversation_id(operator: httpx.Client, sender: str) -> int:
+def conversation_id(stack: Stack, operator: httpx.Client, sender: str) -> int:
     queue = operator.get("/console/api/queue").json()
     for item in queue["waiting"] + queue["held"] + queue["live"]:
         detail = operator.get(f"/console/api/conversations/{item['id']}").json()
-        if detail["sender_id"] == f"webchat-{sender}":
+        if detail["sender_id"] == stack.sender_id("webchat", sender):
             return int(item["id"])
     raise AssertionError("conversation not in the queue")
 
@@ -177,12 +177,12 @@ def test_takeover_through_the_api(stack: Stack, fake_rasa: FakeRasa) -> None:
     sender, replies = web_citizen(stack, "转人工")
     assert "前面还有" in replies[-1]["text"]
     op1, op2 = console(stack, "op1"), console(stack, "op2")
-    cid = conversation_id(op1, sender)
+    cid = conversation_id(stack, op1, sender)
     waiting = op1.get("/console/api/queue").json()["waiting"]
     assert waiting[0]["reason"] == "requested" and waiting[0]["waited_s"] >= 0
     assert op1.post(f"/console/api/conversations/{cid}/claim").status_code == 200
     assert op2.post(f"/console/api/conversations/{cid}/claim").status_code == 409  # never two operators
-    assert fake_rasa.appended[f"webchat-{sender}"][0]["event"] == "pause"
+    assert fake_rasa.appended[stack.sender_id("webchat", sender)][0]["event"] == "pause"
     assert stack.say(sender, "我家暖气不热") == []  # the bot stays silent
     assert (
         op1.post(
@@ -196,15 +196,15 @@ def test_takeover_through_the_api(stack: Stack, fake_rasa: FakeRasa) -> None:
     ).json()
     assert [m["author"] for m in history][-3:] == ["system", "citizen", "operator"]
     assert op1.post(f"/console/api/conversations/{cid}/release", json={}).status_code == 200
-    assert fake_rasa.appended[f"webchat-{sender}"][-1]["event"] == "resume"
+    assert fake_rasa.appended[stack.sender_id("webchat", sender)][-1]["event"] == "resume"
     assert stack.say(sender, "谢谢")[0]["text"] == "收到：谢谢"  # the bot is back
-    assert fake_rasa.texts(f"webchat-{sender}") == ["转人工", "谢谢"]
+    assert fake_rasa.texts(stack.sender_id("webchat", sender)) == ["转人工", "谢谢"]
 
 
 def test_a_case_from_a_conversation(stack: Stack) -> None:
     sender, _ = web_citizen(stack, "转人工")
     op1 = console(stack, "op1")
-    cid = conversation_id(op1, sender)
+    cid = conversation_id(stack, op1, sender)
     body = {
         "appeal_type": "complaint",
         "description": "小区暖气不热，室温十五度",
@@ -225,7 +225,7 @@ def test_a_case_from_a_conversation(stack: Stack) -> None:
 def test_an_operator_who_disconnects_gives_the_conversation_back(stack: Stack) -> None:
     sender, _ = web_citizen(stack, "转人工")
     op1 = console(stack, "op1")
-    cid = conversation_id(op1, sender)
+    cid = conversation_id(stack, op1, sender)
     with live_socket(stack, op1):
         assert op1.post(f"/console/api/conversations/{cid}/claim").status_code == 200
     assert wait_until(

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from connectors.app import create_app
 from connectors.settings import GatewaySettings
@@ -56,7 +61,7 @@ def test_a_message_gets_the_bots_replies_and_both_are_in_the_transcript(
         ("citizen", "你好"),
         ("bot", "收到：你好"),
     ]
-    assert fake_rasa.received[-1]["sender"] == f"webchat-{sender}"
+    assert fake_rasa.received[-1]["sender"] == web_gateway.sender_id("webchat", sender)
 
 
 def test_citizens_cannot_forge_intents_and_control_characters_are_dropped(
@@ -66,7 +71,7 @@ def test_citizens_cannot_forge_intents_and_control_characters_are_dropped(
     post(web_gateway, sender, '/rate{"satisfaction": "satisfied"}')
     post(web_gateway, sender, "  //request_human")
     post(web_gateway, sender, "你\x00好\u202e啊")
-    assert fake_rasa.texts(f"webchat-{sender}") == [
+    assert fake_rasa.texts(web_gateway.sender_id("webchat", sender)) == [
         'rate{"satisfaction": "satisfied"}',
         "request_human",
         "你好啊",
@@ -77,20 +82,82 @@ def test_buttons_pass_only_what_was_offered(web_gateway: Stack, fake_rasa: FakeR
     sender = session(web_gateway)
     offered = post(web_gateway, sender, "给我按钮").json()[0]["buttons"]
     post(web_gateway, sender, button=offered[0]["payload"])
-    assert fake_rasa.texts(f"webchat-{sender}")[-1] == '/rate{"satisfaction": "satisfied"}'
+    assert (
+        fake_rasa.texts(web_gateway.sender_id("webchat", sender))[-1] == '/rate{"satisfaction": "satisfied"}'
+    )
     post(web_gateway, sender, button='/emergency{"x": 1}')
-    assert fake_rasa.texts(f"webchat-{sender}")[-1] == 'emergency{"x": 1}'
+    assert fake_rasa.texts(web_gateway.sender_id("webchat", sender))[-1] == 'emergency{"x": 1}'
+
+
+def said_in_chinese(detail: object) -> bool:
+    return (
+        isinstance(detail, str)
+        and bool(re.search("[\u4e00-\u9fff]", detail))
+        and not re.search("[A-Za-z]", detail)
+    )
 
 
 def test_size_and_rate_limits_per_sender(tmp_path: Path, fake_rasa: FakeRasa) -> None:
     stack = gateway(tmp_path, fake_rasa, CHAT_MESSAGES_PER_MINUTE="3", CHAT_MAX_MESSAGE_CHARS="50")
     try:
         sender, other = session(stack), session(stack)
-        assert post(stack, sender, "长" * 51).status_code == 413
-        codes = [post(stack, sender, f"第{i}条").status_code for i in range(4)]
-        assert codes == [200, 200, 429, 429]  # the refused long one counted too
+        too_long = post(stack, sender, "长" * 51)
+        assert too_long.status_code == 413 and said_in_chinese(too_long.json()["detail"])
+        answers = [post(stack, sender, f"第{i}条") for i in range(4)]
+        assert [a.status_code for a in answers] == [200, 200, 429, 429]  # the refused long one counted too
+        assert said_in_chinese(answers[-1].json()["detail"])
         assert post(stack, other, "我是另一个人").status_code == 200
-        assert post(stack, other, "").status_code == 422
+        empty = post(stack, other, "")
+        assert empty.status_code == 422 and said_in_chinese(empty.json()["detail"])
+        unknown = [post(stack, "an-id-nobody-was-given", "你好") for _ in range(6)]
+        assert {a.status_code for a in unknown} == {404}  # never counted, so never limited
+        assert said_in_chinese(unknown[0].json()["detail"])
+        with connect(socket_url(stack, other)) as page:
+            for n in range(3):
+                page.send(json.dumps({"text": f"第{n}句"}))
+            frames = [json.loads(page.recv(timeout=10)) for _ in range(5)]
+        refused = [f for f in frames if f["type"] == "error"]
+        assert [f["status"] for f in refused] == [429, 429] and said_in_chinese(refused[0]["detail"])
+    finally:
+        stack.stop()
+
+
+def socket_url(stack: Stack, sender: str) -> str:
+    return (
+        stack.url("gateway").replace("http", "ws") + "/chat/ws?" + str(httpx.QueryParams({"sender": sender}))
+    )
+
+
+def test_new_conversations_are_limited_per_address(tmp_path: Path, fake_rasa: FakeRasa) -> None:
+    stack = gateway(tmp_path, fake_rasa, CHAT_SESSIONS_PER_MINUTE="3")
+    try:
+        url = f"{stack.url('gateway')}/chat/api/session"
+        one, two = {"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "203.0.113.8"}
+        answers = [httpx.post(url, headers=one, timeout=10) for _ in range(4)]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        assert said_in_chinese(answers[-1].json()["detail"])
+        assert httpx.post(url, headers=two, timeout=10).status_code == 200  # another address
+        assert post(stack, answers[0].json()["sender"], "你好").status_code == 200
+    finally:
+        stack.stop()
+
+
+def test_open_pages_of_one_conversation_are_capped(tmp_path: Path, fake_rasa: FakeRasa) -> None:
+    stack = gateway(tmp_path, fake_rasa, CHAT_SOCKETS_PER_SENDER="2")
+    try:
+        sender = session(stack)
+        with connect(socket_url(stack, sender)) as first, connect(socket_url(stack, sender)):
+            with connect(socket_url(stack, sender)) as third:
+                frame = json.loads(third.recv(timeout=10))
+                assert frame["status"] == 429 and said_in_chinese(frame["detail"])
+                with pytest.raises(ConnectionClosed) as closed:
+                    third.recv(timeout=10)
+                assert closed.value.rcvd is not None and closed.value.rcvd.code == 4429
+            first.send(json.dumps({"text": "还在吗"}))
+            assert any(json.loads(first.recv(timeout=10)).get("text") == "收到：还在吗" for _ in range(3))
+        with connect(socket_url(stack, sender)) as again:  # pages closed: a new one is let in
+            again.send(json.dumps({"text": "我又来了"}))
+            assert json.loads(again.recv(timeout=10))["type"] == "typing"
     finally:
         stack.stop()
 
@@ -102,8 +169,11 @@ def test_nothing_is_lost_while_the_bot_is_down(web_gateway: Stack, fake_rasa: Fa
     assert replies[0]["author"] == "system" and "保存" in replies[0]["text"]
     post(web_gateway, sender, "还是不热")
     fake_rasa.up = True
-    assert wait_until(lambda: len(fake_rasa.texts(f"webchat-{sender}")) == 2, 20)
-    assert fake_rasa.texts(f"webchat-{sender}") == ["暖气不热", "还是不热"]  # in order, once each
+    assert wait_until(lambda: len(fake_rasa.texts(web_gateway.sender_id("webchat", sender))) == 2, 20)
+    assert fake_rasa.texts(web_gateway.sender_id("webchat", sender)) == [
+        "暖气不热",
+        "还是不热",
+    ]  # in order, once each
     assert wait_until(lambda: any(m["text"] == "收到：还是不热" for m in history(web_gateway, sender)), 20)
 
 
@@ -128,7 +198,7 @@ def test_a_hand_off_queues_the_conversation_and_silences_the_bot(
     assert replies[-1]["author"] == "system" and "前面还有0位" in replies[-1]["text"]
     waiting = post(web_gateway, sender, "有人吗").json()  # still in the queue: told so, not by the bot
     assert [r["author"] for r in waiting] == ["system"] and "前面还有0位" in waiting[0]["text"]
-    assert fake_rasa.texts(f"webchat-{sender}") == ["转人工"]
+    assert fake_rasa.texts(web_gateway.sender_id("webchat", sender)) == ["转人工"]
     assert history(web_gateway, sender)[-2]["text"] == "有人吗"  # stored for the operator
 
 
@@ -143,7 +213,7 @@ def test_case_updates_are_pushed_and_resolution_starts_the_rating(
         "status_text": "x",
         "unit_name": "朝阳区望京街道办事处",
         "channel": "webchat",
-        "channel_identity": f"webchat-{sender}",
+        "channel_identity": web_gateway.sender_id("webchat", sender),
         "conversation_id": None,
         "created_at": "2026-11-27T10:00:00Z",
     }
@@ -154,7 +224,7 @@ def test_case_updates_are_pushed_and_resolution_starts_the_rating(
     ]
     assert wait_until(lambda: len(fake_rasa.triggered) == 1, 20)
     assert fake_rasa.triggered[0] == {
-        "sender": f"webchat-{sender}",
+        "sender": web_gateway.sender_id("webchat", sender),
         "name": "EXTERNAL_rate_case",
         "entities": {"case_number": "2026112700001"},
     }

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ops.stack import Stack, wait_until
-from tests.connectors.conftest import watch_csp
+from tests.connectors.conftest import gateway, watch_csp
 from tests.fakes.rasa import FakeRasa
 
 pytestmark = pytest.mark.browser
@@ -89,7 +89,7 @@ def test_the_page_reconnects_after_the_gateway_restarts(page: Any, web_gateway: 
     assert page.locator(".msg--bot:has-text('收到：重启前')").count() == 1  # shown once
 
 
-def test_case_updates_appear_live(page: Any, fake_rasa: FakeRasa) -> None:
+def test_case_updates_appear_live(page: Any, fake_rasa: FakeRasa, web_gateway: Stack) -> None:
     sender = page.evaluate("localStorage.getItem('jiesu.sender')")
     fake_rasa.events.append(
         {
@@ -101,9 +101,31 @@ def test_case_updates_appear_live(page: Any, fake_rasa: FakeRasa) -> None:
             "note": "已安排维修师傅明天上午上门",
             "unit_name": "北京市热力集团及供热单位",
             "channel": "webchat",
-            "channel_identity": f"webchat-{sender}",
+            "channel_identity": web_gateway.sender_id("webchat", sender),
             "conversation_id": None,
             "created_at": "2026-11-27T10:00:00Z",
         }
     )
     page.wait_for_selector(".msg--system:has-text('已安排维修师傅明天上午上门')", timeout=15_000)
+
+
+def test_limits_are_shown_to_the_citizen_in_chinese(
+    browser: Any, tmp_path: Path, fake_rasa: FakeRasa
+) -> None:
+    stack = gateway(tmp_path, fake_rasa, CHAT_MESSAGES_PER_MINUTE="2", CHAT_SESSIONS_PER_MINUTE="1")
+    first, second = browser.new_context(**PHONE), browser.new_context(**PHONE)
+    try:
+        page = first.new_page()
+        page.goto(f"{stack.url('gateway')}/chat/")
+        page.wait_for_selector("#status:has-text('在线')")
+        for text in ("第一句", "第二句", "第三句"):
+            send(page, text)
+        page.wait_for_selector(".notice:has-text('您发送得太快了')", timeout=10_000)
+        other = second.new_page()  # a second new conversation from the same address this minute
+        other.goto(f"{stack.url('gateway')}/chat/")
+        other.wait_for_selector(".notice:has-text('新对话')", timeout=10_000)
+        assert other.evaluate("localStorage.getItem('jiesu.sender')") is None
+    finally:
+        first.close()
+        second.close()
+        stack.stop()

@@ -1,7 +1,8 @@
 """A local fake of the Telegram Bot API: enough of it for python-telegram-bot to run for real.
 
 Updates are queued by the test and served through getUpdates (long polling); everything the bot
-sends is recorded. Failures can be injected per method: 429 with retry_after, or 5xx.
+sends is recorded. Failures can be injected per method: 429 with retry_after, or 5xx; and delays,
+to hold the bot in the middle of an update (e.g. fetching a photo's file).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class FakeTelegram:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     webhook: dict[str, Any] | None = None
+    delays: dict[str, float] = field(default_factory=dict)  # method -> seconds before it answers
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -96,6 +98,46 @@ class FakeTelegram:
         extra = {"caption": caption} if caption else {}
         return self._update(message=self._message(chat_id, photo=sizes, **extra))
 
+    def edit(self, chat_id: int, message: dict[str, Any], text: str) -> dict[str, Any]:
+        """The citizen edits a message they sent (`message` as `say` returned it, in its update)."""
+        edited = {**message, "text": text, "edit_date": int(time.time())}
+        return self._update(edited_message=edited)
+
+    def send_voice(self, chat_id: int) -> dict[str, Any]:
+        voice = {
+            "file_id": f"voice-{chat_id}",
+            "file_unique_id": "v",
+            "duration": 4,
+            "mime_type": "audio/ogg",
+        }
+        return self._update(message=self._message(chat_id, voice=voice))
+
+    def send_document(self, chat_id: int, name: str, mime_type: str) -> dict[str, Any]:
+        document = {
+            "file_id": f"doc-{chat_id}",
+            "file_unique_id": "d",
+            "file_name": name,
+            "mime_type": mime_type,
+        }
+        return self._update(message=self._message(chat_id, document=document))
+
+    def send_sticker(self, chat_id: int) -> dict[str, Any]:
+        sticker = {
+            "file_id": f"sticker-{chat_id}",
+            "file_unique_id": "t",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "👍",
+        }
+        return self._update(message=self._message(chat_id, sticker=sticker))
+
+    def acknowledged(self, update_id: int) -> bool:
+        """Whether the bot has told Telegram it has this update (a later getUpdates offset)."""
+        return any(int(p.get("offset") or 0) > update_id for p in self.called("getUpdates"))
+
     def fail(self, method: str, status: int, times: int = 1, retry_after: int | None = None) -> None:
         self.failures.setdefault(method, []).extend(Failure(status, retry_after) for _ in range(times))
 
@@ -129,6 +171,8 @@ class FakeTelegram:
                     body["parameters"] = {"retry_after": failure.retry_after}
                 return JSONResponse(body, failure.status)
             self.calls.append((method, params))
+            if self.delays.get(method):
+                await asyncio.sleep(self.delays[method])
             return JSONResponse({"ok": True, "result": await self._answer(method, params)})
 
         @api.get("/file/bot{token}/{path:path}")

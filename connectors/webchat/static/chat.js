@@ -1,6 +1,7 @@
 // The 12345 web chat: a WebSocket conversation whose sender id the server issues and the page keeps.
 (() => {
   const KEY = "jiesu.sender";
+  const TOO_MANY_PAGES = 4429;
   const log = document.getElementById("log");
   const form = document.getElementById("form");
   const input = document.getElementById("input");
@@ -78,7 +79,9 @@
       }
     }
     const answer = await fetch("/chat/api/session", { method: "POST" });
-    id = (await answer.json()).sender;
+    const body = await answer.json();
+    if (!answer.ok) throw Object.assign(new Error("refused"), { notice: body.detail });
+    id = body.sender;
     localStorage.setItem(KEY, id);
     return id;
   }
@@ -100,8 +103,12 @@
       else if (data.type === "message") { typing.hidden = true; render(data); }
       else if (data.type === "error") { typing.hidden = true; notice(data.detail); }
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       typing.hidden = true;
+      if (event.code === TOO_MANY_PAGES) {  // the server said why (a notice); refreshing tries again
+        status.textContent = "未连接";
+        return;
+      }
       status.textContent = "连接已断开，正在重连…";
       const delay = Math.min(30000, 1000 * 2 ** retry++);
       setTimeout(() => connect(id), delay);
@@ -128,5 +135,8 @@
     }
   });
 
-  sender().then(connect).catch(() => { status.textContent = "暂时无法连接，请稍后刷新重试"; });
+  sender().then(connect).catch((error) => {
+    status.textContent = "暂时无法连接，请稍后刷新重试";
+    if (error.notice) notice(error.notice);
+  });
 })();
