@@ -98,6 +98,7 @@ class Stack:
             "BACKEND_ADMIN_PASSWORD": "admin-password-for-tests",
             "GATEWAY_SECRET_KEY": secrets.token_urlsafe(16),
             "RETRY_INTERVAL_S": "1",
+            "CHAT_SESSIONS_PER_MINUTE": "10000",  # every simulated citizen comes from 127.0.0.1
             "PYTHONWARNINGS": "ignore",
         }
         env.pop("TELEGRAM_BOT_TOKEN", None)

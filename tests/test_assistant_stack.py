@@ -7,6 +7,7 @@ in the backend, not only what the bot says.
 from __future__ import annotations
 
 import re
+import sqlite3
 from typing import Any
 
 import httpx
@@ -178,3 +179,27 @@ def test_resolution_is_pushed_and_the_rating_reopens_a_case_once(stack: Stack) -
     reopened = case(stack, number)
     assert reopened["status"] == "dispatched" and reopened["reopen_count"] == 1
     assert reopened["ratings"][0]["satisfaction"] == "dissatisfied"
+
+
+def test_a_conversation_an_earlier_version_left_mid_form_goes_on_after_the_upgrade(stack: Stack) -> None:
+    token = stack.new_web_sender()
+    asked = stack.say(
+        token, "海淀区中关村南大街5号院3号楼楼道的灯坏了一个多月，晚上黑乎乎的，电话13911112222"
+    )
+    assert "称呼" in texts(asked)
+    stack.kill("gateway")
+    legacy, derived = f"webchat-{token}", stack.sender_id("webchat", token)
+    with sqlite3.connect(stack.data_dir / "gateway.db") as db:  # as an earlier version left it
+        db.execute(
+            "UPDATE conversations SET identity = ?, sender_id = ? WHERE sender_id = ?",
+            (token, legacy, derived),
+        )
+    with sqlite3.connect(stack.data_dir / "rasa_tracker.db") as db:
+        assert db.execute("UPDATE events SET sender_id = ? WHERE sender_id = ?", (legacy, derived)).rowcount
+    stack.start("gateway", timeout_s=60)
+    summary = stack.say(token, "免贵姓刘")  # Rasa still has the form, now under the derived id
+    assert "请核对" in texts(summary) and "139****2222" in texts(summary)
+    number = NUMBER.search(texts(stack.say(token, "确认提交")))
+    assert number is not None
+    mine = backend(stack, "GET", "/api/v1/citizen/cases", params={"channel_identity": derived})
+    assert [c["number"] for c in mine.json()] == [number.group(0)]
