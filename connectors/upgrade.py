@@ -43,6 +43,7 @@ async def upgrade(
             for r in await session.scalars(select(SenderRename).where(SenderRename.tracker_done.is_(False)))
         }
     if renamed:
+        await compact(engine)  # no freed page keeps a token
         log.info("moved %d conversations to derived ids", renamed)
     if not pending:
         return
@@ -62,6 +63,16 @@ async def upgrade(
         )
         await session.commit()
     log.info("moved %d tracker events of %d conversations in Rasa's tracker store", moved, len(pending))
+
+
+async def compact(engine: AsyncEngine) -> None:
+    """On SQLite, rewrite the file, so that no freed page keeps what was deleted or overwritten."""
+    if engine.dialect.name != "sqlite":
+        return
+    async with engine.connect() as connection:
+        auto = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await auto.execute(text("VACUUM"))
+        await auto.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
 def add_missing_columns(connection: Connection) -> None:
@@ -107,7 +118,11 @@ def rename_in_tracker_store(url: str, renames: dict[str, str]) -> int:
         with engine.begin() as connection:
             if not inspect(connection).has_table("events"):
                 return 0
-            return sum(_move_events(connection, old, new) for old, new in renames.items())
+            moved = sum(_move_events(connection, old, new) for old, new in renames.items())
+        if target.get_backend_name() == "sqlite":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("VACUUM"))  # no freed page keeps a token
+        return moved
     finally:
         engine.dispose()
 

@@ -20,6 +20,7 @@ from sqlalchemy import delete, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connectors.core.models import ConsoleSession, utcnow
+from connectors.upgrade import compact
 
 if TYPE_CHECKING:
     from connectors.console.hub import ConsoleHub
@@ -170,11 +171,7 @@ async def forget_plaintext_logins(engine: AsyncEngine) -> None:
         return
     async with engine.begin() as connection:
         await connection.execute(text(f"DROP TABLE {PLAINTEXT_TABLE}"))
-    if engine.dialect.name == "sqlite":
-        async with engine.connect() as connection:
-            auto = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await auto.execute(text("VACUUM"))
-            await auto.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    await compact(engine)
     log.info("dropped the old console login table (it held backend tokens in plain text)")
 
 

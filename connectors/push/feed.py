@@ -36,6 +36,7 @@ from connectors.core.models import Direction as D
 from connectors.core.outbox import backoff
 from connectors.core.rasa import RasaRefused, RasaUnavailable
 from connectors.sms.channel import SmsUpdates
+from connectors.upgrade import compact
 
 log = logging.getLogger(__name__)
 CURSOR = "cases"
@@ -138,6 +139,8 @@ class CaseFeed:
                     )
                 )
             if not batch:
+                if sent:
+                    await compact(self.sessions.kw["bind"])  # the old ids held tokens
                 return sent
             body = {"renames": [{"old": r.old_sender_id, "new": r.new_sender_id} for r in batch]}
             response = await self._http.post("/api/v1/citizen/renames", json=body)

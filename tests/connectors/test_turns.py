@@ -33,6 +33,8 @@ from tests.connectors.conftest import gateway
 from tests.fakes.rasa import TOKEN, FakeRasa
 from tests.fakes.server import ServerThread
 
+KEY = "a-gateway-secret-for-tests"
+
 
 def in_own_thread(test: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:
     # in a thread of its own: the session's browser (Playwright) keeps an event loop in this one
@@ -59,7 +61,11 @@ async def core_on(
         await connection.run_sync(Base.metadata.create_all)
     rasa = RasaClient(base_url=fake.url, token=TOKEN, timeout_s=rasa_timeout_s)  # type: ignore[attr-defined]
     core = ConversationCore(
-        sessions=async_sessionmaker(engine, expire_on_commit=False), rasa=rasa, max_chars=2000, **limits
+        sessions=async_sessionmaker(engine, expire_on_commit=False),
+        rasa=rasa,
+        max_chars=2000,
+        secret_key=KEY,
+        **limits,
     )
     try:
         yield core, engine
@@ -161,7 +167,9 @@ def test_a_saturated_bot_queues_with_a_bound_and_tells_the_citizen(tmp_path: Pat
 async def leave_unanswered(core: ConversationCore, identity: str, text: str, *, attempts: int = 0) -> int:
     """A message as a gateway that stopped mid-turn leaves it: stored, never answered."""
     async with core.sessions() as session:
-        conversation = Conversation(channel="telegram", identity=identity, sender_id=f"telegram-{identity}")
+        conversation = Conversation(
+            channel="telegram", identity=identity, sender_id=core.sender_id_for("telegram", identity)
+        )
         session.add(conversation)
         await session.flush()
         message = Message(
@@ -183,8 +191,10 @@ async def messages_left_unanswered_are_answered_or_handed_over(tmp_path: Path, f
         given_up = await leave_unanswered(core, "1002", "暖气片漏水了", attempts=MAX_ATTEMPTS - 1)
         assert await core.recover() == 2
         await core.process_pending()
-        assert fake.texts("telegram-1001") == ["小区门口的路灯不亮"]
-        assert fake.texts("telegram-1002") == []  # left behind too often: a person takes it
+        assert fake.texts(core.sender_id_for("telegram", "1001")) == ["小区门口的路灯不亮"]
+        assert (
+            fake.texts(core.sender_id_for("telegram", "1002")) == []
+        )  # left behind too often: a person takes it
         async with core.sessions() as session:
             assert (await session.get_one(Conversation, retried)).handling == Handling.BOT
             assert (await session.get_one(Conversation, given_up)).handling == Handling.WAITING
@@ -202,8 +212,8 @@ def test_messages_left_unanswered_by_a_stopped_gateway_are_answered_or_handed_ov
 
 
 async def a_message_the_bot_refuses_goes_to_an_operator(tmp_path: Path, fake: FakeRasa) -> None:
-    fake.refuse["webchat-refused"] = 400
     async with core_on(tmp_path, fake) as (core, _):
+        fake.refuse[core.sender_id_for("webchat", "refused")] = 400
         replies = await core.receive(Inbound(channel="webchat", identity="refused", text="我要投诉噪音"))
         assert [r.text[:10] for r in replies] == ["已为您转接人工客服，"]
         async with core.sessions() as session:
@@ -240,15 +250,17 @@ async def seed_unanswered(database: Path) -> None:
     async with engine.begin() as connection:
         await connection.run_sync(Base.metadata.create_all)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    core = ConversationCore(sessions=sessions, rasa=None, max_chars=2000)  # type: ignore[arg-type]
+    core = ConversationCore(sessions=sessions, rasa=None, max_chars=2000, secret_key=KEY)  # type: ignore[arg-type]
     await leave_unanswered(core, "5001", "垃圾桶满了没人清")
     await engine.dispose()
 
 
 def test_a_gateway_starting_up_answers_what_it_left_unanswered(tmp_path: Path, fake_rasa: FakeRasa) -> None:
     in_own_thread(seed_unanswered, tmp_path / "gateway.db")
-    stack = gateway(tmp_path, fake_rasa, RETRY_INTERVAL_S="600")  # only the start-up round can do it
+    stack = gateway(tmp_path, fake_rasa, RETRY_INTERVAL_S="600", GATEWAY_SECRET_KEY=KEY)  # only start-up can
     try:
-        assert wait_until(lambda: fake_rasa.texts("telegram-5001") == ["垃圾桶满了没人清"], 20)
+        assert wait_until(
+            lambda: fake_rasa.texts(stack.sender_id("telegram", "5001")) == ["垃圾桶满了没人清"], 20
+        )
     finally:
         stack.stop()
