@@ -236,9 +236,10 @@ async def a_photo_sent_to_an_operator_is_kept_for_the_report(tmp_path: Path, fak
         await core.set_handling(conversation.id, Handling.OPERATOR, operator="op1")
         replies = await core.attach("webchat", "photo", photo="upload:ab12.jpg")
         assert [r.text for r in replies] == ["已收到图片，会附在您正在反映的问题里一并提交。"]
-        assert fake.slots["webchat-photo"]["attachments"] == [{"kind": "photo", "ref": "upload:ab12.jpg"}]
+        at_rasa = core.sender_id_for("webchat", "photo")
+        assert fake.slots[at_rasa]["attachments"] == [{"kind": "photo", "ref": "upload:ab12.jpg"}]
         assert await core.receive(Inbound(channel="webchat", identity="photo", text="在吗")) == []
-        assert fake.texts("webchat-photo") == ["我要反映小区垃圾"]  # the operator answers, not the bot
+        assert fake.texts(at_rasa) == ["我要反映小区垃圾"]  # the operator answers, not the bot
 
 
 def test_a_photo_sent_while_an_operator_talks_is_kept_for_the_report(tmp_path: Path) -> None:
