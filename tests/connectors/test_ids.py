@@ -292,7 +292,7 @@ def test_after_the_upgrade_the_citizen_goes_on_and_staff_still_cannot(
         )
         return [c["number"] for c in answer.json()]
 
-    assert wait_until(lambda: mine(new_id) == [filed["number"]], 20)
+    assert wait_until(lambda: mine(new_id) == [filed["number"]], 40)
     assert mine(f"webchat-{TOKEN}") == []
 
     def history() -> list[str]:
@@ -300,7 +300,7 @@ def test_after_the_upgrade_the_citizen_goes_on_and_staff_still_cannot(
         return [m["text"] for m in answer.json()]
 
     # the citizen's page goes on, and the case's updates reach it under the new id
-    assert wait_until(lambda: len(history()) == 2, 10)
+    assert wait_until(lambda: len(history()) == 2, 40)
     assert history()[0] == "楼道灯坏了" and filed["number"] in history()[1]
     assert stack.say(TOKEN, "还没修")[0]["text"] == "收到：还没修"
     assert fake_rasa.received[-1]["sender"] == new_id
