@@ -1,4 +1,8 @@
-"""The case backend's commands: `python -m backend [serve|migrate|archive|retention]`."""
+"""The case backend's commands: `python -m backend [serve|migrate|clock|archive|retention|alerts|hotspots]`.
+
+`clock` keeps the schedule of the jobs; `archive` (归档 of rated cases), `retention` (personal data
+of long-closed cases), `alerts` (overdue alerts) and `hotspots` (the hotspot scan) run one job now.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,13 @@ from backend.settings import get_settings
 from common.masking import configure_logging
 from common.memory import limit_malloc_arenas
 from common.settings import load_settings
+
+JOBS = {
+    "archive": "archive",
+    "retention": "retention",
+    "alerts": "overdue_alerts",
+    "hotspots": "hotspot_scan",
+}
 
 
 def serve() -> None:
@@ -32,35 +43,28 @@ def migrate() -> None:
     print("schema is at the newest migration")
 
 
-def archive() -> None:
-    """Close rated and long-resolved cases; meant to run daily."""
-    from backend.cases.service import archive_due
-    from backend.db import engine_for, session_factory
+def clock() -> None:
+    """The jobs that run by themselves, on their schedule (see backend/clock.py)."""
+    from backend import clock as jobs
 
-    with session_factory(engine_for(get_settings().database_url)).begin() as session:
-        print(f"archived {archive_due(session=session)} cases")
+    jobs.serve(get_settings())
 
 
-def retention() -> None:
-    """Anonymise the personal data of cases closed more than RETENTION_DAYS days ago (run daily)."""
-    from backend.cases.retention import anonymise_closed
-    from backend.db import engine_for, session_factory
+def job(name: str) -> None:
+    """Run one job now, under its lease (it waits for nobody: a run under way elsewhere is said)."""
+    from backend import clock as jobs
 
-    settings = get_settings()
-    with session_factory(engine_for(settings.database_url)).begin() as session:
-        count = anonymise_closed(session=session, days=settings.retention_days)
-    print(f"anonymised {count} cases closed more than {settings.retention_days} days ago")
+    print(f"{name}: {jobs.run_one(get_settings(), name)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__)
-    parser.add_argument(
-        "command", nargs="?", default="serve", choices=["serve", "migrate", "archive", "retention"]
-    )
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "clock", *JOBS])
     args = parser.parse_args()
     limit_malloc_arenas()
     configure_logging(load_settings(get_settings, "the backend").log_level)
-    {"serve": serve, "migrate": migrate, "archive": archive, "retention": retention}[args.command]()
+    commands = {"serve": serve, "migrate": migrate, "clock": clock}
+    commands.get(args.command, lambda: job(JOBS[args.command]))()
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
+from common.clock import Schedule
 from common.settings import ServiceSettings
 
 
@@ -23,6 +24,18 @@ class BackendSettings(ServiceSettings):
     backend_open311_contact: str = "北京12345市民服务热线：Open311接口的问题请联系热线系统管理员"
     routing_models_dir: Path = Path("models/routing")
     retention_days: int = 180
+
+    # jobs that run by themselves (the `clock` process): crontab lines in Beijing time, or "off"
+    clock_port: int = 8001  # the clock's health endpoint
+    jobs_archive_cron: Schedule = "0 2 * * *"
+    jobs_retention_cron: Schedule = "30 2 * * *"
+    jobs_overdue_cron: Schedule = "*/5 * * * *"
+    jobs_hotspots_cron: Schedule = "0 6 * * *"
+    jobs_lease_s: int = Field(600, ge=30)  # a job's lease lasts this long unless its holder renews it
+    due_soon_share: float = Field(0.2, gt=0, lt=1)  # 临期: less than this share of the time limit left
+    hotspot_window_days: int = Field(7, ge=1, le=90)
+    hotspot_min_count: int = Field(3, ge=1)
+    hotspot_min_growth: float = Field(1.5, ge=1)
 
     @property
     def database_url(self) -> str:

@@ -27,37 +27,15 @@ def serve() -> None:
 
 
 def retention() -> None:
-    """Forget what is older than RETENTION_DAYS days: transcripts, uploads, Rasa's tracker events."""
-    from sqlalchemy.ext.asyncio import async_sessionmaker
+    """Forget what is older than RETENTION_DAYS days now (transcripts, uploads, Rasa's tracker
+    events), under the job's lease: the gateway also runs it daily by itself (JOBS_RETENTION_CRON)."""
+    from connectors.clock import RETENTION, make_clock
 
-    from connectors.app import make_async_engine
-    from connectors.core.models import Base
-    from connectors.retention import Forgotten, forget_old
-
-    settings = get_settings()
-
-    async def run() -> Forgotten:
-        engine = make_async_engine(settings.database_url)
-        tracker_store = make_async_engine(settings.tracker_store_url)
-        try:
-            async with engine.begin() as connection:  # a gateway that never ran has no tables yet
-                await connection.run_sync(Base.metadata.create_all)
-            return await forget_old(
-                async_sessionmaker(engine),
-                settings.data_path("uploads"),
-                days=settings.retention_days,
-                tracker_store=tracker_store,
-            )
-        finally:
-            await engine.dispose()
-            await tracker_store.dispose()
-
-    forgotten = asyncio.run(run())
-    print(
-        f"older than {settings.retention_days} days: {forgotten.conversations} idle conversations, "
-        f"{forgotten.messages} messages of others, {forgotten.files} uploads and "
-        f"{forgotten.tracker_events} events of Rasa's tracker store deleted"
-    )
+    clock = make_clock(get_settings())
+    try:
+        print(f"{RETENTION}: {clock.run_now(RETENTION).outcome}")
+    finally:
+        clock.leases.engine.dispose()
 
 
 def wechat_menu() -> None:

@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from common.body_limit import BodyLimit
 from common.database import sqlite_pragmas
 from common.limits import RateLimiter
+from connectors.clock import make_clock
+from connectors.console.alerts import AlertFeed
 from connectors.console.auth import end_revoked, forget_plaintext_logins
 from connectors.console.hub import ConsoleHub
 from connectors.console.routes import router as console_router
@@ -236,10 +238,20 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             timeout_s=settings.backend_timeout_s,
         )
         app.state.feed = feed
+        alerts = AlertFeed(
+            sessions=sessions,
+            hub=hub,
+            backend=app.state.console_backend,
+            token=settings.backend_service_token.get_secret_value(),
+        )
+        clock = make_clock(settings)
+        await asyncio.to_thread(clock.start)
+        app.state.clock = clock
         workers = [
             asyncio.create_task(retry_pending(core, settings.retry_interval_s)),
             asyncio.create_task(core.outbox.run()),
             asyncio.create_task(feed.run(settings.feed_interval_s)),
+            asyncio.create_task(alerts.run(settings.feed_interval_s)),
             asyncio.create_task(watch_console_logins(app.state)),
         ]
         try:
@@ -257,6 +269,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await feed.close()
             if sms_provider is not None:
                 await sms_provider.close()
+            await asyncio.to_thread(clock.stop)
+            clock.leases.engine.dispose()
             await app.state.console_backend.aclose()
             await rasa.close()
             await engine.dispose()

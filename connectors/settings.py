@@ -6,8 +6,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
+from common.clock import Schedule
 from common.settings import ServiceSettings
 from connectors.wechat.crypto import aes_key
 
@@ -75,6 +76,8 @@ class GatewaySettings(ServiceSettings):
     console_wait_alert_s: int = 120
     console_session_hours: float = 8.0
     retention_days: int = 180
+    jobs_retention_cron: Schedule = "30 2 * * *"  # crontab in Beijing time, or "off"
+    jobs_lease_s: int = Field(600, ge=30)
     console_disconnect_grace_s: float = 5.0
     console_session_check_s: float = 3.0
 

@@ -32,6 +32,7 @@ def health_checks(env: Mapping[str, str] = os.environ) -> dict[str, str]:
         "actions": f"http://127.0.0.1:{env.get('ACTION_SERVER_PORT', '5055')}/health",
         **rasa_checks,
         "gateway": f"http://127.0.0.1:{env.get('GATEWAY_PORT', '8080')}/health",
+        "clock": f"http://127.0.0.1:{env.get('CLOCK_PORT', '8001')}/health",  # the jobs' schedule
     }
 
 

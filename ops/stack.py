@@ -27,12 +27,14 @@ COMMANDS = {
     "actions": [sys.executable, "-m", "bot.actions"],
     "rasa": ["ops/rasa_server.sh"],
     "gateway": [sys.executable, "-m", "connectors"],
+    "clock": [sys.executable, "-m", "backend", "clock"],
 }
 PORT_VARS = {
     "backend": "BACKEND_PORT",
     "actions": "ACTION_SERVER_PORT",
     "rasa": "RASA_PORT",
     "gateway": "GATEWAY_PORT",
+    "clock": "CLOCK_PORT",
 }
 
 
@@ -76,7 +78,7 @@ class Stack:
 
     @classmethod
     def configure(cls, data_dir: Path, **overrides: str) -> Stack:
-        ports = {name: free_port() for name in ("backend", "actions", "rasa", "gateway")}
+        ports = {name: free_port() for name in ("backend", "actions", "rasa", "gateway", "clock")}
         env = {
             **os.environ,
             "JIESU_ENV": "test",
@@ -88,6 +90,7 @@ class Stack:
             "RASA_PORT": str(ports["rasa"]),
             "RASA_URL": f"http://127.0.0.1:{ports['rasa']}",
             "GATEWAY_PORT": str(ports["gateway"]),
+            "CLOCK_PORT": str(ports["clock"]),
             "RASA_MODEL": model_path(),
             "ROUTING_MODELS_DIR": str(ROOT / "models" / "routing"),
             # Leading dash on purpose: url-safe tokens start with "-" one time in 64, and the Rasa CLI

@@ -185,8 +185,11 @@ def test_committed_jieba_dictionary_is_up_to_date() -> None:
 
 @pytest.mark.stack
 def test_every_service_reports_healthy(stack: Stack) -> None:
-    for service in ("backend", "gateway", "actions"):
+    for service in ("backend", "gateway", "actions", "clock"):
         assert httpx.get(f"{stack.url(service)}/health", timeout=5).status_code == 200
+    jobs = httpx.get(f"{stack.url('clock')}/health", timeout=5).json()["jobs"]
+    assert {job["name"] for job in jobs} == {"archive", "retention", "overdue_alerts", "hotspot_scan"}
+    assert all(job["next_run"] for job in jobs)
 
 
 @pytest.mark.stack

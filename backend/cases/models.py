@@ -221,3 +221,31 @@ class CaseCounter(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AlertKind(enum.StrEnum):
+    """Why the overdue scan flagged a case for supervision (督办)."""
+
+    DUE_SOON = "due_soon"  # 临期: little of its time limit is left
+    OVERDUE = "overdue"  # 超期: past its time limit
+
+    @property
+    def label(self) -> str:
+        return {"due_soon": "临期", "overdue": "超期"}[self]
+
+
+class CaseAlert(Base):
+    """A case the overdue scan flagged: once per case, kind and deadline (a reopened case has a new
+    deadline). Its lead unit and the supervisors see it in the console."""
+
+    __tablename__ = "case_alerts"
+    __table_args__ = (UniqueConstraint("case_id", "kind", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    unit: Mapped[str | None] = mapped_column(String(40), index=True)  # the lead unit when flagged
+    due_at: Mapped[datetime]  # the deadline it is about
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship()

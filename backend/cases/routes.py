@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from backend.cases import service, views
+from backend.cases import alerts, service, views
 from backend.cases.schemas import (
     CaseCreate,
     CaseCreated,
@@ -32,6 +32,7 @@ router = APIRouter(prefix="/api/v1", tags=["cases"])
 Intake = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SERVICE))]
 Staff = Annotated[Principal, Depends(require(Role.OPERATOR, Role.UNIT_STAFF, Role.SUPERVISOR))]
 Supervisor = Annotated[Principal, Depends(require(Role.SUPERVISOR))]
+Watcher = Annotated[Principal, Depends(require(Role.UNIT_STAFF, Role.SUPERVISOR))]
 Service = Annotated[Principal, Depends(require(Role.SERVICE))]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
 
@@ -93,6 +94,25 @@ def overdue_cases(
     """Open cases past their time limit (超期), most overdue first: the supervision list (督办)."""
     cases = views.search_cases(session=session, principal=caller, overdue=True, limit=limit)
     return [views.case_out(case, caller) for case in cases]
+
+
+@router.get("/supervision/alerts", tags=["supervision"])
+def supervision_alerts(
+    session: DB, caller: Watcher, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[dict[str, Any]]:
+    """Current overdue alerts (临期, 超期) of open cases, newest first: a unit's own, or all."""
+    return alerts.current_alerts(session=session, principal=caller, limit=limit)
+
+
+@router.get("/supervision/alerts/feed", tags=["supervision"])
+def supervision_alert_feed(
+    session: DB,
+    _: Service,
+    after: Annotated[int, Query(ge=0, le=LARGEST_ID)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    """Alerts after an id, for the gateway to tell the consoles of their unit and the supervisors."""
+    return alerts.alerts_after(session=session, after=after, limit=limit)
 
 
 @router.get("/cases/{number}", response_model=CaseDetailOut)

@@ -290,6 +290,11 @@ def supervise(
     return case
 
 
+def flag(*, session: Session, case: Case, kind: str, note: str, now: datetime) -> CaseUpdate:
+    """A system entry in the case's timeline that moves nothing (an overdue alert); not public."""
+    return _record(session, case, kind, None, None, SYSTEM, unit=case.lead_unit, note=note, now=now)
+
+
 def archive_due(*, session: Session, now: datetime | None = None) -> int:
     """Close (归档) rated cases after 3 days and resolved cases nobody rated after 7 days."""
     now = now or utcnow()

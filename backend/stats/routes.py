@@ -5,18 +5,23 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
+from sqlalchemy import select
 
 from backend.cases.numbers import BEIJING
 from backend.cases.states import Role
+from backend.db import LARGEST_ID
 from backend.deps import DB, require
-from backend.errors import BadInput
+from backend.errors import BadInput, NotFound
 from backend.staff.principal import Principal
+from backend.stats.models import HotspotScan
+from backend.stats.scans import scan_out
 from backend.stats.service import GroupBy, hotspots, three_rates
 from common.database import utcnow
 
 router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
 Viewer = Annotated[Principal, Depends(require(Role.OPERATOR, Role.UNIT_STAFF, Role.SUPERVISOR))]
+Supervisor = Annotated[Principal, Depends(require(Role.SUPERVISOR))]
 MAX_DAYS = 366
 
 
@@ -74,3 +79,32 @@ def hot(
     begin, finish = period(start, end)
     found = hotspots(session=session, start=begin, end=finish, min_count=min_count, limit=limit)
     return {"start": begin, "end": finish, "hotspots": [vars(h) for h in found]}
+
+
+@router.get("/hotspot-scans")
+def hotspot_scans(
+    session: DB, _: Supervisor, limit: Annotated[int, Query(ge=1, le=100)] = 10
+) -> list[dict[str, Any]]:
+    """The latest runs of the scheduled hotspot scan (newest first), without their findings."""
+    found = session.scalars(select(HotspotScan).order_by(HotspotScan.id.desc()).limit(limit))
+    return [scan_out(scan, with_findings=False) for scan in found]
+
+
+@router.get("/hotspot-scans/latest")
+def latest_hotspot_scan(session: DB, _: Supervisor) -> dict[str, Any]:
+    """The newest scan with its findings and their cases: candidate problems for 主动治理."""
+    scan = session.scalar(select(HotspotScan).order_by(HotspotScan.id.desc()).limit(1))
+    if scan is None:
+        raise NotFound("no hotspot scan has run yet")
+    return scan_out(scan, with_findings=True)
+
+
+@router.get("/hotspot-scans/{scan_id}")
+def hotspot_scan(
+    session: DB, _: Supervisor, scan_id: Annotated[int, Path(ge=1, le=LARGEST_ID)]
+) -> dict[str, Any]:
+    """One scan with its findings (category, place, counts, growth) and their cases' numbers."""
+    scan = session.get(HotspotScan, scan_id)
+    if scan is None:
+        raise NotFound(f"no hotspot scan {scan_id}")
+    return scan_out(scan, with_findings=True)

@@ -14,6 +14,7 @@ from connectors.console.takeover import Takeover
 from connectors.core.models import Conversation
 
 log = logging.getLogger(__name__)
+ALERTED_ROLES = frozenset({"supervisor", "admin"})
 
 
 class ConsoleHub:
@@ -34,10 +35,20 @@ class ConsoleHub:
         }
         for socket, operator in list(self.sockets.items()):
             if operator.handles_conversations:
-                try:
-                    await socket.send_json(frame)
-                except (RuntimeError, OSError):
-                    self.sockets.pop(socket, None)
+                await self._send(socket, frame)
+
+    async def alert(self, alert: dict[str, Any]) -> None:
+        """An overdue alert (督办提醒), sent to the consoles of its unit and of the supervisors."""
+        frame = {"type": "case_alert", "alert": alert}
+        for socket, operator in list(self.sockets.items()):
+            if operator.role in ALERTED_ROLES or (operator.unit and operator.unit == alert["unit"]):
+                await self._send(socket, frame)
+
+    async def _send(self, socket: WebSocket, frame: dict[str, Any]) -> None:
+        try:
+            await socket.send_json(frame)
+        except (RuntimeError, OSError):
+            self.sockets.pop(socket, None)
 
     def session_digests(self) -> set[str]:
         """The console logins that have a WebSocket open here."""
@@ -58,7 +69,9 @@ class ConsoleHub:
 
     def disconnected(self, socket: WebSocket) -> None:
         operator = self.sockets.pop(socket, None)
-        if operator is None or any(o.username == operator.username for o in self.sockets.values()):
+        if operator is None or not operator.handles_conversations:
+            return
+        if any(o.username == operator.username for o in self.sockets.values()):
             return
         self._leaving[operator.username] = asyncio.create_task(self._give_back(operator.username))
 

@@ -24,7 +24,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 PUBLIC_FILES = frozenset({"login.html", "login.js", "console.css"})
 LIVE_WINDOW = timedelta(minutes=30)
 BACKEND_PATHS = re.compile(
-    r"^api/v1/(cases(/\d{13}(/(transitions|notes|supervise|rating))?)?|supervision/overdue|stats/(rates|hotspots)"
+    r"^api/v1/(cases(/\d{13}(/(transitions|notes|supervise|rating))?)?|supervision/(overdue|alerts)"
+    r"|stats/(rates|hotspots|hotspot-scans(/(latest|\d{1,9}))?)"
     r"|categories|departments|places|routing|knowledge/search|audit|auth/me)$"
 )
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -340,8 +341,8 @@ async def live(websocket: WebSocket) -> None:
     operator = await operator_of(websocket)
     if not same_origin(websocket, websocket.app.state.settings.public_url):
         operator = None
-    if operator is None or not operator.handles_conversations:
-        await websocket.close(code=4401 if operator is None else 4403)
+    if operator is None:  # every staff member: conversations for the hotline, alerts for units too
+        await websocket.close(code=4401)
         return
     await websocket.accept()
     hub = websocket.app.state.hub

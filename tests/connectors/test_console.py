@@ -3,11 +3,13 @@ real browser, phone intake in the browser. The backend is real; the bot is the f
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import closing
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -415,3 +417,48 @@ def test_the_old_login_table_of_plain_backend_tokens_is_dropped(tmp_path: Path, 
             assert token.encode() not in path.read_bytes(), path
     finally:
         running.stop()
+
+
+def test_overdue_alerts_reach_the_consoles_of_the_unit_and_the_supervisors_live(stack: Stack) -> None:
+    """The overdue scan flags a case; the gateway's alert feed tells the lead unit's and the
+    supervisors' consoles at once, not the operators'; the unit's console lists it (督办提醒)."""
+    from sqlalchemy import select
+
+    from backend.cases.alerts import raise_alerts
+    from backend.cases.models import Case
+    from backend.db import session_factory
+    from common.database import make_engine
+
+    body = {
+        "category_code": "heating_not_warm",
+        "description": "暖气片一直是凉的，屋里才十四五度",
+        "address": "望京西园三区",
+        "district_code": "110105",
+        "street_code": "110105026",
+        "contact_name": "周女士",
+        "contact_phone": "13700001234",
+        "channel": "webchat",
+    }
+    created = backend_post(stack, "/api/v1/cases", stack.env["BACKEND_SERVICE_TOKEN"], body)
+    number = created.json()["case"]["number"]
+    heat, boss, op1 = console(stack, "heat"), console(stack, "boss"), console(stack, "op1")
+    with (
+        live_socket(stack, heat) as unit,
+        live_socket(stack, boss) as supervisor,
+        live_socket(stack, op1) as op,
+    ):
+        engine = make_engine(f"sqlite:///{stack.data_dir / 'backend.db'}")
+        with session_factory(engine).begin() as session:
+            case = session.scalars(select(Case).where(Case.number == number)).one()
+            raise_alerts(session=session, share=0.2, now=case.due_at - timedelta(hours=2))
+        engine.dispose()
+        for socket in (unit, supervisor):
+            frame = json.loads(socket.recv(timeout=15))
+            assert frame["type"] == "case_alert"
+            assert (frame["alert"]["number"], frame["alert"]["kind"]) == (number, "due_soon")
+            assert "周女士" not in str(frame) and "13700001234" not in str(frame)
+        with pytest.raises(TimeoutError):
+            op.recv(timeout=2)
+    [listed] = heat.get("/console/api/backend/api/v1/supervision/alerts").json()
+    assert listed["number"] == number and listed["kind_label"] == "临期"
+    assert op1.get("/console/api/backend/api/v1/supervision/alerts").status_code == 403

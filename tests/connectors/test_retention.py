@@ -6,23 +6,30 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.app import make_async_engine
 from connectors.core.models import Base, Conversation, Message, MessageState, OutboxItem, utcnow
 from connectors.retention import forget_old
+from ops.stack import wait_until
+from tests.connectors.conftest import gateway
+from tests.fakes.rasa import FakeRasa
 from tests.rasa_env import in_rasa_env
 
 
-async def idle_transcripts_and_old_uploads_are_deleted(tmp_path: Path) -> None:
+async def seed(tmp_path: Path) -> async_sessionmaker[AsyncSession]:
+    """A gateway database with one conversation idle for 200 days and one new, and two uploads."""
     engine = make_async_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
     async with engine.begin() as connection:
         await connection.run_sync(Base.metadata.create_all)
@@ -50,19 +57,62 @@ async def idle_transcripts_and_old_uploads_are_deleted(tmp_path: Path) -> None:
     (uploads / "new.jpg").write_bytes(b"y")
     long_ago = time.time() - 200 * 86400
     os.utime(uploads / "old.jpg", (long_ago, long_ago))
+    return sessions
+
+
+async def idle_transcripts_and_old_uploads_are_deleted(tmp_path: Path) -> None:
+    sessions = await seed(tmp_path)
+    uploads = tmp_path / "uploads"
     forgotten = await forget_old(sessions, uploads, days=180)
     assert (forgotten.conversations, forgotten.files) == (1, 1)
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Message)) == 1
         assert [c.identity for c in await session.scalars(select(Conversation))] == ["new"]
     assert [p.name for p in uploads.iterdir()] == ["new.jpg"]
-    await engine.dispose()
+    await sessions.kw["bind"].dispose()
+
+
+def in_own_loop(coroutine: Any) -> Any:
+    # in a thread of its own: the session's browser (Playwright) keeps an event loop in this one
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def test_idle_transcripts_and_old_uploads_are_deleted(tmp_path: Path) -> None:
-    # in a thread of its own: the session's browser (Playwright) keeps an event loop in this one
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, idle_transcripts_and_old_uploads_are_deleted(tmp_path)).result()
+    in_own_loop(idle_transcripts_and_old_uploads_are_deleted(tmp_path))
+
+
+def test_the_gateway_runs_retention_by_itself_under_its_lease(tmp_path: Path, fake_rasa: FakeRasa) -> None:
+    """Started with retention never run, the gateway runs it at once (then daily, JOBS_RETENTION_CRON);
+    `python -m connectors retention` takes the same lease, so it never runs beside it."""
+
+    async def prepare() -> None:
+        await (await seed(tmp_path)).kw["bind"].dispose()
+
+    in_own_loop(prepare())
+    stack = gateway(tmp_path, fake_rasa)
+    try:
+        database = tmp_path / "gateway.db"
+        assert wait_until(lambda: "1 idle conversations" in str(lease(database, "gateway_retention")), 20)
+        assert "job gateway_retention done" in stack.logs("gateway")
+        assert [p.name for p in (tmp_path / "uploads").iterdir()] == ["new.jpg"]
+        with closing(sqlite3.connect(database)) as db, db:  # another instance is running it right now
+            db.execute("UPDATE job_leases SET holder = 'other:1:x', expires_at = '2999-01-01 00:00:00'")
+        command = [sys.executable, "-m", "connectors", "retention"]
+        held = subprocess.run(command, env=stack.env, capture_output=True, text=True, timeout=60, check=True)
+        assert "gateway_retention: skipped" in held.stdout and "other:1:x" in held.stdout
+        with closing(sqlite3.connect(database)) as db, db:
+            db.execute("UPDATE job_leases SET expires_at = NULL")
+        free = subprocess.run(command, env=stack.env, capture_output=True, text=True, timeout=60, check=True)
+        assert "gateway_retention: older than 180 days: 0 idle conversations" in free.stdout
+    finally:
+        stack.stop()
+
+
+def lease(database: Path, name: str) -> tuple[Any, ...] | None:
+    with closing(sqlite3.connect(database)) as db:
+        row = db.execute("SELECT holder, outcome FROM job_leases WHERE name = ?", (name,)).fetchone()
+    return tuple(row) if row else None
 
 
 async def old_messages_of_a_long_conversation_are_deleted(tmp_path: Path) -> None:
@@ -105,8 +155,7 @@ async def old_messages_of_a_long_conversation_are_deleted(tmp_path: Path) -> Non
 
 
 def test_old_messages_of_a_conversation_still_going_on_are_deleted(tmp_path: Path) -> None:
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, old_messages_of_a_long_conversation_are_deleted(tmp_path)).result()
+    in_own_loop(old_messages_of_a_long_conversation_are_deleted(tmp_path))
 
 
 TRACKER_PROBE = """

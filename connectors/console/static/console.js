@@ -168,7 +168,8 @@
     const ping = setInterval(() => socket.readyState === 1 && socket.send("ping"), 20000);
     socket.onmessage = (event) => {
       const frame = JSON.parse(event.data);
-      if (current && chosen === current.id && frame.conversation_id === current.id) openConversation(current.id);
+      if (frame.type === "case_alert") loadAlerts();
+      else if (current && chosen === current.id && frame.conversation_id === current.id) openConversation(current.id);
       else if (!$("tab-queue").hidden) loadQueue();
     };
     socket.onclose = () => {  // a login that ended goes back to the login page (api does that on 401)
@@ -290,7 +291,21 @@
     return box;
   }
 
+  // Overdue alerts (临期, 超期) for the lead unit and the supervisors: a count on the 督办 tab, the list in it.
+  const watchesAlerts = () => ["unit_staff", "supervisor", "admin"].includes(me.role);
+  async function loadAlerts() {
+    if (!watchesAlerts()) return;
+    const alerts = await backend("supervision/alerts");
+    $("alert-count").textContent = alerts.length ? String(alerts.length) : "";
+    $("alert-count").hidden = !alerts.length;
+    $("alert-rows").replaceChildren(...alerts.map((a) => el("tr", { class: "clickable", onclick: () => openCase(a.number) },
+      el("td", {}, el("span", { class: a.kind === "overdue" ? "tag red" : "tag" }, a.kind_label)), el("td", {}, a.number),
+      el("td", {}, a.category_name || "未分类"), el("td", {}, a.place), el("td", {}, a.unit_name || "待派单"), el("td", {}, when(a.due_at)))));
+    if (!alerts.length) $("alert-rows").append(el("tr", {}, el("td", { colspan: 6, class: "muted" }, "没有督办提醒")));
+  }
+
   async function loadOverdue() {
+    loadAlerts();
     const cases = await backend("supervision/overdue");
     $("overdue-rows").replaceChildren(...cases.map((c) => el("tr", { class: "clickable", onclick: () => openCase(c.number) },
       el("td", {}, c.number), el("td", {}, c.category_name || "未分类"), el("td", {}, c.lead_unit ? c.lead_unit.name : "待派单"),
@@ -356,7 +371,10 @@
     $("phone-category").append(...reference.categories.map((c) => el("option", { value: c.code }, `${c.group} · ${c.name}`)));
     const first = me.handles_conversations ? "queue" : "cases";
     show(location.hash.slice(1) || first);
-    if (me.handles_conversations) { liveEvents(); setInterval(() => !$("tab-queue").hidden && loadQueue(), 5000); }
+    $("alerts-card").hidden = !watchesAlerts();
+    loadAlerts();
+    if (me.handles_conversations || watchesAlerts()) liveEvents();
+    if (me.handles_conversations) setInterval(() => !$("tab-queue").hidden && loadQueue(), 5000);
   }
   $("logout").addEventListener("click", async () => { await api("/console/api/logout", { method: "POST" }); location.href = "/console/login"; });
   start();
