@@ -29,6 +29,7 @@ PORTS = (
     ("ACTION_SERVER_PORT", 5055, "the action server", "ACTION_SERVER_HOST"),
     ("RASA_PORT", 5005, "the Rasa server", "RASA_HOST"),
     ("GATEWAY_PORT", 8080, "the gateway", "GATEWAY_HOST"),
+    ("CLOCK_PORT", 8001, "the clock (the jobs' schedule)", "BACKEND_HOST"),
 )
 SCALE_PORTS = (("RASA2_PORT", 5006, "the second Rasa server", "RASA_HOST"),)
 RASA_DEFAULTS = {"RASA_PORT", "ACTION_SERVER_PORT"}

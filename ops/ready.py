@@ -77,6 +77,8 @@ def main() -> int:
         f"  operator console  {gateway}/console/  (user admin, password BACKEND_ADMIN_PASSWORD in "
         f"{os.environ.get('JIESU_DATA_DIR', 'var/data')}/dev-secrets.env)\n"
         f"  backend API       {backend_url()}/docs\n"
+        f"  jobs              http://127.0.0.1:{os.environ.get('CLOCK_PORT', '8001')}/health  "
+        "(archive, retention, overdue alerts, hotspot scan: schedule and last runs)\n"
         "Ctrl-C stops everything.",
         flush=True,
     )
