@@ -27,32 +27,16 @@ import traceback
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from common.phone import CHINESE_DIGITS
+from common.phone import SEP, TEXT_DIGITS, number_spans
+from common.phone import mask_phone as mask_phone
 
 PERSONAL_KEYS = frozenset(
     {"contact_name", "contact_phone", "phone", "address", "text", "description", "citizen_text"}
 )
 
-# Every character a citizen writes a phone digit with, mapped to its ASCII digit; each is one
-# character, so a match in the translated text has the same span in the original. The letter o
-# (a zero in 138o0138000) is left out: mapping it would glue words to numbers (info13912345678).
-PHONE_DIGITS = {k: v for k, v in CHINESE_DIGITS.items() if chr(k) not in "oO"}
 # Address numbers: digits and the plain numerals; 两, 幺, 洞, 拐 and 勾 are words here (两栋楼, 拐角).
 ADDRESS_DIGITS = str.maketrans("０１２３４５６７８９〇零一二三四五六七八九", "01234567890" + "0123456789")
 
-SEP = r"[ \t\u00a0\u3000\-–—－.·]"
-# A mobile whole, or in the groups people write it in (139 1234 5678, 1391 234 5678), never any
-# grouping: lists of numbers (1971.12 1972.1, 29 35 1507 36 40 702) are not phones.
-MOBILE = re.compile(
-    rf"(?<!\d)(?:(?:[+＋]|00)86{SEP}{{0,3}})?"
-    rf"(1[3-9]\d(?:{SEP}{{0,3}}\d{{4}}{SEP}{{0,3}}\d{{4}}|\d{SEP}{{0,3}}\d{{3}}{SEP}{{0,3}}\d{{4}}))(?!\d)"
-)
-LANDLINE = re.compile(
-    rf"(?<!\d)[(（]?(0(?:10|2\d|[3-9]\d\d))[)）]?{SEP}{{0,3}}([2-9]\d{{2,3}}){SEP}{{0,2}}(\d{{4}})(?!\d)"
-)
-LOCAL_PHONE = re.compile(
-    rf"(?:电话|座机|固话|手机|号码|联系方式)[^\d\n]{{0,6}}?(?<!\d)([2-9]\d{{2,3}}{SEP}{{0,2}}\d{{4}})(?!\d)"
-)
 # ID cards (18 characters, or 15 for old ones) and bank cards (16-19 digits), whole or in their usual
 # groups: 6-8-4, and fours for a card (cards start with 3-6; a list of years with 1 or 2). A case
 # number has 13 digits and is never one.
@@ -145,14 +129,6 @@ def coarse_place(address: str, *, names: Iterable[str | None] = ()) -> str:
     return re.sub(r"[\s\dA-Za-z０-９#＃\-－—,，、。:：的]+$", "", address[:cut]).strip()
 
 
-def mask_phone(phone: str) -> str:
-    """Show the first three and last four digits of a mobile number: 138****8000."""
-    digits = re.sub(r"\D", "", phone)[-11:]
-    if len(digits) != 11:
-        return "****"
-    return f"{digits[:3]}****{digits[-4:]}"
-
-
 def mask_name(name: str) -> str:
     """Keep the family name only: 张三 -> 张*, 欧阳娜娜 -> 欧阳**."""
     name = name.strip()
@@ -166,17 +142,13 @@ def redact(value: Any) -> str:
 
 
 def _number_spans(text: str) -> Iterable[Span]:
-    digits = text.translate(PHONE_DIGITS)
+    digits = text.translate(TEXT_DIGITS)
     for match in LONG_NUMBER.finditer(digits):
         plain = re.sub(r"[^\dXx]", "", match.group(0))
         shown = f"{plain[:6]}********{plain[-4:]}" if len(plain) == 18 else f"****{plain[-4:]}"
         yield Span(match.start(), match.end(), shown)
-    for match in MOBILE.finditer(digits):
-        yield Span(match.start(), match.end(), mask_phone(match.group(1)))
-    for match in LANDLINE.finditer(digits):
-        yield Span(match.start(), match.end(), f"{match.group(1)}-****{match.group(3)}")
-    for match in LOCAL_PHONE.finditer(digits):
-        yield Span(match.start(1), match.end(1), "****" + re.sub(r"\D", "", match.group(1))[-4:])
+    for found in number_spans(text):
+        yield Span(*found)
 
 
 def _home_spans(text: str) -> Iterable[Span]:

@@ -13,6 +13,7 @@ from backend.cases.deadlines import TimeLimit
 from backend.cases.states import CaseStatus
 from backend.db import Base
 from common.database import utcnow
+from common.phone import PHONE_CHARS
 
 
 class AppealType(enum.StrEnum):
@@ -83,7 +84,7 @@ class Case(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     occurred_at: Mapped[datetime | None]
     contact_name: Mapped[str | None] = mapped_column(String(50))
-    contact_phone: Mapped[str | None] = mapped_column(String(11), index=True)
+    contact_phone: Mapped[str | None] = mapped_column(String(PHONE_CHARS), index=True)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     channel: Mapped[str] = mapped_column(String(16))

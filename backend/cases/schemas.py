@@ -13,7 +13,7 @@ from backend.cases.states import CaseStatus, Move
 from backend.reference.categories import categories
 from backend.reference.gazetteer import gazetteer
 from common.database import utcnow
-from common.phone import normalise_mobile
+from common.phone import is_mobile, parse_phone
 
 ShortText = Annotated[str, Field(max_length=300)]
 
@@ -85,13 +85,16 @@ class CaseCreate(BaseModel):
 
     @field_validator("contact_phone")
     @classmethod
-    def mobile(cls, raw: str | None) -> str | None:
+    def phone(cls, raw: str | None) -> str | None:
         if raw is None or raw == "":
             return None
-        phone = normalise_mobile(raw)
+        phone = parse_phone(raw)
         if phone is None:
-            raise ValueError("contact_phone must be an 11-digit mainland mobile number")
-        return phone
+            raise ValueError(
+                "contact_phone must be a mainland mobile or a landline with its area code "
+                "(13800138000, 010-62345678, 010-62345678转123)"
+            )
+        return phone.stored
 
     @field_validator("occurred_at")
     @classmethod
@@ -112,6 +115,8 @@ class CaseCreate(BaseModel):
             raise ValueError("contact_phone is required unless the case is anonymous")
         if self.sms_updates and not self.contact_phone:
             raise ValueError("sms_updates needs the citizen's contact_phone")
+        if self.sms_updates and not is_mobile(self.contact_phone):
+            raise ValueError("sms_updates needs a mobile contact_phone: a landline gets no SMS")
         if self.confidential and self.appeal_type != AppealType.REPORT:
             raise ValueError("only a report (举报) can keep the reporter confidential")
         if self.street_code and self.district_code and not self.street_code.startswith(self.district_code):

@@ -28,7 +28,7 @@ from backend.reference.gazetteer import gazetteer
 from backend.staff.principal import SYSTEM, Principal
 from backend.staff.service import audit
 from common.database import utcnow
-from common.phone import normalise_mobile
+from common.phone import is_mobile, normalise_mobile
 
 # Timeline entries pushed to the citizen's channel (dispatched, replied to, resolved, reopened).
 PUBLIC_MOVES = frozenset({Move.DISPATCH, Move.RESOLVE, Move.RESOLVE_ON_SPOT, Move.REOPEN})
@@ -226,7 +226,7 @@ def wants_sms(case_in: CaseCreate) -> bool:
     """Whether a new case's updates and rating go by SMS: asked for, or by default a phone call's."""
     if case_in.sms_updates is not None:
         return case_in.sms_updates
-    return case_in.channel == Channel.PHONE and bool(case_in.contact_phone)
+    return case_in.channel == Channel.PHONE and is_mobile(case_in.contact_phone)
 
 
 def rated_by_its_citizen(case: Case, rating_in: RatingIn) -> bool:

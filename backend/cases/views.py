@@ -27,7 +27,7 @@ from backend.reference.gazetteer import gazetteer
 from backend.staff.principal import Principal
 from common.database import UTCDateTime, utcnow
 from common.masking import mask_name, mask_phone
-from common.phone import normalise_mobile
+from common.phone import parse_phone
 
 MAX_FAILED_VERIFICATIONS = 5
 LOCKOUT = timedelta(hours=1)
@@ -79,9 +79,9 @@ def _matches(q: str) -> ColumnElement[bool]:
     number = normalise_number(q)
     if number:
         return Case.number == number
-    phone = normalise_mobile(q)
-    if phone:
-        return Case.contact_phone == phone
+    phone = parse_phone(q)
+    if phone:  # a landline asked without its extension finds it with one too
+        return or_(Case.contact_phone == phone.stored, Case.contact_phone.like(f"{phone.stored}转%"))
     like = f"%{q.replace('%', '').replace('_', '')}%"
     return or_(Case.address.like(like), Case.description.like(like))
 
@@ -130,7 +130,8 @@ def _check_last4(session: Session, case: Case, phone_last4: str, now: datetime) 
     session.expire(case, ["failed_verifications", "verification_locked_until"])
     if counted is None:
         raise TooManyAttempts("too many wrong answers for this case: try again in an hour")
-    verified = bool(case.contact_phone) and case.contact_phone[-4:] == phone_last4  # type: ignore[index]
+    phone = parse_phone(case.contact_phone or "")
+    verified = phone is not None and phone.last4 == phone_last4
     if verified:
         session.execute(
             update(Case)

@@ -26,7 +26,7 @@ from bot.actions.citizen import (
     refuses,
     shown_phone,
 )
-from common.phone import find_mobile
+from common.phone import find_phone, strip_phones
 
 INTENTION_WORDS = re.compile(
     r"你好|您好|在吗|请问|麻烦|我们|我|想|要|需要|帮我|帮忙|给我|投诉|举报|反映|反应|求助|建议|表扬|咨询|报修|登记|提交|报上去|"
@@ -145,9 +145,9 @@ class ValidateCaseForm(FormValidationAction):
             text = str(offered)
             slots.update(offered_appeal=None, offered_type=None)
         slots.update(description=text[:2000], appeal_type=kind or appeal_type(latest_intent(tracker), text))
-        phone = find_mobile(text)
+        phone = find_phone(text, bare_local=False)
         if phone and not tracker.get_slot("contact_phone"):
-            slots["contact_phone"] = phone
+            slots["contact_phone"] = phone.stored
         async with BackendClient.from_settings() as backend:
             try:
                 routing = await backend.route(text, tracker.get_slot("address"))
@@ -211,10 +211,13 @@ class ValidateCaseForm(FormValidationAction):
         text = str(entity(tracker, "person_name") or value or "").strip()
         if refuses(text):
             return {"contact_name": NOT_GIVEN}
-        phone = find_mobile(text)
+        phone = find_phone(text)
         if phone:  # "王女士 13912345678": the name said with the phone, as the question invites
-            name = said_name(PHONE_SAID.sub(" ", text))
-            return {"contact_name": name if name and not refuses(name) else None, "contact_phone": phone}
+            name = said_name(strip_phones(text))
+            return {
+                "contact_name": name if name and not refuses(name) else None,
+                "contact_phone": phone.stored,
+            }
         name = said_name(text)
         if name is None:
             dispatcher.utter_message(text="没听清您的称呼，请再说一下，比如“王先生”或“李华”。")
@@ -225,19 +228,17 @@ class ValidateCaseForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = str(value or "")
-        phone = find_mobile(text)
+        phone = find_phone(text)
         if phone:
-            return {"contact_phone": phone}
+            return {"contact_phone": phone.stored}
         if refuses(text):
             dispatcher.utter_message(text="好的，按匿名受理。没有电话的话，办理结果会在这里通知您。")
             return {"contact_phone": NOT_GIVEN, "contact_name": NOT_GIVEN}
-        dispatcher.utter_message(text="这个号码好像不对，请输入11位手机号，例如 138 0013 8000。")
+        dispatcher.utter_message(
+            text="这个号码好像不对，请留11位手机号（例如 138 0013 8000），"
+            "或带区号的座机（例如 010-6234 5678 转 123）。"
+        )
         return {"contact_phone": None}
-
-
-PHONE_SAID = re.compile(
-    r"(手机|电话|号码|手机号|联系方式)?(是|：|:)?[\d\s\-－+]{7,}|[幺一二三四五六七八九零〇两\s]{11,}"
-)
 
 
 def said_name(text: str) -> str | None:
@@ -395,8 +396,8 @@ class ActionCorrectCase(Action):
                 SlotSet("street", None),
                 SlotSet("address_attempts", 0),
             ]
-        elif field == "contact_phone" and value and find_mobile(value):
-            changed = [SlotSet("contact_phone", find_mobile(value))]
+        elif field == "contact_phone" and value and find_phone(value):
+            changed = [SlotSet("contact_phone", str(find_phone(value)))]
         elif field == "contact_name" and value:
             changed = [SlotSet("contact_name", value[:12])]
         else:

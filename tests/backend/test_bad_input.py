@@ -26,7 +26,7 @@ from tests.backend.factories import make_case, payload
         ({"category_code": "weather"}, "unknown category code"),
         ({"district_code": "999999"}, "unknown district code"),
         ({"street_code": "110108011"}, "street_code is not in district_code"),
-        ({"contact_phone": "12345"}, "11-digit"),
+        ({"contact_phone": "12345"}, "mainland mobile"),
         ({"contact_phone": None}, "contact_phone is required"),
         ({"anonymous": True}, "anonymous"),
         ({"confidential": True}, "report"),

@@ -129,8 +129,13 @@ async def test_phone_numbers_as_citizens_write_them(backend: FakeBackend, domain
     for said in ("138 0013 8000", "+86-138-0013-8000", "幺三八零零幺三八零零零", "电话是13800138000哦"):
         slots, _ = await validate(domain, text=said, slots=base, set_now={"contact_phone": said})
         assert slots["contact_phone"] == "13800138000", said
+    landlines = {"座机 010-6234 5678 转 123": "010-62345678转123", "六二三四五六七八": "010-62345678"}
+    for said, stored in landlines.items():
+        slots, _ = await validate(domain, text=said, slots=base, set_now={"contact_phone": said})
+        assert slots["contact_phone"] == stored, said
     slots, dispatcher = await validate(domain, text="12345", slots=base, set_now={"contact_phone": "12345"})
-    assert slots["contact_phone"] is None and "11位" in texts(dispatcher)[0]
+    assert slots["contact_phone"] is None
+    assert "11位手机号" in texts(dispatcher)[0] and "座机" in texts(dispatcher)[0]
     slots, _ = await validate(domain, text="不留电话了", slots=base, set_now={"contact_phone": "不留电话了"})
     assert slots["contact_phone"] == NOT_GIVEN and slots["contact_name"] == NOT_GIVEN
 
