@@ -2,8 +2,10 @@
 
 - archive: close rated cases after 3 days and resolved ones nobody rated after 7 (归档);
 - retention: anonymise the personal data of cases closed more than RETENTION_DAYS ago;
-- overdue_alerts: flag open cases close to or past their time limit (督办提醒);
-- hotspot_scan: store the rising category × place combinations of the last window (主动治理).
+- overdue_alerts: flag open cases close to or past their time limit (督办提醒), and summonses (吹哨)
+  not checked in (报到) in time;
+- hotspot_scan: store the rising category × place combinations of the last window, and the clusters
+  of similar appeals in each street (主动治理).
 
 `python -m backend clock` runs the schedule (one process, any number of instances: each job takes
 its lease in the backend's database first); `python -m backend archive` and the others run one job
@@ -29,7 +31,7 @@ from backend.cases.retention import anonymise_closed
 from backend.cases.service import archive_due
 from backend.db import MIGRATIONS, Base, engine_for, session_factory
 from backend.settings import BackendSettings
-from backend.stats.scans import scan_hotspots
+from backend.stats.scans import ClusterRule, scan_hotspots
 from common.clock import Clock, Job, serve_health
 from common.leases import Leases, lease_table
 
@@ -75,9 +77,15 @@ def hotspot_scan(sessions: sessionmaker[Session], settings: BackendSettings) -> 
             window=timedelta(days=settings.hotspot_window_days),
             min_count=settings.hotspot_min_count,
             min_growth=settings.hotspot_min_growth,
+            clusters=ClusterRule(
+                window=timedelta(days=settings.cluster_window_days),
+                min_size=settings.cluster_min_size,
+                min_similarity=settings.cluster_min_similarity,
+            ),
         )
         return (
-            f"scan {scan.id}: {len(scan.findings)} hotspots in the last {settings.hotspot_window_days} days"
+            f"scan {scan.id}: {len(scan.findings)} hotspots in the last {settings.hotspot_window_days} days, "
+            f"{len(scan.clusters)} clusters of similar appeals in the last {settings.cluster_window_days}"
         )
 
 

@@ -8,11 +8,12 @@ from backend.cases.models import (
     CaseLink,
     CaseUpdate,
     Rating,
+    Summons,
 )
 from backend.clock import LEASES
 from backend.open311.models import Open311Key
 from backend.staff.models import AuditEntry, LoginThrottle, Staff, StaffSession
-from backend.stats.models import HotspotFinding, HotspotScan
+from backend.stats.models import HotspotCluster, HotspotFinding, HotspotScan, MonthlyTopic
 
 __all__ = [
     "LEASES",
@@ -23,11 +24,14 @@ __all__ = [
     "CaseCounter",
     "CaseLink",
     "CaseUpdate",
+    "HotspotCluster",
     "HotspotFinding",
     "HotspotScan",
     "LoginThrottle",
+    "MonthlyTopic",
     "Open311Key",
     "Rating",
     "Staff",
     "StaffSession",
+    "Summons",
 ]

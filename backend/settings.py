@@ -36,6 +36,10 @@ class BackendSettings(ServiceSettings):
     hotspot_window_days: int = Field(7, ge=1, le=90)
     hotspot_min_count: int = Field(3, ge=1)
     hotspot_min_growth: float = Field(1.5, ge=1)
+    cluster_window_days: int = Field(30, ge=1, le=366)  # similar appeals in one street (主动治理)
+    cluster_min_size: int = Field(3, ge=2)
+    cluster_min_similarity: float = Field(0.12, gt=0, le=1)  # TF-IDF cosine of two descriptions
+    summons_hours: int = Field(24, ge=1, le=24 * 30)  # a summoned department checks in (报到) within this
 
     @property
     def database_url(self) -> str:

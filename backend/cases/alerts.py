@@ -1,6 +1,7 @@
 """Overdue alerts (督办提醒): the scan that flags open cases close to their time limit (临期) or past it
 (超期), and the lists the console reads. Each flag is a `CaseAlert` row and a timeline entry; its
-lead unit and the supervisors see it in the console, live through the gateway's alert feed.
+lead unit and the supervisors see it in the console, live through the gateway's alert feed. The same
+scan flags summonses (吹哨) whose department has not checked in (报到) in time, for that department.
 
 A case is 临期 when less than `share` of its time limit is left (0.2: 24 minutes of an emergency's
 2 hours, 4.8 hours of a utility case's 24, 1.4 days of a general case's 7).
@@ -11,34 +12,44 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from backend.cases import service
 from backend.cases.deadlines import TimeLimit
 from backend.cases.dispatch import Unit
-from backend.cases.models import AlertKind, Case, CaseAlert
+from backend.cases.models import AlertKind, Case, CaseAlert, Summons
 from backend.cases.numbers import BEIJING
 from backend.cases.states import OPEN, Role
+from backend.cases.summons import raise_summons_alerts
 from backend.reference.categories import categories
 from backend.reference.gazetteer import gazetteer
 from backend.staff.principal import Principal
 from common.database import utcnow
 
 
+def near_deadline(now: datetime, share: float) -> ColumnElement[bool]:
+    """Less than `share` of the case's time limit left, or past it (the status is not checked)."""
+    return or_(
+        *(
+            (Case.time_limit == limit) & (Case.due_at <= now + timedelta(hours=limit.hours * share))
+            for limit in TimeLimit
+        )
+    )
+
+
 def raise_alerts(*, session: Session, share: float, now: datetime | None = None) -> dict[AlertKind, int]:
-    """Flag every open case close to or past its time limit that is not flagged so yet."""
+    """Flag every open case close to or past its time limit that is not flagged so yet; summonses
+    past their time limit without a check-in are counted under SUMMONS_LATE."""
     now = now or utcnow()
-    near = [
-        (Case.time_limit == limit) & (Case.due_at <= now + timedelta(hours=limit.hours * share))
-        for limit in TimeLimit
-    ]
-    cases = session.scalars(select(Case).where(Case.status.in_(OPEN), or_(*near))).all()
+    cases = session.scalars(select(Case).where(Case.status.in_(OPEN), near_deadline(now, share))).all()
     known: set[tuple[int, str, datetime]] = set()
     ids = [case.id for case in cases]
     for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
         rows = session.execute(
-            select(CaseAlert.case_id, CaseAlert.kind, CaseAlert.due_at).where(CaseAlert.case_id.in_(chunk))
+            select(CaseAlert.case_id, CaseAlert.kind, CaseAlert.due_at).where(
+                CaseAlert.case_id.in_(chunk), CaseAlert.summons_id.is_(None)
+            )
         )
         known |= {(case_id, kind, due) for case_id, kind, due in rows}
     raised = dict.fromkeys(AlertKind, 0)
@@ -47,6 +58,7 @@ def raise_alerts(*, session: Session, share: float, now: datetime | None = None)
         if (case.id, kind.value, case.due_at) not in known:
             _flag(session, case, kind, now)
             raised[kind] += 1
+    raised[AlertKind.SUMMONS_LATE] = raise_summons_alerts(session=session, now=now)
     return raised
 
 
@@ -62,15 +74,29 @@ def _flag(session: Session, case: Case, kind: AlertKind, now: datetime) -> None:
 
 
 def current_alerts(*, session: Session, principal: Principal, limit: int = 100) -> list[dict[str, Any]]:
-    """The alerts of cases still open on the same deadline, newest first; unit staff see their
-    unit's (the cases it leads), supervisors all."""
+    """The alerts of cases still open on the same deadline, and of summonses still open and not
+    checked in, newest first; unit staff see their unit's (the cases it leads, the summonses to it or
+    from it), supervisors all."""
+    case_alert = CaseAlert.summons_id.is_(None)
     query = (
         select(CaseAlert, Case)
         .join(Case, CaseAlert.case_id == Case.id)
-        .where(Case.status.in_(OPEN), CaseAlert.due_at == Case.due_at)
+        .outerjoin(Summons, CaseAlert.summons_id == Summons.id)
+        .where(
+            Case.status.in_(OPEN),
+            or_(
+                case_alert & (CaseAlert.due_at == Case.due_at),
+                Summons.closed_at.is_(None) & Summons.checked_in_at.is_(None),
+            ),
+        )
     )
     if principal.role == Role.UNIT_STAFF:
-        query = query.where(Case.lead_unit == principal.unit)
+        query = query.where(
+            or_(
+                case_alert & (Case.lead_unit == principal.unit),
+                (Summons.department == principal.unit) | (Summons.unit == principal.unit),
+            )
+        )
     rows = session.execute(query.order_by(CaseAlert.id.desc()).limit(limit)).all()
     return [alert_out(alert, case) for alert, case in rows]
 
@@ -90,24 +116,17 @@ def alerts_after(*, session: Session, after: int, limit: int = 100) -> list[dict
 def alert_out(alert: CaseAlert, case: Case) -> dict[str, Any]:
     """An alert with what the console shows: no citizen's personal data, only the case's matter."""
     category = categories().get(case.category_code or "")
-    places = gazetteer()
     return {
         "id": alert.id,
         "kind": alert.kind,
         "kind_label": AlertKind(alert.kind).label,
         "number": case.number,
         "category_name": category.name if category else None,
-        "place": "".join(
-            p.name
-            for p in (
-                places.districts.get(case.district_code or ""),
-                places.streets.get(case.street_code or ""),
-            )
-            if p is not None
-        ),
+        "place": gazetteer().place_name(case.district_code, case.street_code),
         "unit": alert.unit,
         "unit_name": Unit.parse(alert.unit).name if alert.unit else None,
         "status": case.status,
         "due_at": alert.due_at,
+        "summons_id": alert.summons_id,
         "created_at": alert.created_at,
     }

@@ -6,7 +6,19 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.cases.deadlines import TimeLimit
@@ -128,6 +140,9 @@ class Case(Base):
     ratings: Mapped[list[Rating]] = relationship(
         back_populates="case", order_by="Rating.id", cascade="all, delete-orphan"
     )
+    summonses: Mapped[list[Summons]] = relationship(
+        back_populates="case", order_by="Summons.id", cascade="all, delete-orphan"
+    )
 
     @property
     def state(self) -> CaseStatus:
@@ -172,14 +187,15 @@ class CaseUpdate(Base):
 
 
 class CaseAssignment(Base):
-    """A unit on a case: the lead (首接负责) or a co-handler; kept after re-dispatch as history."""
+    """A unit on a case: the lead (首接负责), a co-handler, or a department summoned by the lead street
+    (吹哨) while its summons is open; kept after re-dispatch as history."""
 
     __tablename__ = "case_assignments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     unit: Mapped[str] = mapped_column(String(40), index=True)
-    role: Mapped[str] = mapped_column(String(8))  # lead | co
+    role: Mapped[str] = mapped_column(String(8))  # lead | co | summoned
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -229,24 +245,78 @@ class AlertKind(enum.StrEnum):
 
     DUE_SOON = "due_soon"  # 临期: little of its time limit is left
     OVERDUE = "overdue"  # 超期: past its time limit
+    SUMMONS_LATE = "summons_late"  # 报到超时: a summoned department has not checked in within the limit
 
     @property
     def label(self) -> str:
-        return {"due_soon": "临期", "overdue": "超期"}[self]
+        return {"due_soon": "临期", "overdue": "超期", "summons_late": "报到超时"}[self]
 
 
 class CaseAlert(Base):
     """A case the overdue scan flagged: once per case, kind and deadline (a reopened case has a new
-    deadline). Its lead unit and the supervisors see it in the console."""
+    deadline), or once per summons whose department has not checked in (报到) in time. Its unit (the
+    lead unit, or the summoned department) and the supervisors see it in the console."""
 
     __tablename__ = "case_alerts"
-    __table_args__ = (UniqueConstraint("case_id", "kind", "due_at"),)
+    __table_args__ = (
+        Index(
+            "uq_case_alerts_case_kind_due",
+            "case_id",
+            "kind",
+            "due_at",
+            unique=True,
+            sqlite_where=text("summons_id IS NULL"),
+            postgresql_where=text("summons_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(12))
-    unit: Mapped[str | None] = mapped_column(String(40), index=True)  # the lead unit when flagged
+    unit: Mapped[str | None] = mapped_column(String(40), index=True)  # the lead unit (or department) flagged
     due_at: Mapped[datetime]  # the deadline it is about
+    summons_id: Mapped[int | None] = mapped_column(
+        ForeignKey("summonses.id", ondelete="CASCADE"), unique=True
+    )  # a summons' alert: once per summons
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     case: Mapped[Case] = relationship()
+
+
+class Summons(Base):
+    """吹哨报到: the street or township leading a case summons (吹哨) a functional department, which
+    must check in (报到, saying what it will do) within the summons' time limit. While the summons is
+    open the department is on the case (a `summoned` assignment) and reads it; it closes when the case
+    is resolved, returned or dispatched elsewhere."""
+
+    __tablename__ = "summonses"
+    __table_args__ = (Index("ix_summonses_department_closed_at", "department", "closed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    unit: Mapped[str] = mapped_column(String(40), index=True)  # the street office that summoned
+    department: Mapped[str] = mapped_column(String(40))  # the functional department summoned
+    reason: Mapped[str] = mapped_column(Text)
+    summoned_by: Mapped[str] = mapped_column(String(64))
+    summoned_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    due_at: Mapped[datetime]  # check in by then
+    checked_in_at: Mapped[datetime | None]
+    checked_in_by: Mapped[str | None] = mapped_column(String(64))
+    check_in: Mapped[str | None] = mapped_column(Text)  # what the department will do
+    closed_at: Mapped[datetime | None]
+    close_reason: Mapped[str | None] = mapped_column(String(16))  # the move that closed it
+
+    case: Mapped[Case] = relationship(back_populates="summonses")
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    def is_overdue(self, now: datetime) -> bool:
+        """Open, not checked in, and past its time limit (报到超时)."""
+        return self.is_open and self.checked_in_at is None and now > self.due_at
+
+    @property
+    def late(self) -> bool:
+        """Checked in after its time limit."""
+        return self.checked_in_at is not None and self.checked_in_at > self.due_at

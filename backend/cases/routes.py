@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
-from backend.cases import alerts, service, views
+from backend.cases import alerts, service, summons, views
 from backend.cases.schemas import (
     CaseCreate,
     CaseCreated,
     CaseDetailOut,
     CaseEventOut,
     CaseOut,
+    CheckInIn,
     CitizenCaseOut,
     CitizenLookupIn,
     IdentityRenamesIn,
@@ -20,12 +22,15 @@ from backend.cases.schemas import (
     NoteIn,
     RatingIn,
     SubmissionIn,
+    SummonsIn,
+    SummonsOut,
     TransitionIn,
     UpdateOut,
 )
 from backend.cases.states import CaseStatus, Role
 from backend.db import LARGEST_ID
 from backend.deps import DB, Caller, require
+from backend.errors import BadInput
 from backend.staff.principal import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -34,6 +39,8 @@ Staff = Annotated[Principal, Depends(require(Role.OPERATOR, Role.UNIT_STAFF, Rol
 Supervisor = Annotated[Principal, Depends(require(Role.SUPERVISOR))]
 Watcher = Annotated[Principal, Depends(require(Role.UNIT_STAFF, Role.SUPERVISOR))]
 Service = Annotated[Principal, Depends(require(Role.SERVICE))]
+UnitStaff = Annotated[Principal, Depends(require(Role.UNIT_STAFF))]
+SUMMONS_STATES = ("open", "unanswered", "overdue", "all")
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
 
 
@@ -155,6 +162,61 @@ def supervise_case(number: str, note: NoteIn, session: DB, caller: Supervisor) -
     case = service.get_case(session=session, number=number, principal=caller)
     service.supervise(session=session, case=case, note=note.text, principal=caller)
     return views.case_detail(session, case, caller)
+
+
+@router.post("/cases/{number}/summonses", response_model=CaseDetailOut, status_code=201, tags=["summonses"])
+def summon_departments(
+    request: Request, number: str, body: SummonsIn, session: DB, caller: UnitStaff
+) -> CaseDetailOut:
+    """吹哨: the street or township leading the case summons functional departments, each to check in
+    (报到) within SUMMONS_HOURS; while the summons is open they read the case."""
+    case = service.get_case(session=session, number=number, principal=caller)
+    summons.summon(
+        session=session,
+        case=case,
+        departments_codes=body.departments,
+        reason=body.reason,
+        principal=caller,
+        limit=timedelta(hours=request.app.state.settings.summons_hours),
+    )
+    return views.case_detail(session, case, caller)
+
+
+@router.post(
+    "/cases/{number}/summonses/{summons_id}/check-in", response_model=CaseDetailOut, tags=["summonses"]
+)
+def check_in(
+    number: str,
+    summons_id: Annotated[int, Path(ge=1, le=LARGEST_ID)],
+    body: CheckInIn,
+    session: DB,
+    caller: UnitStaff,
+) -> CaseDetailOut:
+    """报到: the summoned department acknowledges and says what it will do."""
+    case = service.get_case(session=session, number=number, principal=caller)
+    summons.check_in(session=session, case=case, summons_id=summons_id, text=body.text, principal=caller)
+    return views.case_detail(session, case, caller)
+
+
+@router.get("/summonses", response_model=list[SummonsOut], tags=["summonses"])
+def list_summonses(
+    session: DB,
+    caller: Staff,
+    state: Annotated[str, Query(max_length=12, description="open, unanswered, overdue or all")] = "open",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    """Summonses due first: a unit's (summoned to it, or issued by it), or all for the hotline."""
+    if state not in SUMMONS_STATES:
+        raise BadInput(f"state is one of {', '.join(SUMMONS_STATES)}")
+    return summons.list_summonses(session=session, principal=caller, state=state, limit=limit)
+
+
+@router.get("/supervision/summonses", response_model=list[SummonsOut], tags=["supervision"])
+def unanswered_summonses(
+    session: DB, caller: Supervisor, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[dict[str, Any]]:
+    """Open summonses no department has checked in to, those due (or overdue) first: 督办."""
+    return summons.list_summonses(session=session, principal=caller, state="unanswered", limit=limit)
 
 
 @router.post("/cases/{number}/rating", response_model=CaseDetailOut)

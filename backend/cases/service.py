@@ -32,6 +32,9 @@ from common.phone import is_mobile, normalise_mobile
 
 # Timeline entries pushed to the citizen's channel (dispatched, replied to, resolved, reopened).
 PUBLIC_MOVES = frozenset({Move.DISPATCH, Move.RESOLVE, Move.RESOLVE_ON_SPOT, Move.REOPEN})
+# Moves that take the case from its lead street or finish it: its summonses (吹哨) close.
+CLOSES_SUMMONSES = frozenset({Move.DISPATCH, Move.RETURN, Move.RESOLVE})
+SUMMONED = "summoned"  # the assignment role of a department while its summons is open
 ARCHIVE_RATED_AFTER = timedelta(days=3)
 ARCHIVE_UNRATED_AFTER = timedelta(days=7)
 
@@ -123,6 +126,8 @@ def transition(
     if move in UNIT_MOVES and principal.role == Role.UNIT_STAFF and principal.unit != case.lead_unit:
         raise Forbidden("only the lead unit of a case can do this")
     before = case.state
+    if move in CLOSES_SUMMONSES:
+        close_summonses(case, reason=move, now=now)
     unit, text = _apply(session, case, move, lead_unit, list(co_units), reason, reply, note, now)
     case.status = rule.target
     _record(
@@ -288,6 +293,30 @@ def supervise(
     _record(session, case, "supervise", None, None, principal, unit=case.lead_unit, note=note, now=now)
     audit(session=session, principal=principal, action="case.supervise", target=case.number)
     return case
+
+
+def close_summonses(case: Case, *, reason: str, now: datetime) -> None:
+    """End the case's open summonses (吹哨): the summoned departments are no longer on the case."""
+    for summons in case.summonses:
+        if summons.is_open:
+            summons.closed_at, summons.close_reason = now, reason
+    for assignment in case.assignments:
+        if assignment.role == SUMMONED:
+            assignment.active = False
+
+
+def log_update(
+    *,
+    session: Session,
+    case: Case,
+    kind: str,
+    principal: Principal,
+    unit: str | None,
+    note: str,
+    now: datetime,
+) -> CaseUpdate:
+    """A timeline entry that moves no status (吹哨, 报到, an alert), not shown to the citizen."""
+    return _record(session, case, kind, None, None, principal, unit=unit, note=note, now=now)
 
 
 def flag(*, session: Session, case: Case, kind: str, note: str, now: datetime) -> CaseUpdate:

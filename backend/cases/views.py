@@ -17,10 +17,12 @@ from backend.cases.schemas import (
     CaseOut,
     CitizenCaseOut,
     RatingOut,
+    SummonsOut,
     UnitOut,
     UpdateOut,
 )
 from backend.cases.states import OPEN, CaseStatus, Role
+from backend.cases.summons import summons_out
 from backend.errors import NotFound, TooManyAttempts
 from backend.reference.categories import categories
 from backend.reference.gazetteer import gazetteer
@@ -249,6 +251,7 @@ def case_detail(
             for r in case.ratings
         ],
         related=list(related),
+        summonses=[SummonsOut(**summons_out(s, now or utcnow())) for s in case.summonses],
     )
 
 

@@ -66,6 +66,11 @@ class Gazetteer:
         """Streets whose full or short name is `name` (several when a name repeats across districts)."""
         return [s for s in self.streets.values() if name in (s.name, s.short)]
 
+    def place_name(self, district_code: str | None, street_code: str | None) -> str:
+        """"朝阳区望京街道" from the codes that are known; "" when neither is."""
+        places = (self.districts.get(district_code or ""), self.streets.get(street_code or ""))
+        return "".join(p.name for p in places if p is not None)
+
     def street_by_name(self, district: District, name: str) -> Street | None:
         for street in self.streets.values():
             if street.district == district and name in (street.name, street.short):

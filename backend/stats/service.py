@@ -16,13 +16,14 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.cases.dispatch import Unit
 from backend.cases.models import Case, Rating, Satisfaction
+from backend.cases.numbers import BEIJING
 from backend.cases.states import OPEN, CaseStatus
 from backend.reference.categories import categories
 from backend.reference.gazetteer import gazetteer
@@ -34,7 +35,9 @@ class GroupBy(enum.StrEnum):
     NONE = "none"
     UNIT = "unit"
     DISTRICT = "district"
+    STREET = "street"
     CATEGORY = "category"
+    WEEK = "week"  # Beijing weeks from Monday: the trend, every week of the period present
 
 
 @dataclass
@@ -93,11 +96,29 @@ def three_rates(
     cases = list(session.scalars(query))
     latest = _latest_ratings(session, (c.id for c in cases))
     rows: dict[str | None, RateRow] = {}
+    if group_by == GroupBy.WEEK:
+        for monday in _mondays(start, end):
+            rows[monday] = RateRow(key=monday, name=_group_name(monday, group_by))
     for case in cases:
         key = _group_key(case, group_by)
         row = rows.setdefault(key, RateRow(key=key, name=_group_name(key, group_by)))
         _count(row, case, latest.get(case.id), now)
-    return sorted((row.finish() for row in rows.values()), key=lambda r: -r.accepted)
+    finished = [row.finish() for row in rows.values()]
+    if group_by == GroupBy.WEEK:
+        return sorted(finished, key=lambda r: r.key or "")
+    return sorted(finished, key=lambda r: -r.accepted)
+
+
+def _week_of(moment: datetime) -> str:
+    day = moment.astimezone(BEIJING).date()
+    return (day - timedelta(days=day.weekday())).isoformat()
+
+
+def _mondays(start: datetime, end: datetime) -> list[str]:
+    """The Monday of every Beijing week that [start, end) touches."""
+    first = date.fromisoformat(_week_of(start))
+    last = (end - timedelta(microseconds=1)).astimezone(BEIJING).date()
+    return [(first + timedelta(weeks=i)).isoformat() for i in range((last - first).days // 7 + 1)]
 
 
 def _count(row: RateRow, case: Case, rating: Rating | None, now: datetime) -> None:
@@ -135,21 +156,32 @@ def _group_key(case: Case, group_by: GroupBy) -> str | None:
         return case.lead_unit
     if group_by == GroupBy.DISTRICT:
         return case.district_code
+    if group_by == GroupBy.STREET:
+        return case.street_code
     if group_by == GroupBy.CATEGORY:
         return case.category_code
+    if group_by == GroupBy.WEEK:
+        return _week_of(case.accepted_at)
     return "all"
 
 
 def _group_name(key: str | None, group_by: GroupBy) -> str:
     if key is None:
-        return {"unit": "未派单", "district": "地点不明", "category": "未分类"}.get(group_by, "全部")
+        unknown = {"unit": "未派单", "district": "地点不明", "street": "街乡镇不明", "category": "未分类"}
+        return unknown.get(group_by, "全部")
     if group_by == GroupBy.UNIT:
         return Unit.parse(key).name
     if group_by == GroupBy.DISTRICT:
         return gazetteer().districts[key].name
+    if group_by == GroupBy.STREET:
+        street = gazetteer().streets[key]
+        return f"{street.district.name}{street.name}"
     if group_by == GroupBy.CATEGORY:
         category = categories().get(key)
         return category.name if category else key
+    if group_by == GroupBy.WEEK:
+        monday = date.fromisoformat(key)
+        return f"{monday.month}月{monday.day}日起"
     return "全部"
 
 

@@ -229,6 +229,7 @@ def test_overdue_alerts_flag_due_soon_then_overdue_once_each(session: Session) -
     assert raise_alerts(session=session, share=0.2, now=due - timedelta(hours=6)) == {
         AlertKind.DUE_SOON: 0,
         AlertKind.OVERDUE: 0,
+        AlertKind.SUMMONS_LATE: 0,
     }
     soon = raise_alerts(session=session, share=0.2, now=due - timedelta(hours=4))
     again = raise_alerts(session=session, share=0.2, now=due - timedelta(hours=1))
