@@ -6,8 +6,8 @@ case, kind and deadline, now a partial unique index). hotspot_clusters, hotspot_
 appeals in one street that the hotspot scan found, with their cases; monthly_topics: the clusters
 supervisors chose as topics of the month (每月一题).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-06 14:20:00
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import common.database
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
