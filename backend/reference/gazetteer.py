@@ -67,7 +67,7 @@ class Gazetteer:
         return [s for s in self.streets.values() if name in (s.name, s.short)]
 
     def place_name(self, district_code: str | None, street_code: str | None) -> str:
-        """"朝阳区望京街道" from the codes that are known; "" when neither is."""
+        """The place the known codes name, as "朝阳区望京街道"; "" when neither is known."""
         places = (self.districts.get(district_code or ""), self.streets.get(street_code or ""))
         return "".join(p.name for p in places if p is not None)
 
