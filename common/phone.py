@@ -208,7 +208,10 @@ def phones_in(text: str, *, bare_local: bool = True) -> Iterator[tuple[int, int,
         for end in range(match.end(), match.start() + 6, -1):
             phone = parse_phone(folded[match.start() : end], bare_local=bare_local)
             if phone:
-                yield match.start(), end, phone
+                # "（13987654321）": a bracket the number does not close is the text's, not the phone's
+                span = folded[match.start() : end]
+                opened = span[0] in "(（" and not re.search(r"[)）]", span)
+                yield match.start() + opened, end, phone
                 break
             if text[end - 1] in ASCII_DIGITS:
                 break

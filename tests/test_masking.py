@@ -4,7 +4,6 @@ times) stay."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from pathlib import Path
@@ -16,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from common.database import make_engine
 from common.masking import PersonalDataFilter, coarse_place, configure_logging, mask_text
 from connectors.app import make_async_engine
+from tests.aio import run
 
 TWICE = [{"phone": "13912345678"}, {"phone": "13912345678"}]
 
@@ -230,5 +230,5 @@ def test_database_errors_carry_no_bound_parameters(tmp_path: Path) -> None:
             await engine.dispose()
         return "no error"
 
-    message = asyncio.run(gateway())
+    message = run(gateway())
     assert "parameters" in message and "13912345678" not in message

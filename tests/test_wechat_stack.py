@@ -96,6 +96,7 @@ def test_a_report_on_wechat_from_first_message_to_rating(system: Stack, wechat: 
     filed = case(system, number)
     assert filed["channel"] == "wechat" and filed["contact_name"] == "孙"
 
+    assert talk.wait_for("已派发至")  # the dispatch notice, while the window is still open
     wechat.outside_window.add(OPENID)  # days later: WeChat refuses customer-service messages
     for move in ({"move": "acknowledge"}, {"move": "resolve", "reply": "已责令饭馆加装油烟净化器并改向"}):
         done = httpx.post(

@@ -4,12 +4,11 @@ their Rasa state and their cases. The backend is real; the bot is the fake Rasa.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from connectors.core.ids import derive_sender_id, identity_of_credential
 from connectors.core.models import Base, Conversation, Message, SeenUpdate, SenderRename
 from connectors.upgrade import upgrade
 from ops.stack import Stack, wait_until
+from tests.aio import run
 from tests.backend.conftest import POSTGRES_ADMIN_URL, postgres_available
 from tests.connectors.test_console import ADMIN_PASSWORD, PASSWORD, backend_post, console, login
 from tests.fakes.rasa import TOKEN as RASA_TOKEN
@@ -178,9 +178,10 @@ def legacy_tracker_store(url: str, *, serial: str) -> None:
             ):
                 connection.execute(
                     text(
-                        "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, :t, 1.0, :d)"
+                        "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, :t, :at, :d)"
                     ),
-                    {"s": sender, "t": kind, "d": json.dumps(data, ensure_ascii=False)},
+                    # an hour ago: retention (RETENTION_DAYS) would rightly forget an event from 1970
+                    {"s": sender, "t": kind, "at": time.time() - 3600, "d": json.dumps(data)},
                 )
     engine.dispose()
 
@@ -244,8 +245,7 @@ def test_an_earlier_versions_conversations_move_to_derived_ids(databases: tuple[
     gateway_url, tracker_url, serial = databases
     legacy_gateway_db(gateway_url)
     legacy_tracker_store(tracker_url, serial=serial)
-    with ThreadPoolExecutor(1) as pool:  # its own event loop (Playwright may hold this thread's)
-        rows = pool.submit(asyncio.run, upgrade_twice(gateway_url, tracker_url)).result()
+    rows = run(upgrade_twice(gateway_url, tracker_url))
     web_identity = identity_of_credential(TOKEN)
     web_id = derive_sender_id(KEY, "webchat", web_identity)
     telegram_id = derive_sender_id(KEY, "telegram", CHAT)

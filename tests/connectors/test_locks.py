@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from connectors.core.locks import KeyedLocks
+from tests.aio import run
 
 
 def run_apart(test: Callable[[], Awaitable[None]]) -> None:
@@ -16,8 +16,7 @@ def run_apart(test: Callable[[], Awaitable[None]]) -> None:
     async def main() -> None:
         await test()
 
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, main()).result()
+    run(main())
 
 
 def test_turns_of_one_conversation_wait_for_each_other_and_others_do_not() -> None:

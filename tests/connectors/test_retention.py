@@ -3,14 +3,12 @@ going on, old uploads and the old events of Rasa's tracker store are deleted; ne
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sqlite3
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +21,7 @@ from connectors.app import make_async_engine
 from connectors.core.models import Base, Conversation, Message, MessageState, OutboxItem, utcnow
 from connectors.retention import forget_old
 from ops.stack import wait_until
+from tests.aio import run
 from tests.connectors.conftest import gateway
 from tests.fakes.rasa import FakeRasa
 from tests.rasa_env import in_rasa_env
@@ -72,14 +71,8 @@ async def idle_transcripts_and_old_uploads_are_deleted(tmp_path: Path) -> None:
     await sessions.kw["bind"].dispose()
 
 
-def in_own_loop(coroutine: Any) -> Any:
-    # in a thread of its own: the session's browser (Playwright) keeps an event loop in this one
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
 def test_idle_transcripts_and_old_uploads_are_deleted(tmp_path: Path) -> None:
-    in_own_loop(idle_transcripts_and_old_uploads_are_deleted(tmp_path))
+    run(idle_transcripts_and_old_uploads_are_deleted(tmp_path))
 
 
 def test_the_gateway_runs_retention_by_itself_under_its_lease(tmp_path: Path, fake_rasa: FakeRasa) -> None:
@@ -89,7 +82,7 @@ def test_the_gateway_runs_retention_by_itself_under_its_lease(tmp_path: Path, fa
     async def prepare() -> None:
         await (await seed(tmp_path)).kw["bind"].dispose()
 
-    in_own_loop(prepare())
+    run(prepare())
     stack = gateway(tmp_path, fake_rasa)
     try:
         database = tmp_path / "gateway.db"
@@ -155,7 +148,7 @@ async def old_messages_of_a_long_conversation_are_deleted(tmp_path: Path) -> Non
 
 
 def test_old_messages_of_a_conversation_still_going_on_are_deleted(tmp_path: Path) -> None:
-    in_own_loop(old_messages_of_a_long_conversation_are_deleted(tmp_path))
+    run(old_messages_of_a_long_conversation_are_deleted(tmp_path))
 
 
 TRACKER_PROBE = """

@@ -4,7 +4,6 @@ the gateway's webhook."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from connectors.sms.aliyun import AliyunSms
 from connectors.sms.channel import answer_of
 from connectors.sms.provider import SmsRefused, SmsUnavailable
 from ops.stack import Stack, wait_until
+from tests.aio import run
 from tests.connectors.conftest import gateway
 from tests.fakes.rasa import FakeRasa
 from tests.fakes.server import ServerThread
@@ -178,11 +178,11 @@ def test_the_provider_s_answers_become_the_outbox_s(fake_sms: FakeSms) -> None:
         finally:
             await provider.close()
 
-    assert asyncio.run(send()).endswith("^0")  # the fake checked the signature
+    assert run(send()).endswith("^0")  # the fake checked the signature
     fake_sms.failures = ["isv.BUSINESS_LIMIT_CONTROL"]
     with pytest.raises(SmsUnavailable) as limited:
-        asyncio.run(send())
+        run(send())
     assert limited.value.retry_after == 60.0
     fake_sms.failures = ["isv.MOBILE_NUMBER_ILLEGAL"]
     with pytest.raises(SmsRefused):
-        asyncio.run(send())
+        run(send())

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from connectors.core.models import (
 )
 from connectors.core.rasa import RasaClient
 from ops.stack import wait_until
+from tests.aio import run
 from tests.connectors.conftest import gateway
 from tests.fakes.rasa import TOKEN, FakeRasa
 from tests.fakes.server import ServerThread
@@ -37,9 +37,7 @@ KEY = "a-gateway-secret-for-tests"
 
 
 def in_own_thread(test: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:
-    # in a thread of its own: the session's browser (Playwright) keeps an event loop in this one
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, test(*args)).result()
+    run(test(*args))
 
 
 def pooled_engine(path: Path, *, pool_timeout_s: float) -> AsyncEngine:

@@ -19,6 +19,7 @@ from connectors.wechat.api import AccessToken, WeChatError
 from connectors.wechat.channel import WeChatAdapter
 from connectors.wechat.crypto import DecryptError, MessageCrypto, SignatureError
 from ops.stack import Stack, wait_until
+from tests.aio import run
 from tests.connectors.conftest import gateway
 from tests.fakes.rasa import FakeRasa
 from tests.fakes.server import ServerThread
@@ -273,14 +274,14 @@ def test_the_access_token_is_fetched_once_for_concurrent_sends() -> None:
         await asyncio.sleep(0.05)
         return f"token-{len(fetched)}", 7200.0
 
-    async def run() -> set[str]:
+    async def sends() -> set[str]:
         token = AccessToken(fetch)
         first = set(await asyncio.gather(*(token.get() for _ in range(50))))
         token.drop("token-1")
         token.drop("someone-else's")  # already replaced: no second refresh for it
         return first | set(await asyncio.gather(*(token.get() for _ in range(50))))
 
-    assert asyncio.run(run()) == {"token-1", "token-2"} and len(fetched) == 2
+    assert run(sends()) == {"token-1", "token-2"} and len(fetched) == 2
 
 
 def test_wechat_error_codes_become_outbox_failures() -> None:
@@ -291,7 +292,7 @@ def test_wechat_error_codes_become_outbox_failures() -> None:
 
     def outcome(code: int) -> Exception:
         try:
-            asyncio.run(adapter._sending(failing(code)))
+            run(adapter._sending(failing(code)))
         except (TransientFailure, PermanentFailure) as error:
             return error
         raise AssertionError("no failure")
