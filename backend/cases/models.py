@@ -88,6 +88,11 @@ class Case(Base):
     appeal_type: Mapped[str] = mapped_column(String(16))
     category_code: Mapped[str | None] = mapped_column(String(40))
     routing_confidence: Mapped[float | None] = mapped_column(Float)
+    department_code: Mapped[str | None] = mapped_column(String(40))  # the department routing chose
+    department_confidence: Mapped[float | None] = mapped_column(Float)
+    # routing was unsure of the department: the hotline picks the unit (its review queue)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
+    routing_alternatives: Mapped[list[dict[str, Any]]] = mapped_column(default=list)  # codes, confidences
     description: Mapped[str] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(String(300))
     district_code: Mapped[str | None] = mapped_column(String(6))

@@ -76,6 +76,7 @@ def list_cases(
     district_code: Annotated[str | None, Query(max_length=6)] = None,
     category_code: Annotated[str | None, Query(max_length=40)] = None,
     overdue: bool | None = None,
+    needs_review: Annotated[bool | None, Query(description="routing was unsure: the review queue")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> list[CaseOut]:
@@ -88,6 +89,7 @@ def list_cases(
         district_code=district_code,
         category_code=category_code,
         overdue=overdue,
+        needs_review=needs_review,
         limit=limit,
         offset=offset,
     )

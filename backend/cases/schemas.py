@@ -11,6 +11,7 @@ from backend.cases.dispatch import Unit
 from backend.cases.models import AppealType, Channel, Satisfaction
 from backend.cases.states import CaseStatus, Move
 from backend.reference.categories import categories
+from backend.reference.departments import departments
 from backend.reference.gazetteer import gazetteer
 from common.database import utcnow
 from common.phone import is_mobile, parse_phone
@@ -25,6 +26,81 @@ class Attachment(BaseModel):
     kind: Literal["photo", "file"] = "photo"
     ref: Annotated[str, Field(min_length=1, max_length=300)]
     name: Annotated[str | None, Field(max_length=120)] = None
+
+
+Confidence = Annotated[float, Field(ge=0, le=1)]
+
+
+def _known_category(code: str | None) -> str | None:
+    if code is not None and code not in categories():
+        raise ValueError(f"unknown category code: {code}")
+    return code
+
+
+def _known_department(code: str | None) -> str | None:
+    if code is not None and code not in departments():
+        raise ValueError(f"unknown department code: {code}")
+    return code
+
+
+def _known_district(code: str | None) -> str | None:
+    if code is not None and code not in gazetteer().districts:
+        raise ValueError(f"unknown district code: {code}")
+    return code
+
+
+def _known_street(code: str | None) -> str | None:
+    if code is not None and code not in gazetteer().streets:
+        raise ValueError(f"unknown street code: {code}")
+    return code
+
+
+class RoutedAlternative(BaseModel):
+    """A category the router ranked below its choice, with the department that handles it."""
+
+    model_config = ConfigDict(extra="forbid")
+    category_code: Annotated[str, Field(max_length=40)]
+    department_code: Annotated[str | None, Field(max_length=40)] = None
+    confidence: Confidence
+
+    _category = field_validator("category_code")(_known_category)
+    _department = field_validator("department_code")(_known_department)
+
+
+class CaseRouting(BaseModel):
+    """What smart dispatch (智能派单) decided for an appeal, in codes: the conversation carries it into
+    the case, and the backend routes a case itself only when it arrives without one."""
+
+    model_config = ConfigDict(extra="forbid")
+    category_code: Annotated[str, Field(max_length=40)]
+    department_code: Annotated[str, Field(max_length=40)]
+    district_code: Annotated[str | None, Field(max_length=6)] = None
+    street_code: Annotated[str | None, Field(max_length=9)] = None
+    confidence: Confidence
+    department_confidence: Confidence
+    needs_review: bool = False  # unsure of the department: dispatched to the place (属地), reviewed
+    emergency: bool = False
+    alternatives: Annotated[list[RoutedAlternative], Field(max_length=5)] = []
+
+    _category = field_validator("category_code")(_known_category)
+    _district = field_validator("district_code")(_known_district)
+    _street = field_validator("street_code")(_known_street)
+
+    @field_validator("department_code")
+    @classmethod
+    def functional(cls, code: str) -> str:
+        _known_department(code)
+        if not departments()[code].functional:
+            raise ValueError(f"routing chooses a functional department, not {code}")
+        return code
+
+    @model_validator(mode="after")
+    def consistent(self) -> CaseRouting:
+        if self.street_code and self.district_code and not self.street_code.startswith(self.district_code):
+            raise ValueError("routing street_code is not in its district_code")
+        if self.street_code and not self.district_code:
+            self.district_code = gazetteer().streets[self.street_code].district.code
+        return self
 
 
 class CaseCreate(BaseModel):
@@ -54,6 +130,7 @@ class CaseCreate(BaseModel):
     lead_unit: Annotated[str | None, Field(max_length=40)] = None
     co_units: Annotated[list[str], Field(max_length=5)] = []
     answer: Annotated[str | None, Field(max_length=2000)] = None
+    routing: CaseRouting | None = None  # the conversation's routing; without it the backend routes
 
     @field_validator("lead_unit", "co_units")
     @classmethod
@@ -62,26 +139,9 @@ class CaseCreate(BaseModel):
             Unit.parse(key)
         return value
 
-    @field_validator("category_code")
-    @classmethod
-    def known_category(cls, code: str | None) -> str | None:
-        if code is not None and code not in categories():
-            raise ValueError(f"unknown category code: {code}")
-        return code
-
-    @field_validator("district_code")
-    @classmethod
-    def known_district(cls, code: str | None) -> str | None:
-        if code is not None and code not in gazetteer().districts:
-            raise ValueError(f"unknown district code: {code}")
-        return code
-
-    @field_validator("street_code")
-    @classmethod
-    def known_street(cls, code: str | None) -> str | None:
-        if code is not None and code not in gazetteer().streets:
-            raise ValueError(f"unknown street code: {code}")
-        return code
+    _category = field_validator("category_code")(_known_category)
+    _district = field_validator("district_code")(_known_district)
+    _street = field_validator("street_code")(_known_street)
 
     @field_validator("contact_phone")
     @classmethod
@@ -277,6 +337,19 @@ class CaseOut(BaseModel):
     reopen_count: int
     return_count: int
     routing_confidence: float | None
+    department_code: str | None  # the functional department smart dispatch chose
+    department_confidence: float | None
+    needs_review: bool  # routing was unsure: an operator picks the unit
+    routing_alternatives: list[AlternativeOut]
+    review_choices: list[UnitOut]  # the units to pick from while the case needs review
+
+
+class AlternativeOut(BaseModel):
+    category_code: str
+    category_name: str
+    department_code: str | None
+    department_name: str | None
+    confidence: float
 
 
 class CaseDetailOut(CaseOut):

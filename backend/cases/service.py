@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -20,7 +19,7 @@ from backend.cases.dispatch import DispatchPlan, Unit, plan_dispatch
 from backend.cases.models import AppealType, Case, CaseAssignment, CaseUpdate, Channel, Rating, Satisfaction
 from backend.cases.numbers import next_number
 from backend.cases.related import link_related
-from backend.cases.schemas import CaseCreate, IdentityRename, RatingIn
+from backend.cases.schemas import CaseCreate, CaseRouting, IdentityRename, RatingIn
 from backend.cases.states import MOVES, UNIT_MOVES, CaseStatus, Move, Role
 from backend.errors import BadInput, Conflict, Forbidden, InvalidMove, NotFound
 from backend.reference.categories import Category, categories
@@ -39,18 +38,7 @@ ARCHIVE_RATED_AFTER = timedelta(days=3)
 ARCHIVE_UNRATED_AFTER = timedelta(days=7)
 
 
-@dataclass(frozen=True)
-class RoutingSuggestion:
-    """What smart dispatch suggests for a case that arrives without category or place."""
-
-    category_code: str | None
-    district_code: str | None
-    street_code: str | None
-    confidence: float
-    emergency: bool = False
-
-
-Router = Callable[[str, str | None], RoutingSuggestion]
+Router = Callable[[str, str | None], CaseRouting]  # smart dispatch of a description and address
 
 
 def create_case(
@@ -125,10 +113,15 @@ def transition(
         raise InvalidMove(f"cannot {move} case {case.number}: it is {case.state.label} ({case.status})")
     if move in UNIT_MOVES and principal.role == Role.UNIT_STAFF and principal.unit != case.lead_unit:
         raise Forbidden("only the lead unit of a case can do this")
-    before = case.state
+    before, in_review = case.state, case.needs_review
     if move in CLOSES_SUMMONSES:
         close_summonses(case, reason=move, now=now)
     unit, text = _apply(session, case, move, lead_unit, list(co_units), reason, reply, note, now)
+    detail: dict[str, object] = {"from": before, "to": rule.target}
+    if move == Move.DISPATCH:
+        detail["unit"] = unit
+    if in_review and not case.needs_review:
+        detail["reviewed"] = True  # the operator picked the unit routing was unsure of
     case.status = rule.target
     _record(
         session,
@@ -148,7 +141,7 @@ def transition(
             principal=principal,
             action=f"case.{move}",
             target=case.number,
-            detail={"from": before, "to": rule.target},
+            detail=detail,
         )
     return case
 
@@ -370,21 +363,13 @@ def _new_case(session: Session, case_in: CaseCreate, router: Router | None, now:
     district, street = case_in.district_code, case_in.street_code
     if street and not district:
         district = gazetteer().streets[street].district.code
-    category_code, confidence, emergency = case_in.category_code, None, False
-    if router is not None and (category_code is None or district is None):
-        suggestion = router(case_in.description, case_in.address)
-        if category_code is None:
-            category_code, confidence = suggestion.category_code, suggestion.confidence
-        if district is None and suggestion.district_code:
-            district, street = suggestion.district_code, suggestion.street_code
-        emergency = suggestion.emergency
-    category = categories().get(category_code) if category_code else None
-    limit = TimeLimit.EMERGENCY if emergency else category.time_limit if category else TimeLimit.GENERAL
-    return Case(
+    routing = case_in.routing
+    if routing is None and router is not None and (case_in.category_code is None or district is None):
+        routing = router(case_in.description, case_in.address)
+    case = Case(
         number=next_number(session, now),
         appeal_type=case_in.appeal_type,
-        category_code=category_code,
-        routing_confidence=confidence,
+        category_code=case_in.category_code,
         description=case_in.description,
         address=case_in.address,
         district_code=district,
@@ -403,10 +388,31 @@ def _new_case(session: Session, case_in: CaseCreate, router: Router | None, now:
         attachments=[a.model_dump() for a in case_in.attachments],
         attributes=dict(case_in.attributes),
         status=CaseStatus.ACCEPTED,
-        time_limit=limit,
+        needs_review=False,
+        routing_alternatives=[],
         accepted_at=now,
-        due_at=due_at(now, limit),
     )
+    if routing is not None:
+        _take_routing(case, routing, chosen_unit=case_in.lead_unit is not None)
+    category = categories().get(case.category_code) if case.category_code else None
+    emergency = routing is not None and routing.emergency
+    limit = TimeLimit.EMERGENCY if emergency else category.time_limit if category else TimeLimit.GENERAL
+    case.time_limit = limit
+    case.due_at = due_at(now, limit)
+    return case
+
+
+def _take_routing(case: Case, routing: CaseRouting, *, chosen_unit: bool) -> None:
+    """Use what smart dispatch decided where the intake left it open. A category or a unit the intake
+    chose (an operator) stands, and then nothing is left to review."""
+    if case.category_code is None:
+        case.category_code, case.routing_confidence = routing.category_code, routing.confidence
+        case.department_code = routing.department_code
+        case.department_confidence = routing.department_confidence
+        case.routing_alternatives = [a.model_dump() for a in routing.alternatives]
+        case.needs_review = routing.needs_review and not chosen_unit
+    if case.district_code is None and routing.district_code:
+        case.district_code, case.street_code = routing.district_code, routing.street_code
 
 
 def _dispatch_at_acceptance(
@@ -428,7 +434,13 @@ def _dispatch_at_acceptance(
 
 def _plan(case: Case) -> DispatchPlan | None:
     category: Category | None = categories().get(case.category_code or "")
-    return plan_dispatch(category=category, district_code=case.district_code, street_code=case.street_code)
+    return plan_dispatch(
+        category=category,
+        district_code=case.district_code,
+        street_code=case.street_code,
+        department_code=case.department_code,
+        unsure=case.needs_review,
+    )
 
 
 def _apply(
@@ -447,6 +459,8 @@ def _apply(
         plan = _manual_plan(lead_unit, co_units) if lead_unit else _plan(case)
         if plan is None:
             raise BadInput("no unit to dispatch to: give lead_unit, or a category and place")
+        if lead_unit:
+            case.needs_review = False  # a person chose the unit
         _assign(session, case, plan, now)
         case.dispatched_at, case.acknowledged_at, case.started_at = now, None, None
         co = "，协办：" + "、".join(u.name for u in plan.co_handlers) if plan.co_handlers else ""

@@ -64,7 +64,7 @@ CITIZEN_TEXT = {
 
 
 class Move(enum.StrEnum):
-    DISPATCH = "dispatch"  # 派单 (also re-dispatch after 退单)
+    DISPATCH = "dispatch"  # 派单 (also re-dispatch after 退单, and 改派 before the unit signs for it)
     ACKNOWLEDGE = "acknowledge"  # 签收
     RETURN = "return"  # 退单, with a reason
     START = "start"  # 开始办理
@@ -97,7 +97,7 @@ def _rule(sources: set[CaseStatus], target: CaseStatus, roles: set[Role]) -> Mov
 
 S = CaseStatus
 MOVES: dict[Move, MoveRule] = {
-    Move.DISPATCH: _rule({S.ACCEPTED, S.RETURNED}, S.DISPATCHED, {Role.OPERATOR}),
+    Move.DISPATCH: _rule({S.ACCEPTED, S.RETURNED, S.DISPATCHED}, S.DISPATCHED, {Role.OPERATOR}),
     Move.ACKNOWLEDGE: _rule({S.DISPATCHED}, S.ACKNOWLEDGED, {Role.UNIT_STAFF}),
     Move.RETURN: _rule({S.DISPATCHED, S.ACKNOWLEDGED}, S.RETURNED, {Role.UNIT_STAFF}),
     Move.START: _rule({S.ACKNOWLEDGED}, S.IN_PROGRESS, {Role.UNIT_STAFF}),

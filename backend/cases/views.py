@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, literal, or_, select, update
 from sqlalchemy import case as case_when
 from sqlalchemy.orm import Session
 
-from backend.cases.dispatch import Unit
+from backend.cases.dispatch import Unit, territorial_plan
 from backend.cases.models import AppealType, Case, CaseAssignment, CaseLink, CaseUpdate, Channel, Satisfaction
 from backend.cases.numbers import normalise_number
 from backend.cases.schemas import (
+    AlternativeOut,
     CaseDetailOut,
     CaseEventOut,
     CaseOut,
@@ -25,6 +27,7 @@ from backend.cases.states import OPEN, CaseStatus, Role
 from backend.cases.summons import summons_out
 from backend.errors import NotFound, TooManyAttempts
 from backend.reference.categories import categories
+from backend.reference.departments import department
 from backend.reference.gazetteer import gazetteer
 from backend.staff.principal import Principal
 from common.database import UTCDateTime, utcnow
@@ -46,6 +49,7 @@ def search_cases(
     district_code: str | None = None,
     category_code: str | None = None,
     overdue: bool | None = None,
+    needs_review: bool | None = None,
     limit: int = 50,
     offset: int = 0,
     now: datetime | None = None,
@@ -66,7 +70,9 @@ def search_cases(
     if overdue is not None:
         late = Case.status.in_(OPEN) & (Case.due_at < now)
         query = query.where(late if overdue else ~late)
-    order = Case.due_at.asc() if overdue else Case.accepted_at.desc()
+    if needs_review is not None:
+        query = query.where(Case.needs_review == needs_review)
+    order = Case.due_at.asc() if overdue or needs_review else Case.accepted_at.desc()
     return list(session.scalars(query.order_by(order, Case.id.desc()).limit(limit).offset(offset)))
 
 
@@ -306,7 +312,35 @@ def _fields(case: Case, principal: Principal, now: datetime) -> dict[str, object
         "reopen_count": case.reopen_count,
         "return_count": case.return_count,
         "routing_confidence": case.routing_confidence,
+        "department_code": case.department_code,
+        "department_confidence": case.department_confidence,
+        "needs_review": case.needs_review,
+        "routing_alternatives": [_alternative_out(a) for a in case.routing_alternatives],
+        "review_choices": [_unit_out(key, "choice") for key in review_choices(case)],
     }
+
+
+def review_choices(case: Case) -> list[str]:
+    """The units an operator picks from for a case routing was unsure of: the department routing chose,
+    the departments of the categories ranked next, then the place's own unit (属地); none once picked."""
+    if not case.needs_review:
+        return []
+    keys = [case.department_code, *(a.get("department_code") for a in case.routing_alternatives)]
+    place = territorial_plan(district_code=case.district_code, street_code=case.street_code)
+    if place is not None:
+        keys.append(place.lead.key)
+    return [key for key in dict.fromkeys(keys) if key]
+
+
+def _alternative_out(alternative: dict[str, Any]) -> AlternativeOut:
+    code = alternative.get("department_code")
+    return AlternativeOut(
+        category_code=alternative["category_code"],
+        category_name=categories()[alternative["category_code"]].name,
+        department_code=code,
+        department_name=department(code).name if code else None,
+        confidence=alternative["confidence"],
+    )
 
 
 def _unit_out(key: str, role: str) -> UnitOut:

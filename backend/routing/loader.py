@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from backend.cases.service import RoutingSuggestion
+from backend.cases.schemas import CaseRouting
 from backend.routing.service import Router
 
 
@@ -22,5 +22,5 @@ class RouterHolder:
                     self._router = Router.load(self.models_dir)
         return self._router
 
-    def suggest(self, text: str, address: str | None) -> RoutingSuggestion:
+    def suggest(self, text: str, address: str | None) -> CaseRouting:
         return self.get().suggest(text, address)

@@ -11,7 +11,7 @@ import numpy as np
 
 from backend.cases.deadlines import TimeLimit
 from backend.cases.dispatch import DispatchPlan, plan_dispatch
-from backend.cases.service import RoutingSuggestion
+from backend.cases.schemas import CaseRouting
 from backend.reference.categories import OTHER, Category, categories
 from backend.reference.departments import Department, department
 from backend.routing.emergency import Emergency, detect_emergency
@@ -24,6 +24,9 @@ MAX_ADDRESS_CHARS = 300
 ALTERNATIVES = 3
 NO_CHINESE_PENALTY = 0.2
 DEPARTMENT_SIZE_EXPONENT = 0.5
+# Below this department confidence a case goes to its place (属地) and to the hotline's review queue.
+# Chosen on the tuning half of the real dev set (bench/routing_real.py): see docs/measurements.md.
+REVIEW_BELOW = 0.15
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,24 @@ class Routing:
     emergency: Emergency | None
     time_limit: TimeLimit
     dispatch: DispatchPlan | None
+    needs_review: bool = False
+
+    def carried(self) -> CaseRouting:
+        """The routing in codes, as a case carries it (CaseCreate.routing)."""
+        return CaseRouting(
+            category_code=self.category.code,
+            department_code=self.department.code,
+            district_code=self.place.district.code if self.place.district else None,
+            street_code=self.place.street.code if self.place.street else None,
+            confidence=round(self.confidence, 3),
+            department_confidence=round(self.department_confidence, 3),
+            needs_review=self.needs_review,
+            emergency=self.emergency is not None,
+            alternatives=[
+                {"category_code": c.code, "department_code": c.department, "confidence": round(p, 3)}
+                for c, p in self.alternatives
+            ],
+        )
 
     def public(self) -> dict[str, Any]:
         """The answer of POST /api/v1/routing and of the command line."""
@@ -60,6 +81,7 @@ class Routing:
             ),
             "confidence": round(self.confidence, 3),
             "department_confidence": round(self.department_confidence, 3),
+            "needs_review": self.needs_review,
             "alternatives": [
                 {
                     "category": {"code": c.code, "name": c.name},
@@ -110,16 +132,9 @@ class Router:
             self._one(text, address, row) for (text, address), row in zip(items, probabilities, strict=True)
         ]
 
-    def suggest(self, text: str, address: str | None) -> RoutingSuggestion:
-        """What the backend uses at acceptance when category or place is missing."""
-        routing = self.route(text[:MAX_TEXT_CHARS], (address or "")[:MAX_ADDRESS_CHARS] or None)
-        return RoutingSuggestion(
-            category_code=routing.category.code,
-            district_code=routing.place.district.code if routing.place.district else None,
-            street_code=routing.place.street.code if routing.place.street else None,
-            confidence=routing.confidence,
-            emergency=routing.emergency is not None,
-        )
+    def suggest(self, text: str, address: str | None) -> CaseRouting:
+        """What the backend uses at acceptance when a case comes without the conversation's routing."""
+        return self.route(text[:MAX_TEXT_CHARS], (address or "")[:MAX_ADDRESS_CHARS] or None).carried()
 
     def _one(self, text: str, address: str | None, row: np.ndarray) -> Routing:
         classes = self.model.classes
@@ -131,10 +146,13 @@ class Router:
         place = self.places.find(address, normalise(text))
         emergency = detect_emergency(normalise(text))
         limit = TimeLimit.EMERGENCY if emergency else best.time_limit
+        unsure = dept_confidence * penalty < REVIEW_BELOW
         plan = plan_dispatch(
             category=best,
             district_code=place.district.code if place.district else None,
             street_code=place.street.code if place.street else None,
+            department_code=dept_code,
+            unsure=unsure,
         )
         return Routing(
             category=best,
@@ -146,6 +164,7 @@ class Router:
             emergency=emergency,
             time_limit=limit,
             dispatch=plan,
+            needs_review=unsure,
         )
 
     def _department(self, classes: list[str], row: np.ndarray) -> tuple[str, float]:

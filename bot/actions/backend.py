@@ -40,13 +40,34 @@ class Conflict(BackendError):
 class Routing:
     category_code: str
     category_name: str
+    department_code: str
     department_name: str
     unit_name: str
+    district_code: str | None
     district: str | None
+    street_code: str | None
     street: str | None
     time_limit_label: str
     confidence: float
+    department_confidence: float
+    needs_review: bool
     emergency: dict[str, str] | None
+    alternatives: tuple[dict[str, Any], ...] = ()
+
+    def carried(self) -> dict[str, Any]:
+        """The routing in codes, as the case takes it (`routing` of POST /api/v1/cases): the backend
+        uses it instead of routing the case again."""
+        return {
+            "category_code": self.category_code,
+            "department_code": self.department_code,
+            "district_code": self.district_code,
+            "street_code": self.street_code,
+            "confidence": self.confidence,
+            "department_confidence": self.department_confidence,
+            "needs_review": self.needs_review,
+            "emergency": self.emergency is not None,
+            "alternatives": list(self.alternatives),
+        }
 
 
 @dataclass(frozen=True)
@@ -133,17 +154,30 @@ class BackendClient:
 
     async def route(self, text: str, address: str | None = None) -> Routing:
         body = await self._call("POST", "/api/v1/routing", json={"text": text[:1000], "address": address})
-        dispatch = body["dispatch_to"]
+        district, street = body.get("district") or {}, body.get("street") or {}
         return Routing(
             category_code=body["category"]["code"],
             category_name=body["category"]["name"],
+            department_code=body["department"]["code"],
             department_name=body["department"]["name"],
-            unit_name=dispatch["name"],
-            district=(body.get("district") or {}).get("name"),
-            street=(body.get("street") or {}).get("name"),
+            unit_name=body["dispatch_to"]["name"],
+            district_code=district.get("code"),
+            district=district.get("name"),
+            street_code=street.get("code"),
+            street=street.get("name"),
             time_limit_label=LIMIT_LABELS[body["urgency"]],
             confidence=float(body["confidence"]),
+            department_confidence=float(body["department_confidence"]),
+            needs_review=bool(body["needs_review"]),
             emergency=body.get("emergency"),
+            alternatives=tuple(
+                {
+                    "category_code": a["category"]["code"],
+                    "department_code": (a.get("department") or {}).get("code"),
+                    "confidence": float(a["confidence"]),
+                }
+                for a in body["alternatives"]
+            ),
         )
 
     async def create_case(self, case: dict[str, Any], *, idempotency_key: str) -> CreatedCase:

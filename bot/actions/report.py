@@ -64,6 +64,7 @@ REPORT_SLOTS = (
     "district",
     "street",
     "time_limit_label",
+    "routing",
     "submission_key",
     "attachments",
     "location",
@@ -158,6 +159,7 @@ class ValidateCaseForm(FormValidationAction):
             category_name=routing.category_name,
             unit_name=routing.unit_name,
             time_limit_label=routing.time_limit_label,
+            routing=routing.carried(),
         )
         if routing.district and not tracker.get_slot("address"):
             slots.update(
@@ -195,13 +197,14 @@ class ValidateCaseForm(FormValidationAction):
                 "street": routing.street,
                 "unit_name": routing.unit_name,
                 "time_limit_label": routing.time_limit_label,
+                "routing": routing.carried(),  # with the place: the case takes this one
             }
         if not asked:  # a place the NLU found in the description, not in any district: the form asks
             return {"address": None}
         attempts = int(tracker.get_slot("address_attempts") or 0) + 1
         if attempts >= 2:
             dispatcher.utter_message(text="好的，地址已记录，热线工作人员会进一步确认具体位置。")
-            return {"address": text[:300], "address_attempts": attempts}
+            return {"address": text[:300], "address_attempts": attempts, "routing": routing.carried()}
         dispatcher.utter_message(text="我没能确定这是哪个区，请补充区和街道（乡镇），比如：朝阳区望京街道。")
         return {"address": None, "address_attempts": attempts}
 
@@ -353,7 +356,7 @@ def case_payload(tracker: Tracker) -> dict[str, Any]:
     anonymous = phone in (None, NOT_GIVEN)
     payload: dict[str, Any] = {
         "appeal_type": slot("appeal_type") or "complaint",
-        "category_code": slot("category_code"),
+        "routing": slot("routing"),  # the conversation's routing; without it the backend routes the case
         "description": slot("description"),
         "address": slot("address"),
         "contact_name": None if anonymous or name in (None, NOT_GIVEN) else name,

@@ -42,7 +42,16 @@ class FakeBackend:
             "response_hours": 168,
             "emergency": None,
             "confidence": 0.9,
-            "alternatives": [],
+            "department_confidence": 0.93,
+            "needs_review": False,
+            "alternatives": [
+                {
+                    "category": {"code": "outdoor_ads", "name": "户外广告与牌匾"},
+                    "department": {"code": "urban_enforcement", "name": "北京市城市管理综合行政执法局"},
+                    "confidence": 0.04,
+                },
+                {"category": {"code": "other", "name": "其他"}, "department": None, "confidence": 0.02},
+            ],
         }
         self.knowledge = {
             "answered": True,

@@ -286,3 +286,51 @@ async def test_backend_calls_end_within_the_actions_budget() -> None:
             await asyncio.wait_for(client.route("路灯坏了"), 10)
     assert time.monotonic() - started < 3
     silent.close()
+
+
+async def test_the_conversations_routing_travels_into_the_case_in_codes(
+    backend: FakeBackend, domain: dict
+) -> None:
+    text = "楼下饭馆油烟太大，天天晚上呛得不行"
+    slots, _ = await validate(domain, text=text, set_now={"description": text})
+    carried = slots["routing"]
+    assert carried == {
+        "category_code": "cooking_fumes",
+        "department_code": "urban_enforcement",
+        "district_code": "110105",
+        "street_code": "110105026",
+        "confidence": 0.9,
+        "department_confidence": 0.93,
+        "needs_review": False,
+        "emergency": False,
+        "alternatives": [
+            {"category_code": "outdoor_ads", "department_code": "urban_enforcement", "confidence": 0.04},
+            {"category_code": "other", "department_code": None, "confidence": 0.02},
+        ],
+    }
+    routed = len(backend.requests)
+    filled = {**FILLED, "routing": carried, "submission_key": "k7"}
+    events = await ActionSubmitCase().run(
+        CollectingDispatcher(), tracker(intent="affirm", slots=filled), domain
+    )
+    sent = json.loads(backend.last("/api/v1/cases").content)
+    assert sent["routing"] == carried and "category_code" not in sent  # the routing names the category
+    assert len(backend.requests) == routed + 1  # submitting routes nothing again
+    assert slot_events(events)["routing"] is None  # the next report routes afresh
+
+
+async def test_an_unsure_routing_with_the_place_given_later_is_carried_with_that_place(
+    backend: FakeBackend, domain: dict
+) -> None:
+    backend.routing = {
+        **backend.routing,
+        "district": {"code": "110108", "name": "海淀区"},
+        "street": {"code": "110108011", "name": "中关村街道"},
+        "department_confidence": 0.08,
+        "needs_review": True,
+    }
+    base = {"description": "那个网站上的信息好久没更新了", "requested_slot": "address"}
+    slots, _ = await validate(domain, text="海淀中关村", slots=base, set_now={"address": "海淀中关村"})
+    assert slots["street"] == "中关村街道"
+    assert slots["routing"]["street_code"] == "110108011" and slots["routing"]["needs_review"] is True
+    assert json.loads(backend.last("/api/v1/routing").content)["address"] == "海淀中关村"
