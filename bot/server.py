@@ -3,7 +3,7 @@
     .venv-rasa/bin/python -m bot.server run --enable-api ...   (ops/rasa_server.sh does this)
 
 Both were found by profiling the server under load (py-spy, 20 and 50 concurrent conversations, and
-resident memory step by step through the model load, 2026-11-28). Neither changes what Rasa answers;
+resident memory step by step through the model load; docs/measurements.md). Neither changes what Rasa answers;
 tests/test_rasa_server.py checks that against Rasa's own code.
 
 1. Action responses. Rasa checks every action server response with `jsonschema.validate(response,

@@ -15,7 +15,7 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
     seldom returned, so a service with a thread pool (the backend's sync endpoints, aiosqlite's one
     thread per connection) grows slowly for as long as it runs. Measured on the backend, resident
     memory from 500 to 3,000 cases created and looked up: +17 MB with glibc's default, +5 MB with two
-    arenas (2026-11-28); in the soak drill it had grown by about 3 MB a minute.
+    arenas; in the soak drill it had grown by about 3 MB a minute.
     Returns False where the C library is not glibc (nothing to limit there).
     """
     name = ctypes.util.find_library("c")
