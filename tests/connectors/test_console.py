@@ -462,3 +462,78 @@ def test_overdue_alerts_reach_the_consoles_of_the_unit_and_the_supervisors_live(
     [listed] = heat.get("/console/api/backend/api/v1/supervision/alerts").json()
     assert listed["number"] == number and listed["kind_label"] == "临期"
     assert op1.get("/console/api/backend/api/v1/supervision/alerts").status_code == 403
+
+
+def unsure_case(stack: Stack) -> str:
+    """A web chat case whose routing was unsure of the department: at its street (属地), for review."""
+    routing = {
+        "category_code": "air_pollution",
+        "department_code": "ecology_environment",
+        "district_code": "110105",
+        "street_code": "110105026",
+        "confidence": 0.11,
+        "department_confidence": 0.09,
+        "needs_review": True,
+        "alternatives": [
+            {"category_code": "cooking_fumes", "department_code": "urban_enforcement", "confidence": 0.08}
+        ],
+    }
+    body = {
+        "description": "小区旁边那个厂子晚上偷偷排烟，味道刺鼻",
+        "address": "望京西园三区",
+        "contact_phone": "13700004321",
+        "channel": "webchat",
+        "routing": routing,
+    }
+    created = backend_post(stack, "/api/v1/cases", stack.env["BACKEND_SERVICE_TOKEN"], body)
+    case = created.json()["case"]
+    assert case["needs_review"] is True and case["lead_unit"]["key"] == "street_office:110105026"
+    return str(case["number"])
+
+
+def test_the_review_queue_and_a_pick_through_the_console_api(stack: Stack) -> None:
+    number = unsure_case(stack)
+    op = console(stack, "op1")
+    queue = op.get("/console/api/backend/api/v1/cases", params={"needs_review": "true"}).json()
+    assert [c["number"] for c in queue] == [number]
+    assert [u["key"] for u in queue[0]["review_choices"]] == [
+        "ecology_environment",
+        "urban_enforcement",
+        "street_office:110105026",
+    ]
+    heat = console(stack, "heat")
+    path = f"/console/api/backend/api/v1/cases/{number}/transitions"
+    assert heat.post(path, json={"move": "dispatch", "lead_unit": "heating"}).status_code in (403, 404)
+    picked = op.post(path, json={"move": "dispatch", "lead_unit": "ecology_environment"})
+    assert picked.status_code == 200, picked.text
+    assert (
+        picked.json()["lead_unit"]["key"] == "ecology_environment" and picked.json()["needs_review"] is False
+    )
+    assert op.get("/console/api/backend/api/v1/cases", params={"needs_review": "true"}).json() == []
+    assert "case.dispatch" in audit_actions(stack, "op1")
+
+
+@pytest.mark.browser
+def test_an_operator_picks_the_unit_of_an_unsure_case_with_one_click(stack: Stack, browser: Any) -> None:
+    number = unsure_case(stack)
+    page = browser.new_context(locale="zh-CN").new_page()
+    violations = watch_csp(page)
+    page.goto(f"{stack.url('gateway')}/console/login")
+    page.fill("#username", "op1")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile("/console/"))
+    page.click("a[data-tab=review]")
+    row = f"#review-rows tr[data-number='{number}']"
+    page.wait_for_selector(f"{row}:has-text('望京街道办事处')")
+    page.click(f"{row} button[data-unit=urban_enforcement]")
+    page.wait_for_selector(f"#review-result:has-text('{number}')")
+    page.wait_for_selector(row, state="detached")
+    case = console(stack, "op1").get(f"/console/api/backend/api/v1/cases/{number}").json()
+    assert case["lead_unit"]["key"] == "urban_enforcement" and case["needs_review"] is False
+    assert (
+        case["timeline"][-1]["actor"] == "op1"
+        and case["timeline"][-1]["note"] == "派至北京市城市管理综合行政执法局"
+    )
+    assert violations == []
+    page.context.close()

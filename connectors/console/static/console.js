@@ -47,7 +47,7 @@
   function show(tab) {
     for (const section of document.querySelectorAll("main > section")) section.hidden = section.id !== `tab-${tab}`;
     for (const link of document.querySelectorAll("#nav a")) link.classList.toggle("active", link.dataset.tab === tab);
-    ({ queue: loadQueue, cases: searchCases, overdue: loadOverdue, stats: loadStats, phone: () => {} })[tab]?.();
+    ({ queue: loadQueue, review: loadReview, cases: searchCases, overdue: loadOverdue, stats: loadStats, phone: () => {} })[tab]?.();
   }
   window.addEventListener("hashchange", () => show(location.hash.slice(1)));
 
@@ -198,6 +198,7 @@
           el("dt", {}, "时限"), el("dd", { class: s.urgency === "emergency" ? "overdue" : "" }, `${s.response_hours}小时（${s.urgency}）`),
           el("dt", {}, "置信度"), el("dd", {}, `${Math.round(s.confidence * 100)}%`)),
         s.emergency ? el("p", { class: "overdue" }, `紧急：${s.emergency.label}，请提示市民拨打 ${s.emergency.call}`) : null,
+        s.needs_review ? el("p", { class: "muted", id: "suggested-review" }, "职能部门不确定：受理后派至属地（或待派单），并进入“待定派单”由人工选定；也可直接选择事项分类") : null,
         el("p", { class: "muted" }, "其他可能：", s.alternatives.map((a) => `${a.category.name}（${Math.round(a.confidence * 100)}%）`).join("、")));
     } catch (error) { box.replaceChildren(el("h2", {}, "智能派单建议"), el("p", { class: "error" }, error.message)); }
   }
@@ -241,7 +242,7 @@
         ...kv("分类", c.category_name || "未分类"), ...kv("描述", c.description),
         ...kv("地点", `${c.address || ""} ${[c.district, c.street].filter(Boolean).join("")}`),
         ...kv("联系人", c.anonymous ? "匿名" : `${c.contact_name || ""} ${c.contact_phone || ""}`),
-        ...kv("渠道", c.channel), ...kv("承办单位", c.lead_unit ? c.lead_unit.name : "待派单"),
+        ...kv("渠道", c.channel), ...kv("承办单位", (c.lead_unit ? c.lead_unit.name : "待派单") + (c.needs_review ? "（待人工确认）" : "")),
         ...kv("协办", c.co_units.map((u) => u.name).join("、") || "无"), ...kv("时限", `${c.time_limit_label}，${when(c.due_at)}前`),
         ...kv("答复", c.reply || "—"), ...kv("关联工单", c.related.join("、") || "无"),
         ...kv("图片", (c.attachments || []).length ? c.attachments.map((a) => a.ref).join("、") : "无")),
@@ -266,6 +267,9 @@
     } }, { dispatch: "派单", acknowledge: "签收", return: "退单", start: "开始办理", resolve: "办结", close: "归档" }[m]);
     const withNote = (field) => () => (note.value.trim() ? { [field]: note.value.trim() } : {});
     const buttons = [];
+    if (["operator", "admin"].includes(me.role) && c.needs_review) {
+      box.append(el("h2", {}, "智能派单不确定，请选择承办单位"), pickButtons(c, openCase));
+    }
     if (["operator", "admin"].includes(me.role) && ["accepted", "returned"].includes(c.status)) {
       buttons.push(unit, move("dispatch", () => ({ lead_unit: unit.value.trim() || null })));
     }
@@ -289,6 +293,32 @@
     if (["supervisor", "admin"].includes(me.role) && STATUS[c.status] && ["accepted", "dispatched", "returned", "acknowledged", "in_progress"].includes(c.status)) buttons.push(supervise);
     box.append(el("h2", {}, "操作"), note, el("div", { class: "row" }, buttons));
     return box;
+  }
+
+  // --- review: cases smart dispatch was unsure of; one click picks the unit and re-dispatches -------
+  async function loadReview() {
+    const cases = await backend("cases?needs_review=true&limit=100");
+    $("review-count").textContent = cases.length ? String(cases.length) : "";
+    $("review-count").hidden = !cases.length;
+    $("review-rows").replaceChildren(...cases.map((c) => el("tr", { "data-number": c.number },
+      el("td", { class: "clickable", onclick: () => openCase(c.number) }, c.number),
+      el("td", {}, c.description.length > 60 ? `${c.description.slice(0, 60)}…` : c.description),
+      el("td", {}, [c.district, c.street].filter(Boolean).join("") || "未识别"),
+      el("td", {}, c.lead_unit ? c.lead_unit.name : "待派单"),
+      el("td", { class: "muted" }, `${c.category_name || "未分类"}（部门置信度 ${Math.round((c.department_confidence || 0) * 100)}%）`),
+      el("td", {}, pickButtons(c, loadReview)))));
+    if (!cases.length) $("review-rows").append(el("tr", {}, el("td", { colspan: 6, class: "muted" }, "没有待定派单的工单")));
+  }
+
+  function pickButtons(c, after) {
+    return el("div", { class: "row picks" }, c.review_choices.map((unit) => el("button", {
+      type: "button", class: "secondary pick", "data-unit": unit.key, onclick: async () => {
+        try {
+          await backend(`cases/${c.number}/transitions`, { method: "POST", body: { move: "dispatch", lead_unit: unit.key } });
+          $("review-result").textContent = `工单 ${c.number} 已派至${unit.name}`;
+          after(c.number);
+        } catch (error) { alert(error.message); }
+      } }, unit.name)));
   }
 
   // Overdue alerts (临期, 超期) for the lead unit and the supervisors: a count on the 督办 tab, the list in it.
@@ -373,6 +403,7 @@
     show(location.hash.slice(1) || first);
     $("alerts-card").hidden = !watchesAlerts();
     loadAlerts();
+    if (["operator", "admin"].includes(me.role)) loadReview();
     if (me.handles_conversations || watchesAlerts()) liveEvents();
     if (me.handles_conversations) setInterval(() => !$("tab-queue").hidden && loadQueue(), 5000);
   }
