@@ -243,6 +243,7 @@ COLLECTED_SLOTS = frozenset(
         "case_id",
         "attachments",
         "location",
+        "routing",  # the conversation's routing in codes: a case made from it carries it
     }
 )
 

@@ -537,3 +537,46 @@ def test_an_operator_picks_the_unit_of_an_unsure_case_with_one_click(stack: Stac
     )
     assert violations == []
     page.context.close()
+
+
+@pytest.mark.browser
+def test_a_case_made_from_a_conversation_carries_its_routing(
+    stack: Stack, browser: Any, fake_rasa: FakeRasa
+) -> None:
+    sender, _ = web_citizen(stack, "转人工")
+    carried = {
+        "category_code": "cooking_fumes",
+        "department_code": "urban_enforcement",
+        "district_code": "110105",
+        "street_code": "110105026",
+        "confidence": 0.12,
+        "department_confidence": 0.07,
+        "needs_review": True,
+        "alternatives": [],
+    }
+    fake_rasa.slots[stack.sender_id("webchat", sender)] = {
+        "description": "小区旁边那个厂子晚上偷偷排烟，味道刺鼻",
+        "address": "朝阳区望京西园三区",
+        "contact_phone": "13700005678",
+        "routing": carried,
+    }
+    page = browser.new_context(locale="zh-CN").new_page()
+    page.goto(f"{stack.url('gateway')}/console/login")
+    page.fill("#username", "op1")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#waiting li[data-id]")
+    page.click("#waiting li[data-id]")
+    page.wait_for_selector("#collected:has-text('description=')")
+    assert "routing" not in page.inner_text("#collected")
+    page.click("#make-case")
+    page.click("#case-form button")
+    page.wait_for_selector("#case-result:has-text('已创建工单')")
+    number = re.search(r"\d{13}", page.inner_text("#case-result")).group(0)  # type: ignore[union-attr]
+    case = console(stack, "op1").get(f"/console/api/backend/api/v1/cases/{number}").json()
+    assert (case["category_code"], case["department_confidence"]) == (
+        "cooking_fumes",
+        0.07,
+    )  # not routed again
+    assert case["needs_review"] is True and case["lead_unit"]["key"] == "street_office:110105026"
+    page.context.close()

@@ -98,7 +98,7 @@
     $("claim").disabled = c.handling === "operator";
     for (const id of ["handback", "close", "say", "say-send"]) $(id).disabled = !mine;
     $("make-case").disabled = false;
-    const info = Object.entries(c.collected || {}).filter(([k]) => !["attachments", "location"].includes(k));
+    const info = Object.entries(c.collected || {}).filter(([k]) => !["attachments", "location", "routing"].includes(k));
     $("collected").replaceChildren(el("div", {}, "已收集：", info.length ? info.map(([k, v]) => `${k}=${v}`).join("；") : "无"));
   }
 
@@ -143,6 +143,11 @@
     event.preventDefault();
     const form = event.target;
     const body = caseBody(form);
+    // The case carries the conversation's routing unless the operator changed what it was routed from.
+    const got = current.collected || {};
+    if (got.routing && body.description === (got.description || "").trim() && (body.address || "") === (got.address || "").trim()) {
+      body.routing = got.routing;
+    }
     try {
       const made = await api(`/console/api/conversations/${current.id}/case`, { method: "POST", body,
         headers: { "Idempotency-Key": form.dataset.key } });
