@@ -157,7 +157,7 @@ def beijing_place(letter: str, number: str, suffix: str) -> str:
     """The Beijing place standing for one masked place (the same for the same mask)."""
     if not number:
         return _CITY
-    districts, streets = _places()
+    districts, streets = beijing_places()
     pick = int(hashlib.sha256(f"{letter}{number}{suffix}".encode()).hexdigest(), 16)
     if suffix == "区":
         return districts[pick % len(districts)]
@@ -165,7 +165,8 @@ def beijing_place(letter: str, number: str, suffix: str) -> str:
 
 
 @cache
-def _places() -> tuple[tuple[str, ...], tuple[str, ...]]:
+def beijing_places() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Beijing's district names, and its streets and townships each with its district's name."""
     places = gazetteer()
     districts = tuple(d.name for d in sorted(places.districts.values(), key=lambda d: d.code))
     streets = tuple(

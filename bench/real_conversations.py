@@ -1,0 +1,481 @@
+"""Real citizen messages as web chat conversations with the running system, answered like a citizen would.
+
+Each conversation opens with a message of the dev set (../shared/data/real/, measurement only; places
+restored to Beijing ones by bench/real_data.py), as a letter (up to the routing API's 1,000 characters)
+and as a chat message (its first 60). It goes through the gateway's web chat API to Rasa, the action
+server and the backend. A scripted citizen then answers (`next_move`): taps the offered button to file
+(登记…工单, 确认提交), gives a name and a phone, and the place when asked (the one in the message, else a
+Beijing district), says no to keeping the report confidential; at most eight messages. The filed case
+is read back from the backend with a staff login, and its department (its category's department, else
+its lead unit) is judged against the message's class (tipdm_label_departments.yml).
+
+A fixed sample (seed 20) of each half is measured and reported apart: the held-out half (odd rows) gives
+the honest numbers and is only counted; the tuning half (even rows) lists failures by row number
+(`--show-failures` prints their text on the terminal, for reading; nothing of it is saved).
+
+    .venv/bin/python -m bench.real_conversations [--per-half 200] [--views letter,chat60]
+        [--gateway-url URL --backend-url URL --admin-password PW]   # a running `make run` instead
+
+Without the URLs it starts the whole stack itself (ops/stack.py) on free ports with a fresh data
+folder. A running `make run` limits new web chat sessions per address (CHAT_SESSIONS_PER_MINUTE):
+raise it there, or the bench waits on 429 answers. Skips with a message when the real data is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from backend.routing.service import MAX_TEXT_CHARS
+from bench.real_data import (
+    CHAT_CHARS,
+    DEV_FILE,
+    HALVES,
+    LabelDepartments,
+    RealDataMissing,
+    RealMessage,
+    beijing_places,
+    label_departments,
+    load_messages,
+    real_data_dir,
+)
+from ops.stack import ROOT, Stack, model_path
+
+VIEWS = {"letter": MAX_TEXT_CHARS, "chat60": CHAT_CHARS}
+MAX_TURNS = 8
+SEED = 20
+PER_HALF = 200
+NAME = "我姓王"
+DEFAULT_PLACE = "朝阳区望京街道"
+FILED = re.compile(r"已为您提交！工单号：(\d{13})")
+KNOWLEDGE_NOTE = re.compile(r"（[^（）\n]*）\s*$")
+ROWS_SHOWN = 12  # tuning-half row numbers kept per failure kind
+
+
+@dataclass(frozen=True)
+class Move:
+    """What the citizen does next: a message or a button's payload, and how the bot's answer was read."""
+
+    reading: str
+    text: str = ""
+    button: str | None = None
+
+
+@dataclass
+class Conversation:
+    row: int
+    label: str
+    half: str
+    turns: int = 0
+    case_number: str | None = None
+    ending: str = "turns_used_up"  # filed | handoff | emergency | turns_used_up | error
+    readings: list[str] = field(default_factory=list)  # how each answer of the bot was read
+    knowledge: list[str] = field(default_factory=list)  # knowledge answers given (the project's text)
+    department: str | None = None
+    category: str | None = None
+    appeal_type: str | None = None
+    description_whole: bool | None = None
+    right: bool = False
+    place_in_message: bool = False
+
+
+# How an answer of the bot is read, first match wins. Each entry: reading, words in the answers.
+READINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("filed", ("已为您提交！工单号",)),
+    ("emergency", ("请立即拨打", "如有危险，请立即拨打")),
+    ("handoff", ("转接人工客服", "为您转接人工")),
+    ("summary", ("请核对您要反映的内容",)),
+    ("confidential", ("是否需要保密",)),
+    ("knowledge_answer", ("如果还需要有关部门答复您",)),
+    ("no_exact_answer", ("没有准确的答案", "知识库暂时查不到")),
+    ("offer", ("我理解您是要",)),
+    ("ask_description", ("请您具体描述一下",)),
+    ("ask_place", ("发生在哪里", "没能确定这是哪个区", "至少告诉我在哪个区")),
+    ("ask_name", ("怎么称呼您", "没听清您的称呼")),
+    ("ask_phone", ("请留一个手机号", "这个号码好像不对")),
+    ("not_understood", ("没太明白",)),
+    ("status_check", ("工单号（13位数字", "请告诉我工单号", "手机号的后四位")),
+    ("out_of_scope", ("这个我帮不上忙",)),
+    ("not_filed", ("先不登记", "已取消", "那先这样")),
+    ("what_can_i_do", ("请问有什么可以帮您", "这里是12345市民服务热线")),
+)
+WANT_TO_REPORT = "我是要反映问题，帮我登记"
+
+
+def texts(replies: Sequence[dict[str, Any]]) -> str:
+    return "\n".join(str(r.get("text") or "") for r in replies)
+
+
+def buttons(replies: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
+    return [b for r in replies for b in (r.get("buttons") or [])]
+
+
+def read(replies: Sequence[dict[str, Any]]) -> str:
+    """How the citizen reads the bot's answer (READINGS), "other" when nothing there fits."""
+    said = texts(replies)
+    if any("handoff" in (r.get("custom") or {}) for r in replies):
+        return "emergency" if any(w in said for w in READINGS[1][1]) else "handoff"
+    for reading, words in READINGS:
+        if any(word in said for word in words):
+            return reading
+    return "other"
+
+
+def next_move(replies: Sequence[dict[str, Any]], message: str, phone: str) -> Move:
+    """The scripted citizen's answer to the bot's replies about `message`."""
+    reading = read(replies)
+    taps = buttons(replies)
+    if reading in ("summary",):
+        return Move(reading, button=_payload(taps, "确认提交", "/affirm"))
+    if reading == "confidential":
+        return Move(reading, button=_payload(taps, "不需要", "/deny"))
+    if reading in ("knowledge_answer", "no_exact_answer", "offer"):
+        offered = next((b for b in taps if b["title"].startswith("登记")), None)
+        return Move(reading, button=offered["payload"]) if offered else Move(reading, "对，提交")
+    answers = {
+        "ask_description": message,
+        "ask_place": place_in(message),
+        "ask_name": f"{NAME}，电话{phone}",
+        "ask_phone": phone,
+    }
+    return Move(reading, answers.get(reading, WANT_TO_REPORT))
+
+
+def _payload(taps: list[dict[str, str]], title: str, default: str) -> str:
+    return next((b["payload"] for b in taps if b["title"] == title), default)
+
+
+def place_in(message: str) -> str:
+    """The place a citizen would name: the first Beijing district (and street) in the message, else one."""
+    districts, streets = beijing_places()
+    found = [(message.find(p), -len(p), p) for p in (*streets, *districts) if p in message]
+    return min(found)[2] if found else DEFAULT_PLACE
+
+
+def phone_for(row: int) -> str:
+    """A valid mobile number of the 139 block, one per conversation."""
+    return f"139{row % 100_000_000:08d}"
+
+
+class Chat:
+    """The running system as a citizen and a staff member reach it: the web chat API and the case API."""
+
+    def __init__(self, gateway_url: str, backend_url: str, admin_password: str) -> None:
+        self.gateway = httpx.Client(base_url=gateway_url, timeout=120)
+        self.backend = httpx.Client(base_url=backend_url, timeout=30)
+        self.admin_password = admin_password
+        self._token: str | None = None
+        self._departments: dict[str, str] | None = None
+
+    def new_sender(self) -> str:
+        for _ in range(60):
+            answer = self.gateway.post("/chat/api/session")
+            if answer.status_code != 429:
+                answer.raise_for_status()
+                return str(answer.json()["sender"])
+            time.sleep(2)
+        raise RuntimeError("the gateway refused new web chat sessions for two minutes (429)")
+
+    def say(self, sender: str, move: Move) -> list[dict[str, Any]]:
+        body: dict[str, Any] = {"sender": sender, "text": move.text}
+        if move.button:
+            body["button"] = move.button
+        answer = self.gateway.post("/chat/api/messages", json=body)
+        answer.raise_for_status()
+        return list(answer.json())
+
+    def case(self, number: str) -> dict[str, Any]:
+        answer = self.backend.get(f"/api/v1/cases/{number}", headers=self._staff())
+        answer.raise_for_status()
+        return dict(answer.json())
+
+    def department_of(self, case: dict[str, Any]) -> str | None:
+        """The functional department a case goes to: its category's, else its lead unit's code."""
+        if self._departments is None:
+            listed = self.backend.get("/api/v1/categories").json()
+            self._departments = {c["code"]: c["department"] for c in listed if c.get("department")}
+        found = self._departments.get(case.get("category_code") or "")
+        return found or ((case.get("lead_unit") or {}).get("code"))
+
+    def _staff(self) -> dict[str, str]:
+        if self._token is None:
+            answer = self.backend.post(
+                "/api/v1/auth/login", json={"username": "admin", "password": self.admin_password}
+            )
+            answer.raise_for_status()
+            self._token = str(answer.json()["token"])
+        return {"Authorization": f"Bearer {self._token}"}
+
+
+def converse(chat: Chat, message: RealMessage, text: str, labels: LabelDepartments) -> Conversation:
+    """One conversation opened with `text`, answered by the scripted citizen until a case or the end."""
+    done = Conversation(row=message.row, label=message.label, half=message.half)
+    done.place_in_message = place_in(text) != DEFAULT_PLACE
+    sender = chat.new_sender()
+    move = Move("first", text)
+    phone = phone_for(message.row)
+    try:
+        while done.turns < MAX_TURNS:
+            replies = chat.say(sender, move)
+            done.turns += 1
+            move = next_move(replies, text, phone)
+            done.readings.append(move.reading)
+            if move.reading == "knowledge_answer":
+                done.knowledge.append(knowledge_answer(replies))
+            if move.reading in ("filed", "handoff", "emergency"):
+                done.ending = move.reading
+                break
+        if done.ending == "filed":
+            found = FILED.search(texts(replies))
+            done.case_number = found.group(1) if found else None
+    except httpx.HTTPError as error:
+        done.ending = "error"
+        done.readings.append(f"error:{type(error).__name__}")
+    if done.case_number:
+        judge_case(chat, done, text, labels)
+    return done
+
+
+def knowledge_answer(replies: Sequence[dict[str, Any]]) -> str:
+    """The knowledge base's answer (the project's own text), shortened: its first line."""
+    said = texts(replies).strip()
+    return said.splitlines()[0][:60] if said else ""
+
+
+def judge_case(chat: Chat, done: Conversation, text: str, labels: LabelDepartments) -> None:
+    case = chat.case(str(done.case_number))
+    done.department = chat.department_of(case)
+    done.category = case.get("category_code")
+    done.appeal_type = case.get("appeal_type")
+    done.description_whole = case.get("description") == text.strip()
+    done.right = labels.is_right(done.label, done.department)
+
+
+def share(flags: Sequence[bool]) -> float:
+    return round(sum(flags) / len(flags), 3) if flags else 0.0
+
+
+def failure_kinds(conversations: Sequence[Conversation]) -> Counter[str]:
+    """What went wrong in each conversation, one or more kinds."""
+    kinds: Counter[str] = Counter()
+    for kind, _ in _failures(conversations):
+        kinds[kind] += 1
+    return kinds
+
+
+def _failures(conversations: Sequence[Conversation]) -> Iterator[tuple[str, Conversation]]:
+    for done in conversations:
+        if done.ending != "filed":
+            yield f"not_filed:{done.ending}", done
+        elif not done.right:
+            yield f"wrong_department:{done.label}->{done.department}", done
+        for reading in set(done.readings[:-1]) if done.readings else ():
+            if reading in ("not_understood", "what_can_i_do", "status_check", "out_of_scope", "other"):
+                yield f"bot_said:{reading}", done
+            if reading == "ask_description":
+                yield "asked_to_describe_again", done
+            if reading == "ask_place" and done.place_in_message:
+                yield "asked_for_the_place_in_the_message", done
+            if reading == "not_filed":
+                yield "bot_dropped_the_appeal", done
+        if done.case_number and done.description_whole is False:
+            yield "description_not_kept_whole", done
+
+
+def scores(conversations: Sequence[Conversation]) -> dict[str, Any]:
+    """The numbers of one half and view: overall, per class, endings, failure kinds."""
+    filed = [c for c in conversations if c.ending == "filed"]
+    report: dict[str, Any] = summary(conversations)
+    report["first_answer"] = dict(Counter(c.readings[0] for c in conversations if c.readings).most_common())
+    report["endings"] = dict(Counter(c.ending for c in conversations).most_common())
+    report["appeal_types"] = dict(Counter(str(c.appeal_type) for c in filed).most_common())
+    report["category_other"] = sum(c.category == "other" for c in filed)
+    report["description_kept_whole"] = share([bool(c.description_whole) for c in filed])
+    report["departments"] = dict(Counter(str(c.department) for c in filed).most_common(12))
+    by_class: defaultdict[str, list[Conversation]] = defaultdict(list)
+    for done in conversations:
+        by_class[done.label].append(done)
+    report["per_class"] = {
+        label: summary(group) for label, group in sorted(by_class.items(), key=lambda kv: -len(kv[1]))
+    }
+    report["failure_kinds"] = dict(failure_kinds(conversations).most_common())
+    return report
+
+
+def summary(conversations: Sequence[Conversation]) -> dict[str, Any]:
+    filed = [c for c in conversations if c.ending == "filed"]
+    turns = [c.turns for c in filed]
+    return {
+        "conversations": len(conversations),
+        "case_filed_rate": share([c.ending == "filed" for c in conversations]),
+        "department_acceptable_of_filed": share([c.right for c in filed]),
+        "department_acceptable_of_all": share([c.right for c in conversations]),
+        "median_turns_to_case": statistics.median(turns) if turns else None,
+        "not_understood": sum("not_understood" in c.readings for c in conversations),
+        "what_can_i_do": sum("what_can_i_do" in c.readings for c in conversations),
+        "handoffs": sum(c.ending == "handoff" for c in conversations),
+        "emergencies": sum(c.ending == "emergency" for c in conversations),
+        "knowledge_answers": sum(bool(c.knowledge) for c in conversations),
+    }
+
+
+def failure_rows(conversations: Sequence[Conversation]) -> dict[str, list[int]]:
+    """Row numbers of the TUNING half per failure kind (the held-out half is only counted)."""
+    rows: defaultdict[str, list[int]] = defaultdict(list)
+    for kind, done in _failures(conversations):
+        if done.half == "tuning" and len(rows[kind]) < ROWS_SHOWN:
+            rows[kind].append(done.row)
+    return dict(sorted(rows.items(), key=lambda kv: -len(kv[1])))
+
+
+def knowledge_rows(conversations: Sequence[Conversation]) -> list[dict[str, Any]]:
+    """The knowledge answers given in the TUNING half, by row number, to judge by hand."""
+    return [
+        {"row": c.row, "answer": c.knowledge[0]} for c in conversations if c.half == "tuning" and c.knowledge
+    ]
+
+
+def sample(messages: Sequence[RealMessage], per_half: int, seed: int = SEED) -> list[RealMessage]:
+    """A fixed random sample of `per_half` messages of each half, in row order."""
+    chosen: list[RealMessage] = []
+    for half in HALVES:
+        part = [m for m in messages if m.half == half]
+        chosen += random.Random(f"{seed}:{half}").sample(part, min(per_half, len(part)))
+    return sorted(chosen, key=lambda m: m.row)
+
+
+def run_all(
+    chat: Chat, messages: Sequence[RealMessage], labels: LabelDepartments, chars: int, workers: int
+) -> list[Conversation]:
+    """Every message as a conversation, `workers` at a time; progress on stderr."""
+    started = time.perf_counter()
+
+    def one(message: RealMessage) -> Conversation:
+        return converse(chat, message, message.text[:chars], labels)
+
+    results = []
+    with ThreadPoolExecutor(workers) as pool:
+        for number, done in enumerate(pool.map(one, messages), start=1):
+            results.append(done)
+            if number % 25 == 0:
+                print(f"  {number}/{len(messages)} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return results
+
+
+@contextmanager
+def running_system(args: argparse.Namespace) -> Iterator[tuple[Chat, str]]:
+    """The system to talk to: the one at the given URLs, else a whole stack started here."""
+    if args.gateway_url:
+        password = args.admin_password or os.environ.get("BACKEND_ADMIN_PASSWORD", "")
+        yield Chat(args.gateway_url, args.backend_url, password), f"running system at {args.gateway_url}"
+        return
+    with tempfile.TemporaryDirectory(prefix="convbench-") as folder:
+        stack = Stack.configure(Path(folder))
+        stack.start()
+        try:
+            chat = Chat(stack.url("gateway"), stack.url("backend"), stack.env["BACKEND_ADMIN_PASSWORD"])
+            yield chat, "whole stack started by ops/stack.py (SQLite, one Rasa server)"
+        finally:
+            stack.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--per-half", type=int, default=PER_HALF)
+    parser.add_argument("--views", default="letter,chat60", help="letter, chat60 or both")
+    parser.add_argument("--workers", type=int, default=2, help="conversations at a time")
+    parser.add_argument("--gateway-url")
+    parser.add_argument("--backend-url", default="http://127.0.0.1:8000")
+    parser.add_argument("--admin-password", help="default: $BACKEND_ADMIN_PASSWORD")
+    parser.add_argument("--show-failures", action="store_true", help="print failures of the tuning half")
+    parser.add_argument("--no-save", action="store_true")
+    args = parser.parse_args()
+    try:
+        messages = sample(load_messages(), args.per_half)
+        labels = label_departments()
+    except RealDataMissing as missing:
+        print(f"skipped: {missing}")
+        return
+    views = [v for v in args.views.split(",") if v]
+    started = time.perf_counter()
+    report: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{os.cpu_count()} cores ({platform.machine()})",
+        "source": f"{real_data_dir()}/{DEV_FILE} (measurement only)",
+        "sample": f"{args.per_half} messages of each half, seed {SEED}; at most {MAX_TURNS} citizen messages",
+        "views": {v: f"the first {VIEWS[v]} characters" for v in views},
+    }
+    with running_system(args) as (chat, how):
+        report["how"] = f"python -m bench.real_conversations; {how}; {args.workers} conversations at a time"
+        if not args.gateway_url:
+            report["model"] = Path(model_path()).name
+        for view in views:
+            print(f"view {view}: {len(messages)} conversations", file=sys.stderr)
+            conversations = run_all(chat, messages, labels, VIEWS[view], args.workers)
+            report[view] = {half: scores([c for c in conversations if c.half == half]) for half in HALVES}
+            report[view]["tuning_failure_rows"] = failure_rows(conversations)
+            report[view]["knowledge_answers_tuning"] = knowledge_rows(conversations)
+            if args.show_failures:
+                show_failures(conversations, messages)
+    report["seconds"] = round(time.perf_counter() - started)
+    show(report, views)
+    if not args.no_save:
+        out = ROOT / "bench" / "results" / "real_conversations.json"
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        print(f"saved {out.relative_to(ROOT)}")
+
+
+def show_failures(conversations: Sequence[Conversation], messages: Sequence[RealMessage]) -> None:
+    """Failures of the tuning half with their text, on the terminal only."""
+    text_of = {m.row: m.text for m in messages}
+    for kind, done in _failures(conversations):
+        if done.half == "tuning":
+            print(f"row {done.row} [{done.label}] {kind} {done.readings}: {text_of[done.row][:120]}")
+    for done in conversations:
+        if done.half == "tuning" and done.knowledge:
+            print(f"row {done.row} knowledge: {text_of[done.row][:80]} => {done.knowledge[0]}")
+
+
+def show(report: dict[str, Any], views: Sequence[str]) -> None:
+    keys = (
+        "case_filed_rate",
+        "department_acceptable_of_filed",
+        "median_turns_to_case",
+        "not_understood",
+        "what_can_i_do",
+        "handoffs",
+        "emergencies",
+        "knowledge_answers",
+    )
+    print(f"{'':16}" + "".join(f"{k[:14]:>16}" for k in keys))
+    for view in views:
+        for half in HALVES:
+            row = report[view][half]
+            print(f"{view:7}{half:9}" + "".join(f"{row[k]!s:>16}" for k in keys))
+    for view in views:
+        print(f"failure kinds, {view}, held-out half: {report[view]['held_out']['failure_kinds']}")
+        print(f"failure kinds, {view}, tuning half: {report[view]['tuning']['failure_kinds']}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
