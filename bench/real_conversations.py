@@ -436,12 +436,16 @@ def main() -> None:
             report[view]["knowledge_answers_tuning"] = knowledge_rows(conversations)
             if args.show_failures:
                 show_failures(conversations, messages)
-    report["seconds"] = round(time.perf_counter() - started)
+            report["seconds"] = round(time.perf_counter() - started)
+            if not args.no_save:  # after each view: a long run keeps what it measured
+                save(report)
     show(report, views)
-    if not args.no_save:
-        out = ROOT / "bench" / "results" / "real_conversations.json"
-        out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-        print(f"saved {out.relative_to(ROOT)}")
+
+
+def save(report: dict[str, Any]) -> None:
+    out = ROOT / "bench" / "results" / "real_conversations.json"
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    print(f"saved {out.relative_to(ROOT)}", file=sys.stderr)
 
 
 def show_failures(conversations: Sequence[Conversation], messages: Sequence[RealMessage]) -> None:
