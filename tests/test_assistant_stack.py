@@ -66,6 +66,8 @@ def test_everything_at_once_then_the_name_then_confirm(stack: Stack) -> None:
     assert filed["contact_name"] == "刘" and filed["channel"] == "webchat"
     assert (filed["district"], filed["street"]) == ("朝阳区", "望京街道")
     assert filed["lead_unit"]["key"] == "urban_enforcement" and filed["status"] == "dispatched"
+    assert filed["department_code"] == "urban_enforcement" and filed["department_confidence"] >= 0.15
+    assert filed["needs_review"] is False  # the conversation's routing, carried into the case
     assert "7天内办结" in texts(done)
 
 
