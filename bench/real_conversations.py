@@ -6,8 +6,10 @@ and as a chat message (its first 60). It goes through the gateway's web chat API
 server and the backend. A scripted citizen then answers (`next_move`): taps the offered button to file
 (登记…工单, 确认提交), gives a name and a phone, and the place when asked (the one in the message, else a
 Beijing district), says no to keeping the report confidential; at most eight messages. The filed case
-is read back from the backend with a staff login, and its department (its category's department, else
-its lead unit) is judged against the message's class (tipdm_label_departments.yml).
+is read back from the backend with a staff login, and its department (the functional department smart
+dispatch chose, `department_code`) is judged against the message's class (tipdm_label_departments.yml).
+A case routing was unsure of (`needs_review`) goes to the place for an operator to pick the unit: the
+bench reports their share and the accuracy of the rest beside the accuracy of all.
 
 A fixed sample (seed 20) of each half is measured and reported apart: the held-out half (odd rows) gives
 the honest numbers and is only counted; the tuning half (even rows) lists failures by row number
@@ -94,6 +96,7 @@ class Conversation:
     description_whole: bool | None = None
     right: bool = False
     place_in_message: bool = False
+    review: bool = False  # routing was unsure: dispatched to the place (属地) for an operator to pick
 
 
 # How an answer of the bot is read, first match wins. Each entry: reading, words in the answers.
@@ -182,7 +185,6 @@ class Chat:
         self.backend = httpx.Client(base_url=backend_url, timeout=30)
         self.admin_password = admin_password
         self._token: str | None = None
-        self._departments: dict[str, str] | None = None
 
     def new_sender(self) -> str:
         for _ in range(60):
@@ -205,14 +207,6 @@ class Chat:
         answer = self.backend.get(f"/api/v1/cases/{number}", headers=self._staff())
         answer.raise_for_status()
         return dict(answer.json())
-
-    def department_of(self, case: dict[str, Any]) -> str | None:
-        """The functional department a case goes to: its category's, else its lead unit's code."""
-        if self._departments is None:
-            listed = self.backend.get("/api/v1/categories").json()
-            self._departments = {c["code"]: c["department"] for c in listed if c.get("department")}
-        found = self._departments.get(case.get("category_code") or "")
-        return found or ((case.get("lead_unit") or {}).get("code"))
 
     def _staff(self) -> dict[str, str]:
         if self._token is None:
@@ -261,7 +255,8 @@ def knowledge_answer(replies: Sequence[dict[str, Any]]) -> str:
 
 def judge_case(chat: Chat, done: Conversation, text: str, labels: LabelDepartments) -> None:
     case = chat.case(str(done.case_number))
-    done.department = chat.department_of(case)
+    done.department = case.get("department_code") or (case.get("lead_unit") or {}).get("code")
+    done.review = bool(case.get("needs_review"))
     done.category = case.get("category_code")
     done.appeal_type = case.get("appeal_type")
     done.description_whole = case.get("description") == text.strip()
@@ -327,6 +322,8 @@ def summary(conversations: Sequence[Conversation]) -> dict[str, Any]:
         "case_filed_rate": share([c.ending == "filed" for c in conversations]),
         "department_acceptable_of_filed": share([c.right for c in filed]),
         "department_acceptable_of_all": share([c.right for c in conversations]),
+        "review_share_of_filed": share([c.review for c in filed]),
+        "department_acceptable_without_review": share([c.right for c in filed if not c.review]),
         "median_turns_to_case": statistics.median(turns) if turns else None,
         "not_understood": sum("not_understood" in c.readings for c in conversations),
         "what_can_i_do": sum("what_can_i_do" in c.readings for c in conversations),
@@ -460,21 +457,23 @@ def show_failures(conversations: Sequence[Conversation], messages: Sequence[Real
 
 
 def show(report: dict[str, Any], views: Sequence[str]) -> None:
-    keys = (
-        "case_filed_rate",
-        "department_acceptable_of_filed",
-        "median_turns_to_case",
-        "not_understood",
-        "what_can_i_do",
-        "handoffs",
-        "emergencies",
-        "knowledge_answers",
-    )
-    print(f"{'':16}" + "".join(f"{k[:14]:>16}" for k in keys))
+    columns = {
+        "case_filed_rate": "filed",
+        "department_acceptable_of_filed": "dept ok",
+        "review_share_of_filed": "review",
+        "department_acceptable_without_review": "ok w/o review",
+        "median_turns_to_case": "turns",
+        "not_understood": "没太明白",
+        "what_can_i_do": "what can I do",
+        "handoffs": "hand-offs",
+        "emergencies": "emergencies",
+        "knowledge_answers": "knowledge",
+    }
+    print(f"{'':16}" + "".join(f"{name:>14}" for name in columns.values()))
     for view in views:
         for half in HALVES:
             row = report[view][half]
-            print(f"{view:7}{half:9}" + "".join(f"{row[k]!s:>16}" for k in keys))
+            print(f"{view:7}{half:9}" + "".join(f"{row[k]!s:>14}" for k in columns))
     for view in views:
         print(f"failure kinds, {view}, held-out half: {report[view]['held_out']['failure_kinds']}")
         print(f"failure kinds, {view}, tuning half: {report[view]['tuning']['failure_kinds']}")

@@ -67,6 +67,7 @@ def test_the_place_given_is_the_first_in_the_message_else_a_beijing_district() -
 
 def test_scores_count_filed_cases_departments_turns_and_failure_kinds() -> None:
     filed = Conversation(row=2, label="环境保护", half="tuning", turns=4, ending="filed", right=True)
+    filed.review = True
     filed.readings = ["offer", "ask_place", "ask_name", "summary", "filed"]
     wrong = Conversation(row=4, label="环境保护", half="tuning", turns=6, ending="filed", department="hrss")
     wrong.readings = ["what_can_i_do", "ask_description", "ask_name", "summary", "filed"]
@@ -74,6 +75,7 @@ def test_scores_count_filed_cases_departments_turns_and_failure_kinds() -> None:
     lost.readings = ["not_understood", "handoff"]
     report = scores([filed, wrong, lost])
     assert report["case_filed_rate"] == 0.667 and report["department_acceptable_of_filed"] == 0.5
+    assert report["review_share_of_filed"] == 0.5 and report["department_acceptable_without_review"] == 0.0
     assert report["median_turns_to_case"] == 5 and report["handoffs"] == 1
     assert report["not_understood"] == 1 and report["what_can_i_do"] == 1
     assert report["failure_kinds"]["wrong_department:环境保护->hrss"] == 1
