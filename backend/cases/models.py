@@ -165,10 +165,6 @@ class Case(Base):
         """Unit keys currently on the case: the lead first, then co-handlers."""
         return [a.unit for a in self.assignments if a.active]
 
-    @property
-    def latest_rating(self) -> Rating | None:
-        return self.ratings[-1] if self.ratings else None
-
 
 class CaseUpdate(Base):
     """One entry of a case's timeline: a status move, a note, a reply, a supervision."""

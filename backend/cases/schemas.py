@@ -16,8 +16,6 @@ from backend.reference.gazetteer import gazetteer
 from common.database import utcnow
 from common.phone import is_mobile, parse_phone
 
-ShortText = Annotated[str, Field(max_length=300)]
-
 
 class Attachment(BaseModel):
     """A photo or file kept elsewhere (e.g. a Telegram file), referenced by the case."""

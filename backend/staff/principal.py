@@ -14,10 +14,6 @@ class Principal:
     unit: str | None = None
     staff_id: int | None = None
 
-    @property
-    def is_staff(self) -> bool:
-        return self.staff_id is not None
-
     def sees_all_cases(self) -> bool:
         """Everyone but handling-unit staff; those see only their unit's cases."""
         return self.role != Role.UNIT_STAFF
