@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from backend.app import create_app
+from backend.reference.categories import OTHER, categories
 from backend.routing.emergency import detect_emergency
 from backend.routing.places import place_finder
+from backend.routing.service import Router
 from backend.settings import BackendSettings
 from ops.stack import ROOT
 from tests.backend.conftest import Staffer
@@ -189,3 +193,23 @@ def test_the_router_is_loaded_at_start_up_not_by_the_first_case(settings: Backen
     assert app.state.routing._router is None
     with TestClient(app):  # runs the start-up before the first request is served
         assert app.state.routing._router is not None
+
+
+def test_a_department_with_many_categories_does_not_win_by_their_number() -> None:
+    """Unsure between eight housing categories at 0.06 each (0.48 in all) and one school category at
+    0.40, the message is about the school: a plain sum would give it to housing."""
+    cats = categories()
+    classes = sorted(cats)
+    model = SimpleNamespace(classes=classes)
+    router = Router(model, place_finder())  # type: ignore[arg-type]
+    row = np.zeros(len(classes))
+    for at, code in enumerate(classes):
+        if cats[code].department == "housing":
+            row[at] = 0.06
+    row[classes.index("school_management")] = 0.40
+    row[classes.index(OTHER)] = 1.0 - row.sum()
+    department, confidence = router._department(classes, row)
+    assert department == "education"
+    assert confidence == pytest.approx(0.40 / 0.88)  # its share of the departments' mass
+    row[classes.index("school_management")] = 0.10  # clearly housing still goes to housing
+    assert router._department(classes, row)[0] == "housing"
