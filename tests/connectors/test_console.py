@@ -246,6 +246,18 @@ def test_an_operator_who_disconnects_gives_the_conversation_back(stack: Stack) -
     )
 
 
+def console_page(stack: Stack, browser: Any, user: str) -> tuple[Any, list[str]]:
+    """A browser page logged in to the console as `user`, and the CSP violations it will report."""
+    page = browser.new_context(locale="zh-CN").new_page()
+    violations = watch_csp(page)
+    page.goto(f"{stack.url('gateway')}/console/login")
+    page.fill("#username", user)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile("/console/"))
+    return page, violations
+
+
 @pytest.mark.browser
 def test_an_operator_takes_over_in_the_browser(stack: Stack, browser: Any, fake_rasa: FakeRasa) -> None:
     sender, _ = web_citizen(stack, "转人工")
@@ -278,13 +290,7 @@ def test_an_operator_takes_over_in_the_browser(stack: Stack, browser: Any, fake_
 def test_phone_intake_in_the_browser_shows_routing_live_and_creates_a_case(
     stack: Stack, browser: Any
 ) -> None:
-    page = browser.new_context(locale="zh-CN").new_page()
-    violations = watch_csp(page)
-    page.goto(f"{stack.url('gateway')}/console/login")
-    page.fill("#username", "op1")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile("/console/"))
+    page, violations = console_page(stack, browser, "op1")
     page.click("a[data-tab=phone]")
     page.fill("#phone-description", "市民来电：家里暖气片一点都不热，屋里才十四度，老人冻得受不了")
     page.fill("#phone-address", "朝阳区望京西园三区")
@@ -516,13 +522,7 @@ def test_the_review_queue_and_a_pick_through_the_console_api(stack: Stack) -> No
 @pytest.mark.browser
 def test_an_operator_picks_the_unit_of_an_unsure_case_with_one_click(stack: Stack, browser: Any) -> None:
     number = unsure_case(stack)
-    page = browser.new_context(locale="zh-CN").new_page()
-    violations = watch_csp(page)
-    page.goto(f"{stack.url('gateway')}/console/login")
-    page.fill("#username", "op1")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile("/console/"))
+    page, violations = console_page(stack, browser, "op1")
     page.click("a[data-tab=review]")
     row = f"#review-rows tr[data-number='{number}']"
     page.wait_for_selector(f"{row}:has-text('望京街道办事处')")
@@ -560,11 +560,7 @@ def test_a_case_made_from_a_conversation_carries_its_routing(
         "contact_phone": "13700005678",
         "routing": carried,
     }
-    page = browser.new_context(locale="zh-CN").new_page()
-    page.goto(f"{stack.url('gateway')}/console/login")
-    page.fill("#username", "op1")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    page, _ = console_page(stack, browser, "op1")
     page.wait_for_selector("#waiting li[data-id]")
     page.click("#waiting li[data-id]")
     page.wait_for_selector("#collected:has-text('description=')")
