@@ -1,11 +1,18 @@
-"""The soak drill's memory judgement, on series made up for it: the slope after warm-up decides."""
+"""The soak drill's judgements: memory by the slope after warm-up (on series made up for it), and the
+accounting of messages and replies (on a transcript in the gateway's schema)."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from pathlib import Path
+
 import numpy as np
 import pytest
+from sqlalchemy import create_engine
 
-from drills.soak import FLAT_MB_PER_MINUTE, memory_trends, trend
+from connectors.core.models import Base
+from drills.soak import FLAT_MB_PER_MINUTE, memory_trends, read_transcript, trend, unaccounted
 
 RUN_MINUTES = 120
 MINUTES = np.arange(0, RUN_MINUTES, 0.5)  # a sample every 30 s for two hours
@@ -79,3 +86,83 @@ def test_too_few_samples_are_refused() -> None:
 
 def test_the_threshold_is_the_issues() -> None:
     assert FLAT_MB_PER_MINUTE == 0.05
+
+
+def transcript_db(path: Path) -> sqlite3.Connection:
+    """A gateway transcript, in the gateway's own schema."""
+    engine = create_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return sqlite3.connect(path)
+
+
+def fill(db: sqlite3.Connection, rows: list[tuple[str, str, dict[str, object] | None, str | None]]) -> None:
+    """rows: (direction, state, payload, outbox state or None when answered in the request)."""
+    db.execute(
+        "INSERT INTO conversations (id, channel, identity, sender_id, handling, created_at, last_message_at)"
+        " VALUES (1, 'webchat', 'x', 'webchat-x', 'bot', '2026-12-06', '2026-12-06')"
+    )
+    for n, (direction, state, payload, outbox) in enumerate(rows, start=1):
+        db.execute(
+            "INSERT INTO messages (id, conversation_id, direction, author, text, payload, state, created_at)"
+            " VALUES (?, 1, ?, 'bot', 't', ?, ?, '2026-12-06')",
+            (n, direction, json.dumps(payload or {}), state),
+        )
+        if outbox is not None:
+            db.execute(
+                "INSERT INTO outbox (message_id, conversation_id, state, attempts, next_attempt_at,"
+                " created_at) VALUES (?, 1, ?, 1, '2026-12-06', '2026-12-06')",
+                (n, outbox),
+            )
+    db.commit()
+
+
+def tally(sent: int, replies: int, notices: int = 0) -> dict[str, object]:
+    return {"sent": sent, "replies": replies, "notices": notices, "errors": []}
+
+
+def test_a_reply_delivered_later_through_the_outbox_is_accounted_for(tmp_path: Path) -> None:
+    """A message that waited its turn: the request got "正在排队", the answer came later by the outbox."""
+    db = transcript_db(tmp_path / "gateway.db")
+    fill(
+        db,
+        [
+            ("in", "processed", None, None),
+            ("out", "processed", None, None),  # the queued notice, in the request's answer
+            ("out", "processed", None, "sent"),  # the bot's answer, later
+            ("out", "processed", {"case_event": "dispatched"}, "sent"),
+            ("out", "processed", {"internal": True}, None),
+        ],
+    )
+    transcript = read_transcript(db)
+    assert transcript == {
+        "in": 1,
+        "in_unanswered": 0,
+        "out": 2,
+        "out_later": 1,
+        "pushed": 1,
+        "undelivered": 0,
+    }
+    assert unaccounted(tally(sent=1, replies=1, notices=1), transcript, cases_match=True) == []
+
+
+def test_a_reply_nobody_received_or_an_unanswered_message_fails(tmp_path: Path) -> None:
+    db = transcript_db(tmp_path / "gateway.db")
+    fill(
+        db,
+        [
+            ("in", "processed", None, None),
+            ("out", "processed", None, None),
+            ("out", "processed", None, None),  # in the transcript, yet neither in a request nor sent later
+            ("in", "pending", None, None),  # never answered
+        ],
+    )
+    failed = unaccounted(tally(sent=2, replies=1), read_transcript(db), cases_match=True)
+    assert failed == ["every message answered", "replies in the transcript"]
+
+
+def test_a_queued_message_without_its_later_answer_fails(tmp_path: Path) -> None:
+    db = transcript_db(tmp_path / "gateway.db")
+    fill(db, [("in", "processed", None, None), ("out", "processed", None, None)])
+    failed = unaccounted(tally(sent=1, replies=1, notices=1), read_transcript(db), cases_match=True)
+    assert failed == ["a later reply for every queued message"]
