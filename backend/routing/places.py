@@ -114,8 +114,12 @@ class PlaceFinder:
         return Place()
 
     def _mentions(self, text: str) -> list[tuple[str, str, str]]:
-        doc = self.nlp(text)
-        return [(ent.label_, ent.ent_id_, ent.text) for ent in doc.ents]
+        """The place names in a text. In a memory zone: spaCy keeps every new word and string it
+        meets in the vocabulary for good otherwise, so each citizen's names, numbers and addresses
+        would stay in the backend's memory and grow it without bound."""
+        with self.nlp.memory_zone():
+            doc = self.nlp(text)
+            return [(ent.label_, ent.ent_id_, ent.text) for ent in doc.ents]
 
     def _resolve(self, mentions: list[tuple[str, str, str]]) -> Place:
         districts: list[str] = []

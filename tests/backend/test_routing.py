@@ -54,6 +54,21 @@ def test_the_address_field_wins_over_the_message() -> None:
     assert place_finder().find(None, "通州梨园镇云景里").street.name == "梨园镇"  # type: ignore[union-attr]
 
 
+def test_finding_places_keeps_no_citizens_words_in_memory() -> None:
+    """spaCy adds every new word to its vocabulary for good: a citizen's name, phone and door number
+    would stay in the backend's memory, and the memory would grow with every case (the soak's leak)."""
+    finder = place_finder()
+    finder.find("朝阳区双井街道")
+    strings = len(finder.nlp.vocab.strings)
+    for n in range(300):
+        place = finder.find(
+            f"朝阳区双井街道富力城{n}号楼 联系人慕容{chr(0x4E00 + n)}{chr(0x5000 + n)} 电话1390000{n:04d}"
+        )
+        assert place.street and place.street.name == "双井街道"
+    assert len(finder.nlp.vocab.strings) == strings
+    assert "13900000299" not in finder.nlp.vocab.strings
+
+
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
