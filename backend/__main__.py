@@ -12,7 +12,7 @@ import uvicorn
 
 from backend.settings import get_settings
 from common.masking import configure_logging
-from common.memory import limit_malloc_arenas
+from common.memory import keep_memory_lean
 from common.settings import load_settings
 
 JOBS = {
@@ -61,7 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__)
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "clock", *JOBS])
     args = parser.parse_args()
-    limit_malloc_arenas()
+    keep_memory_lean()
     configure_logging(load_settings(get_settings, "the backend").log_level)
     commands = {"serve": serve, "migrate": migrate, "clock": clock}
     commands.get(args.command, lambda: job(JOBS[args.command]))()

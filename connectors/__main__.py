@@ -8,7 +8,7 @@ import asyncio
 import uvicorn
 
 from common.masking import configure_logging
-from common.memory import limit_malloc_arenas
+from common.memory import keep_memory_lean
 from common.settings import load_settings
 from connectors.settings import get_settings
 
@@ -66,7 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m connectors", description=__doc__)
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "retention", "wechat-menu"])
     args = parser.parse_args()
-    limit_malloc_arenas()
+    keep_memory_lean()
     configure_logging(load_settings(get_settings, "the gateway").log_level)
     {"serve": serve, "retention": retention, "wechat-menu": wechat_menu}[args.command]()
 

@@ -18,7 +18,7 @@ from sanic.exceptions import SanicException
 
 from bot.actions.settings import ActionSettings, get_settings
 from common.masking import configure_logging
-from common.memory import limit_malloc_arenas
+from common.memory import keep_memory_lean
 from common.settings import load_settings
 
 # Rasa sends the session's whole tracker with each call: 4.2 KB a turn (measured on a 30-turn report
@@ -77,7 +77,7 @@ def inflated_refusal(body: bytes) -> HTTPResponse | None:
 
 def main() -> None:
     settings = load_settings(get_settings, "the action server")
-    limit_malloc_arenas()
+    keep_memory_lean()
     configure_logging(settings.log_level)
     app = create_app(settings)
     # One process: rasa-sdk's own `run` rebuilds the application in a worker process from its own
