@@ -580,11 +580,9 @@ class ConversationCore:
                 metadata["rasa_text"] = payload
                 title = next((b["title"] for b in buttons if b["payload"] == payload), payload)
                 text = text or title
-            elif inbound.button.startswith("#"):
+            else:  # an older message's button, or one never offered: never the bot's text
                 metadata["stale_button"] = True
                 text = text or "[已失效的按钮]"
-            else:
-                text = text or clean_text(inbound.button, max_chars=self.max_chars)
         if inbound.choice is not None and inbound.button is None:
             _, buttons = await self._last_buttons(session, conversation)
             if 1 <= inbound.choice <= len(buttons):  # else the digit is an answer in words ("2楼")
@@ -650,7 +648,7 @@ class ConversationCore:
             )
             session.add(row)
             await session.flush()
-            reply.id, reply.author = row.id, author
+            reply.id, reply.author, reply.created_at = row.id, author, row.created_at
             stored.append(reply)
             await self._notify("message", conversation, _message_event(row))
         return stored

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -28,6 +29,7 @@ class Reply:
     image: str | None = None
     author: str = "bot"
     id: int | None = None
+    created_at: datetime | None = None  # when it was stored in the transcript
 
     @classmethod
     def from_rasa(cls, message: dict[str, Any]) -> Reply:
@@ -44,5 +46,7 @@ class Reply:
             body["image"] = self.image
         if self.id is not None:
             body["id"] = self.id
+        if self.created_at is not None:
+            body["created_at"] = self.created_at.isoformat()
         body["author"] = self.author
         return body
