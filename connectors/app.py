@@ -41,9 +41,11 @@ from connectors.telegram.runner import TelegramRunner
 from connectors.telegram.webhook import MAX_UPDATE_BYTES
 from connectors.telegram.webhook import router as telegram_router
 from connectors.upgrade import upgrade
+from connectors.webchat import errors as webchat_errors
 from connectors.webchat.channel import WebChatAdapter
 from connectors.webchat.routes import STATIC as WEBCHAT_STATIC
 from connectors.webchat.routes import router as webchat_router
+from connectors.webchat.uploads import router as webchat_uploads_router
 from connectors.wechat.api import WeChatApi
 from connectors.wechat.channel import PassiveReplies, WeChatAdapter
 from connectors.wechat.crypto import MessageCrypto
@@ -52,7 +54,8 @@ from connectors.wechat.routes import router as wechat_router
 
 log = logging.getLogger(__name__)
 # Citizens' messages are at most CHAT_MAX_MESSAGE_CHARS (2,000) characters, operators' alike; Telegram's
-# updates have their own limit (MAX_UPDATE_BYTES). Photos reach the gateway only by its own download.
+# updates have their own limit (MAX_UPDATE_BYTES), a web chat photo CHAT_MAX_PHOTO_MB. Telegram's and
+# WeChat's photos reach the gateway only by its own download.
 MAX_BODY_BYTES = 64 * 1024
 
 
@@ -210,6 +213,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.state.sessions = sessions
         app.state.core = core
         app.state.webchat = webchat
+        app.state.uploads = settings.data_path("uploads")
+        app.state.uploads.mkdir(parents=True, exist_ok=True)
         app.state.chat_limiter = RateLimiter(limit=settings.chat_messages_per_minute)
         app.state.session_limiter = RateLimiter(limit=settings.chat_sessions_per_minute)
         app.state.console_backend = httpx.AsyncClient(
@@ -276,9 +281,17 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await engine.dispose()
 
     app = FastAPI(title="Jiesu channel gateway", version="1.0", lifespan=lifespan, **settings.api_docs_urls())
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, paths={"/telegram/webhook": MAX_UPDATE_BYTES})
+    photo_bytes = settings.chat_max_photo_mb * 1024 * 1024
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=MAX_BODY_BYTES,
+        paths={"/telegram/webhook": MAX_UPDATE_BYTES, webchat_errors.PHOTO_PATH: photo_bytes},
+        refuse=webchat_errors.body_refusal(settings.chat_max_photo_mb),
+    )
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, a refused body's too
+    webchat_errors.install(app)
     app.include_router(webchat_router)
+    app.include_router(webchat_uploads_router)
     app.include_router(telegram_router)
     app.include_router(wechat_router)
     app.include_router(sms_router)

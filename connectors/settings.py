@@ -71,6 +71,7 @@ class GatewaySettings(ServiceSettings):
     chat_messages_per_minute: int = 30  # per web chat sender and per Telegram chat
     chat_sessions_per_minute: int = 10  # new web chat conversations per client address
     chat_sockets_per_sender: int = 5  # open web chat pages (WebSockets) per conversation
+    chat_max_photo_mb: int = Field(8, ge=1, le=32)  # a web chat photo (the body limit of its upload)
     retry_interval_s: float = 5.0
     feed_interval_s: float = 2.0
     console_wait_alert_s: int = 120

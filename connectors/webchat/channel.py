@@ -18,10 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from connectors.core.conversation import ConversationCore
 from connectors.core.ids import identity_of_credential
 from connectors.core.messages import Reply
-from connectors.core.models import Conversation, Message
+from connectors.core.models import Author, Conversation, Direction, Message, MessageState
 
 log = logging.getLogger(__name__)
 CHANNEL = "webchat"
+GREETING = (
+    "您好，这里是12345市民服务热线在线服务。请问有什么可以帮您？您可以直接描述问题，也可以点下面的选项。"
+)
+# The bot's intents (bot/domain.yml) as offered buttons: a press goes to the bot as that intent.
+MAIN_CHOICES = [
+    {"title": "报事", "payload": "/report_issue"},
+    {"title": "查进度", "payload": "/check_status"},
+    {"title": "咨询", "payload": "/ask_question"},
+]
 
 
 class WebChatAdapter:
@@ -34,15 +43,24 @@ class WebChatAdapter:
         self.sockets: defaultdict[str, set[WebSocket]] = defaultdict(set)  # by identity
 
     async def issue_sender(self) -> str:
-        """Create a conversation for a new unguessable token and return the token (kept only hashed)."""
+        """Create a conversation for a new unguessable token, greeted with the main choices (offered
+        buttons of the bot, so a press is checked like any other), and return the token (kept only
+        hashed)."""
         token = secrets.token_urlsafe(24)
         identity = identity_of_credential(token)
         async with self.sessions() as session:
-            session.add(
-                Conversation(
-                    channel=CHANNEL, identity=identity, sender_id=self.core.sender_id_for(CHANNEL, identity)
-                )
+            conversation = Conversation(
+                channel=CHANNEL, identity=identity, sender_id=self.core.sender_id_for(CHANNEL, identity)
             )
+            greeting = Message(
+                conversation=conversation,
+                direction=Direction.OUT,
+                author=Author.BOT,
+                text=GREETING,
+                payload={"buttons": MAIN_CHOICES},
+                state=MessageState.PROCESSED,
+            )
+            session.add_all([conversation, greeting])
             await session.commit()
         return token
 
@@ -89,6 +107,7 @@ class WebChatAdapter:
             buttons=list((message.payload or {}).get("buttons", [])),
             author=message.author,
             id=message.id,
+            created_at=message.created_at,
         )
         pages = self.sockets.get(conversation.identity, set())
         for socket in list(pages):

@@ -8,11 +8,13 @@ meet is said in Chinese: the page shows it as it comes.
 from __future__ import annotations
 
 import logging
+from functools import cache
 from pathlib import Path
+from string import Template
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import FileResponse
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from starlette.websockets import WebSocketState
 
@@ -33,6 +35,8 @@ EMPTY = "请输入您要说的内容后再发送。"
 TOO_MANY_SESSIONS = "您所在的网络刚刚开启了太多新对话，请过一两分钟再试。紧急情况请直接拨打110、119或120。"
 TOO_MANY_PAGES = "您同时打开的对话页面太多了，请关掉其他页面后刷新本页。"
 CLOSE_TOO_MANY_PAGES = 4429
+CLOSE_UNKNOWN_SENDER = 4404
+NO_CACHE = {"Cache-Control": "no-cache"}
 
 
 class ChatMessage(BaseModel):
@@ -45,7 +49,7 @@ class SessionOut(BaseModel):
     sender: str
 
 
-def _parts(
+def parts(
     request: Request | WebSocket,
 ) -> tuple[ConversationCore, WebChatAdapter, RateLimiter, int]:
     state = request.app.state
@@ -57,15 +61,28 @@ def client_address(request: Request | WebSocket) -> str:
     return request.client.host if request.client else "unknown"
 
 
+@cache
+def template(name: str) -> Template:
+    return Template((STATIC.parent / "pages" / name).read_text(encoding="utf-8"))
+
+
 @router.get("/", include_in_schema=False)
-async def page() -> FileResponse:
-    return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+async def page(request: Request) -> HTMLResponse:
+    days = request.app.state.settings.retention_days
+    return HTMLResponse(template("index.html").substitute(days=days), headers=NO_CACHE)
+
+
+@router.get("/privacy", include_in_schema=False)
+async def privacy(request: Request) -> HTMLResponse:
+    """What the web chat keeps, for how long, and who sees it (the retention settings, as they are)."""
+    days = request.app.state.settings.retention_days
+    return HTMLResponse(template("privacy.html").substitute(days=days), headers=NO_CACHE)
 
 
 @router.post("/api/session", response_model=SessionOut)
 async def new_session(request: Request) -> SessionOut:
     """Issue a new, unguessable sender token for a web chat conversation (a few per address a minute)."""
-    _, webchat, _, _ = _parts(request)
+    _, webchat, _, _ = parts(request)
     if not request.app.state.session_limiter.allow(client_address(request)):
         raise HTTPException(429, TOO_MANY_SESSIONS)
     return SessionOut(sender=await webchat.issue_sender())
@@ -73,7 +90,7 @@ async def new_session(request: Request) -> SessionOut:
 
 @router.get("/api/history")
 async def history(request: Request, sender: str) -> list[dict[str, Any]]:
-    _, webchat, _, _ = _parts(request)
+    _, webchat, _, _ = parts(request)
     identity = identity_of_credential(sender)
     if not await webchat.known(identity):
         raise HTTPException(404, UNKNOWN_SENDER)
@@ -83,7 +100,7 @@ async def history(request: Request, sender: str) -> list[dict[str, Any]]:
 @router.post("/api/messages")
 async def post_message(request: Request, message: ChatMessage) -> list[dict[str, Any]]:
     """Send a citizen's message and answer with the bot's replies."""
-    core, webchat, limiter, max_chars = _parts(request)
+    core, webchat, limiter, max_chars = parts(request)
     identity = identity_of_credential(message.sender)
     if not await webchat.known(identity):
         raise HTTPException(404, UNKNOWN_SENDER)
@@ -96,10 +113,15 @@ async def post_message(request: Request, message: ChatMessage) -> list[dict[str,
     return [reply.public() for reply in replies]
 
 
-def check_message(text: str, identity: str, limiter: RateLimiter, max_chars: int) -> None:
-    """Every attempt of a known conversation counts against its rate; an over-long message is refused."""
+def check_rate(identity: str, limiter: RateLimiter) -> None:
+    """Every attempt of a known conversation (a message, a photo, a pin) counts against its rate."""
     if not limiter.allow(identity):
         raise HTTPException(429, TOO_FAST)
+
+
+def check_message(text: str, identity: str, limiter: RateLimiter, max_chars: int) -> None:
+    """Count the attempt; an over-long message is refused."""
+    check_rate(identity, limiter)
     if len(text) > max_chars:
         raise HTTPException(413, TOO_LONG.format(max_chars=max_chars))
 
@@ -107,12 +129,13 @@ def check_message(text: str, identity: str, limiter: RateLimiter, max_chars: int
 @router.websocket("/ws")
 async def socket(websocket: WebSocket, sender: str) -> None:
     """Carry one page's conversation: citizen messages in, replies and typing signals out."""
-    core, webchat, limiter, max_chars = _parts(websocket)
+    core, webchat, limiter, max_chars = parts(websocket)
     identity = identity_of_credential(sender)
+    await websocket.accept()  # accepted to say why in Chinese: a refused handshake tells the page nothing
     if not await webchat.known(identity):
-        await websocket.close(code=4404, reason="unknown sender")
+        await websocket.send_json({"type": "error", "status": 404, "detail": UNKNOWN_SENDER})
+        await websocket.close(code=CLOSE_UNKNOWN_SENDER)
         return
-    await websocket.accept()
     pages = webchat.sockets[identity]
     if len(pages) >= websocket.app.state.settings.chat_sockets_per_sender:
         await websocket.send_json({"type": "error", "status": 429, "detail": TOO_MANY_PAGES})

@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import yaml
 from fastapi.testclient import TestClient
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from connectors.app import create_app
+from connectors.app import create_app, make_async_engine
+from connectors.core.conversation import STALE_BUTTON
+from connectors.core.models import utcnow
+from connectors.retention import forget_old
 from connectors.settings import GatewaySettings
+from connectors.webchat.channel import GREETING
 from ops.stack import Stack, wait_until
+from tests.aio import run
 from tests.connectors.conftest import gateway
 from tests.fakes.rasa import FakeRasa
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def session(stack: Stack) -> str:
@@ -58,6 +71,7 @@ def test_a_message_gets_the_bots_replies_and_both_are_in_the_transcript(
     replies = post(web_gateway, sender, "你好").json()
     assert [r["text"] for r in replies] == ["收到：你好"] and replies[0]["buttons"] == []
     assert [(m["author"], m["text"]) for m in history(web_gateway, sender)] == [
+        ("bot", GREETING),
         ("citizen", "你好"),
         ("bot", "收到：你好"),
     ]
@@ -80,13 +94,46 @@ def test_citizens_cannot_forge_intents_and_control_characters_are_dropped(
 
 def test_buttons_pass_only_what_was_offered(web_gateway: Stack, fake_rasa: FakeRasa) -> None:
     sender = session(web_gateway)
-    offered = post(web_gateway, sender, "给我按钮").json()[0]["buttons"]
-    post(web_gateway, sender, button=offered[0]["payload"])
-    assert (
-        fake_rasa.texts(web_gateway.sender_id("webchat", sender))[-1] == '/rate{"satisfaction": "satisfied"}'
-    )
-    post(web_gateway, sender, button='/emergency{"x": 1}')
-    assert fake_rasa.texts(web_gateway.sender_id("webchat", sender))[-1] == 'emergency{"x": 1}'
+    [offer] = post(web_gateway, sender, "给我按钮").json()
+    chosen = post(web_gateway, sender, button=f"#{offer['id']}:0").json()  # as the page sends it
+    assert fake_rasa.texts(web_gateway.sender_id("webchat", sender))[-1] == offer["buttons"][0]["payload"]
+    assert chosen[0]["text"] == f"意图：{offer['buttons'][0]['payload']}"
+    assert history(web_gateway, sender)[-2]["text"] == "满意"  # the transcript has the title pressed
+    for forged in ('/emergency{"x": 1}', f"#{offer['id']}:7", "#1:0"):
+        [refused] = post(web_gateway, sender, button=forged).json()
+        assert refused["author"] == "system" and refused["text"] == STALE_BUTTON
+    assert len(fake_rasa.texts(web_gateway.sender_id("webchat", sender))) == 2  # none of them reached it
+
+
+def test_a_new_conversation_is_greeted_with_the_main_choices(web_gateway: Stack, fake_rasa: FakeRasa) -> None:
+    sender = session(web_gateway)
+    [greeting] = history(web_gateway, sender)
+    assert (greeting["author"], greeting["text"]) == ("bot", GREETING)
+    assert greeting["buttons"] == [
+        {"title": "报事", "payload": "/report_issue"},
+        {"title": "查进度", "payload": "/check_status"},
+        {"title": "咨询", "payload": "/ask_question"},
+    ]
+    intents = set(yaml.safe_load((ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))["intents"])
+    assert {b["payload"].removeprefix("/") for b in greeting["buttons"]} <= intents
+    assert isinstance(greeting["id"], int) and greeting["created_at"].endswith("+00:00")
+    assert fake_rasa.received == []  # said by the gateway, before the citizen says anything
+    [reply] = post(web_gateway, sender, button=f"#{greeting['id']}:2").json()
+    assert fake_rasa.texts(web_gateway.sender_id("webchat", sender)) == ["/ask_question"]
+    assert reply["id"] > greeting["id"] and reply["created_at"] >= greeting["created_at"]
+
+
+def test_an_older_messages_button_is_stale_and_never_reaches_the_bot(
+    web_gateway: Stack, fake_rasa: FakeRasa
+) -> None:
+    """A page reloaded long after: its old buttons name a message that is no longer the newest."""
+    sender = session(web_gateway)
+    [offer] = post(web_gateway, sender, "给我按钮").json()
+    post(web_gateway, sender, "算了，直接说吧")
+    for old in (f"#{offer['id']}:0", offer["buttons"][0]["payload"], offer["buttons"][0]["title"]):
+        [refused] = post(web_gateway, sender, button=old).json()
+        assert (refused["author"], refused["text"]) == ("system", STALE_BUTTON)
+    assert fake_rasa.texts(web_gateway.sender_id("webchat", sender)) == ["给我按钮", "算了，直接说吧"]
 
 
 def said_in_chinese(detail: object) -> bool:
@@ -255,10 +302,10 @@ def test_request_bodies_are_bounded_whatever_the_transfer_encoding(
 
     json_type = {"Content-Type": "application/json"}
     declared = httpx.post(url, content=start + b"x" * 30_000_000 + b'"}', headers=json_type, timeout=30)
-    assert declared.status_code == 413 and "too large" in declared.json()["detail"]
+    assert declared.status_code == 413 and said_in_chinese(declared.json()["detail"])
     streamed = httpx.post(url, content=chunked(5), headers=json_type, timeout=30)
-    assert streamed.status_code == 413 and "too large" in streamed.json()["detail"]
-    assert history(web_gateway, sender) == [] and fake_rasa.received == []
+    assert streamed.status_code == 413 and said_in_chinese(streamed.json()["detail"])
+    assert [m["text"] for m in history(web_gateway, sender)] == [GREETING] and fake_rasa.received == []
     assert post(web_gateway, sender, "很" * 2000).status_code == 200  # the longest message still fits
 
 
@@ -285,3 +332,154 @@ def test_production_serves_no_api_documentation(tmp_path: Path) -> None:
     for path in ("/docs", "/redoc", "/openapi.json"):
         assert gateway_app("development").get(path).status_code == 200, path
         assert gateway_app("production").get(path).status_code == 404, path
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8
+
+
+def send_photo(stack: Stack, sender: str, content: bytes, kind: str = "image/jpeg") -> httpx.Response:
+    return httpx.post(
+        f"{stack.url('gateway')}/chat/api/photo",
+        content=content,
+        headers={"X-Chat-Sender": sender, "Content-Type": kind},
+        timeout=30,
+    )
+
+
+def send_place(stack: Stack, body: dict[str, object] | bytes) -> httpx.Response:
+    url = f"{stack.url('gateway')}/chat/api/location"
+    if isinstance(body, bytes):
+        return httpx.post(url, content=body, headers={"Content-Type": "application/json"}, timeout=30)
+    return httpx.post(url, json=body, timeout=30)
+
+
+def stored_payloads(stack: Stack, text: str) -> list[dict[str, Any]]:
+    with closing(sqlite3.connect(stack.data_dir / "gateway.db")) as db:
+        rows = db.execute("SELECT payload FROM messages WHERE text = ?", (text,)).fetchall()
+    return [json.loads(row[0]) for row in rows]
+
+
+def test_a_photo_is_kept_in_the_uploads_retention_cleans(web_gateway: Stack, fake_rasa: FakeRasa) -> None:
+    sender = session(web_gateway)
+    answer = send_photo(web_gateway, sender, JPEG)
+    assert answer.status_code == 200 and "已收到图片" in answer.json()[0]["text"]
+    [kept] = fake_rasa.slots[web_gateway.sender_id("webchat", sender)]["attachments"]
+    name = kept["ref"].removeprefix("upload:")
+    assert kept["kind"] == "photo" and re.fullmatch(r"[0-9a-f]{32}\.jpg", name)  # a random name
+    uploads = web_gateway.data_dir / "uploads"  # the folder WeChat's and Telegram's photos go to
+    assert (uploads / name).read_bytes() == JPEG
+    assert stored_payloads(web_gateway, "[图片]")[0]["attachments"] == [kept]
+    assert [(m["author"], m["text"]) for m in history(web_gateway, sender)][1] == ("citizen", "[图片]")
+    assert fake_rasa.received == []  # kept in the tracker for the report, not a turn
+    assert sender not in web_gateway.logs("gateway", tail=100_000) and name not in web_gateway.logs(
+        "gateway", tail=100_000
+    )
+
+    async def forget_later() -> None:
+        engine = make_async_engine(f"sqlite:///{web_gateway.data_dir / 'gateway.db'}")
+        await forget_old(async_sessionmaker(engine), uploads, days=180, now=utcnow() + timedelta(days=181))
+        await engine.dispose()
+
+    run(forget_later())
+    assert not (uploads / name).exists()
+
+
+def test_only_photos_of_known_conversations_are_kept(tmp_path: Path, fake_rasa: FakeRasa) -> None:
+    stack = gateway(tmp_path, fake_rasa, CHAT_MAX_PHOTO_MB="1")
+    try:
+        sender = session(stack)
+        refused = [
+            send_photo(stack, sender, b"%PDF-1.7\n" + JPEG, "image/jpeg"),  # the type says image, it is not
+            send_photo(stack, sender, b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml"),
+            send_photo(stack, sender, JPEG + b"\x00" * (1024 * 1024)),  # over CHAT_MAX_PHOTO_MB
+            send_photo(stack, "an-id-nobody-was-given", JPEG),
+            send_photo(stack, sender, b""),
+        ]
+        assert [a.status_code for a in refused] == [415, 415, 413, 404, 422]
+        assert all(said_in_chinese(a.json()["detail"]) for a in refused)
+        assert "1兆" in refused[2].json()["detail"]
+        no_header = httpx.post(f"{stack.url('gateway')}/chat/api/photo", content=JPEG, timeout=10)
+        assert no_header.status_code == 422 and said_in_chinese(no_header.json()["detail"])
+        assert list((tmp_path / "uploads").iterdir()) == []
+        assert [m["text"] for m in history(stack, sender)] == [GREETING]
+        assert fake_rasa.slots == {}
+        assert send_photo(stack, sender, b"\x89PNG\r\n\x1a\n" + JPEG, "image/png").status_code == 200
+        assert [p.suffix for p in (tmp_path / "uploads").iterdir()] == [".png"]
+    finally:
+        stack.stop()
+
+
+def test_a_location_pin_is_kept_and_bad_ones_are_refused(web_gateway: Stack, fake_rasa: FakeRasa) -> None:
+    sender = session(web_gateway)
+    bad: list[dict[str, object] | bytes] = [
+        {"sender": sender, "latitude": 91, "longitude": 116.4},
+        {"sender": sender, "latitude": 39.9, "longitude": -180.5},
+        {"sender": sender, "latitude": "北京", "longitude": 116.4},
+        {"sender": sender, "latitude": 39.9},
+        f'{{"sender": "{sender}", "latitude": NaN, "longitude": 116.4}}'.encode(),
+    ]
+    for body in bad:
+        answer = send_place(web_gateway, body)
+        assert answer.status_code == 422 and said_in_chinese(answer.json()["detail"]), body
+    unknown = send_place(
+        web_gateway, {"sender": "an-id-nobody-was-given", "latitude": 39.9, "longitude": 116.4}
+    )
+    assert unknown.status_code == 404 and said_in_chinese(unknown.json()["detail"])
+    assert [m["text"] for m in history(web_gateway, sender)] == [GREETING] and fake_rasa.slots == {}
+    placed = send_place(web_gateway, {"sender": sender, "latitude": 39.90469, "longitude": 116.40717})
+    assert placed.status_code == 200 and "已收到您的位置" in placed.json()[0]["text"]
+    slots = fake_rasa.slots[web_gateway.sender_id("webchat", sender)]
+    assert slots["location"] == {"latitude": 39.90469, "longitude": 116.40717, "label": None}
+    assert "116.40717" not in web_gateway.logs("gateway", tail=100_000)
+
+
+def test_every_refusal_under_chat_is_said_in_chinese(web_gateway: Stack) -> None:
+    base = web_gateway.url("gateway")
+    url = f"{base}/chat/api/messages"
+    sender = session(web_gateway)
+    answers = {
+        "no sender": httpx.post(url, json={"text": "你好"}, timeout=10),
+        "not json": httpx.post(url, content=b"{", headers={"Content-Type": "application/json"}, timeout=10),
+        "wrong type": httpx.post(url, json={"sender": sender, "text": ["你好"]}, timeout=10),
+        "a list": httpx.post(url, json=[sender], timeout=10),
+        "too large": httpx.post(url, content=b"x" * 100_000, timeout=10),
+        "no such page": httpx.get(f"{base}/chat/api/nothing", timeout=10),
+        "wrong method": httpx.get(url, timeout=10),
+        "history without sender": httpx.get(f"{base}/chat/api/history", timeout=10),
+    }
+    statuses = {name: answer.status_code for name, answer in answers.items()}
+    assert statuses == {
+        "no sender": 422,
+        "not json": 422,
+        "wrong type": 422,
+        "a list": 422,
+        "too large": 413,
+        "no such page": 404,
+        "wrong method": 405,
+        "history without sender": 422,
+    }
+    for name, answer in answers.items():
+        assert said_in_chinese(answer.json()["detail"]), name
+    with connect(socket_url(web_gateway, "an-id-nobody-was-given")) as page:
+        frame = json.loads(page.recv(timeout=10))
+        assert frame["status"] == 404 and said_in_chinese(frame["detail"])
+        with pytest.raises(ConnectionClosed) as closed:
+            page.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4404
+    elsewhere = httpx.get(f"{base}/nothing", timeout=10)  # outside the chat, answers stay as they were
+    assert elsewhere.status_code == 404 and elsewhere.json() == {"detail": "Not Found"}
+
+
+def test_the_privacy_page_says_what_is_kept_for_how_long(tmp_path: Path, fake_rasa: FakeRasa) -> None:
+    stack = gateway(tmp_path, fake_rasa, RETENTION_DAYS="90")
+    try:
+        chat = httpx.get(f"{stack.url('gateway')}/chat/", timeout=10)
+        assert "保存90天" in chat.text and 'href="/chat/privacy"' in chat.text
+        privacy = httpx.get(f"{stack.url('gateway')}/chat/privacy", timeout=10)
+        assert privacy.status_code == 200 and privacy.headers["content-type"].startswith("text/html")
+        for said in ("图片", "位置", "电话", "保存90天", "办结满90天", "承办", "12345"):
+            assert said in privacy.text, said
+        for header in ("content-security-policy", "x-frame-options", "x-content-type-options"):
+            assert privacy.headers[header] == chat.headers[header]
+    finally:
+        stack.stop()
