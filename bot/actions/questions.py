@@ -19,6 +19,7 @@ from bot.actions.citizen import latest_text
 from bot.actions.report import APPEAL_LABELS
 
 NOT_KNOWN = "这个问题我暂时没有准确的答案。"
+ASK_WHAT = "请问您想咨询什么？请直接输入您的问题。"
 UNREACHABLE = "抱歉，知识库暂时查不到。"
 
 
@@ -30,6 +31,9 @@ class ActionAnswerQuestion(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         question = latest_text(tracker)
+        if question.startswith("/"):  # a button pressed (the web chat's 咨询): no question yet
+            dispatcher.utter_message(text=ASK_WHAT)
+            return []
         try:
             async with BackendClient.from_settings() as backend:
                 found: Answer | None = await backend.answer(question)

@@ -135,6 +135,8 @@ class ValidateCaseForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = str(value or "").strip()
+        if text.startswith("/"):  # a button pressed (the web chat's 报事): the citizen has not said it yet
+            return {"description": None}
         kind = tracker.get_slot("appeal_type")
         slots: dict[str, Any] = {}
         if len(text) < 4 or is_bare_intention(text):

@@ -204,3 +204,13 @@ async def test_an_unplaced_answer_that_puts_the_offer_off_is_not_offered_in_turn
     )
     assert dispatcher.messages == [{**dispatcher.messages[0], "response": "utter_not_filed"}]
     assert slots == {"offered_appeal": None, "offered_type": None} and not backend.requests
+
+
+async def test_a_button_pressed_without_words_is_asked_for_them(backend: FakeBackend, domain: dict) -> None:
+    """The web chat's greeting offers 报事 and 咨询 as intents: the payload is not the citizen's words."""
+    slots, dispatcher = await run(ActionAnswerQuestion(), domain, text="/ask_question", intent="ask_question")
+    assert texts(dispatcher) == ["请问您想咨询什么？请直接输入您的问题。"] and not slots
+    assert not backend.requests
+    slots, _ = await validate(domain, text="/report_issue", set_now={"description": "/report_issue"})
+    assert slots["description"] is None and slots["requested_slot"] == "description"
+    assert not backend.requests
