@@ -186,10 +186,11 @@ async def soak(stack: Stack, minutes: float, citizens: int) -> dict[str, Any]:
     return {"tally": tally, "memory": samples}
 
 
-# replies to what citizens said; case updates pushed to them and internal marks are counted apart
+# replies to what citizens said; case updates pushed to them and internal marks are counted apart,
+# and the greeting a new web chat conversation opens with answers nothing
 REPLY = (
     "direction = 'out' AND json_extract(payload, '$.internal') IS NULL "
-    "AND json_extract(payload, '$.case_event') IS NULL"
+    "AND json_extract(payload, '$.case_event') IS NULL AND json_extract(payload, '$.greeting') IS NULL"
 )
 
 

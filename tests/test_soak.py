@@ -127,6 +127,7 @@ def test_a_reply_delivered_later_through_the_outbox_is_accounted_for(tmp_path: P
     fill(
         db,
         [
+            ("out", "processed", {"greeting": True}, None),  # the web chat's greeting: answers nothing
             ("in", "processed", None, None),
             ("out", "processed", None, None),  # the queued notice, in the request's answer
             ("out", "processed", None, "sent"),  # the bot's answer, later

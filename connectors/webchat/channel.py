@@ -57,7 +57,7 @@ class WebChatAdapter:
                 direction=Direction.OUT,
                 author=Author.BOT,
                 text=GREETING,
-                payload={"buttons": MAIN_CHOICES},
+                payload={"buttons": MAIN_CHOICES, "greeting": True},
                 state=MessageState.PROCESSED,
             )
             session.add_all([conversation, greeting])

@@ -118,6 +118,7 @@ def test_a_new_conversation_is_greeted_with_the_main_choices(web_gateway: Stack,
     assert {b["payload"].removeprefix("/") for b in greeting["buttons"]} <= intents
     assert isinstance(greeting["id"], int) and greeting["created_at"].endswith("+00:00")
     assert fake_rasa.received == []  # said by the gateway, before the citizen says anything
+    assert stored_payloads(web_gateway, GREETING)[0]["greeting"] is True  # the soak drill counts it apart
     [reply] = post(web_gateway, sender, button=f"#{greeting['id']}:2").json()
     assert fake_rasa.texts(web_gateway.sender_id("webchat", sender)) == ["/ask_question"]
     assert reply["id"] > greeting["id"] and reply["created_at"] >= greeting["created_at"]
