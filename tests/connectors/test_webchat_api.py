@@ -386,7 +386,7 @@ def test_a_photo_is_kept_in_the_uploads_retention_cleans(web_gateway: Stack, fak
 
 
 def test_only_photos_of_known_conversations_are_kept(tmp_path: Path, fake_rasa: FakeRasa) -> None:
-    stack = gateway(tmp_path, fake_rasa, CHAT_MAX_PHOTO_MB="1")
+    stack = gateway(tmp_path, fake_rasa, CHAT_MAX_PHOTO_MB="1", CHAT_MESSAGES_PER_MINUTE="4")
     try:
         sender = session(stack)
         refused = [
@@ -406,6 +406,8 @@ def test_only_photos_of_known_conversations_are_kept(tmp_path: Path, fake_rasa: 
         assert fake_rasa.slots == {}
         assert send_photo(stack, sender, b"\x89PNG\r\n\x1a\n" + JPEG, "image/png").status_code == 200
         assert [p.suffix for p in (tmp_path / "uploads").iterdir()] == [".png"]
+        too_fast = send_photo(stack, sender, JPEG)  # two 415s, the empty one and the PNG counted
+        assert too_fast.status_code == 429 and said_in_chinese(too_fast.json()["detail"])
     finally:
         stack.stop()
 
