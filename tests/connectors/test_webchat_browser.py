@@ -239,9 +239,8 @@ def test_a_new_conversation_forgets_this_one_on_the_page(page: Any, fake_rasa: F
     asked: list[str] = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.click("#new")
-    page.wait_for_function(
-        f"localStorage.getItem('jiesu.sender') && localStorage.getItem('jiesu.sender') !== '{before}'"
-    )
+    # polled from here: wait_for_function evaluates a string in the page, which its CSP forbids
+    assert wait_until(lambda: page.evaluate("localStorage.getItem('jiesu.sender')") not in (None, before), 10)
     page.wait_for_selector("#status:has-text('在线')")
     assert asked == ["开始新会话后，本页不再显示之前的对话。确定吗？"]
     assert (
@@ -265,7 +264,7 @@ def test_a_photo_shows_as_a_thumbnail_and_reaches_the_report(
     thumbnail = page.locator(".msg--citizen img.msg__image")
     thumbnail.wait_for()
     assert thumbnail.get_attribute("src").startswith("blob:")
-    page.wait_for_function("document.querySelector('.msg--citizen img').naturalWidth === 4")
+    assert wait_until(lambda: thumbnail.evaluate("img => img.naturalWidth") == 4, 10)
     page.wait_for_selector(".msg--system:has-text('已收到图片')")
     sender = web_gateway.sender_id("webchat", page.evaluate("localStorage.getItem('jiesu.sender')"))
     [kept] = fake_rasa.slots[sender]["attachments"]
