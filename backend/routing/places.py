@@ -9,6 +9,7 @@ implies its district, and mentions that contradict each other fall back to what 
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
@@ -103,6 +104,7 @@ class PlaceFinder:
     def __init__(self, places: Gazetteer) -> None:
         self.places = places
         self.nlp = _pipeline(places)
+        self._zone = threading.Lock()  # a memory zone is the vocabulary's: one thread at a time
 
     def find(self, *texts: str | None) -> Place:
         """The place in the first text that names one (pass the address field before the message)."""
@@ -116,8 +118,9 @@ class PlaceFinder:
     def _mentions(self, text: str) -> list[tuple[str, str, str]]:
         """The place names in a text. In a memory zone: spaCy keeps every new word and string it
         meets in the vocabulary for good otherwise, so each citizen's names, numbers and addresses
-        would stay in the backend's memory and grow it without bound."""
-        with self.nlp.memory_zone():
+        would stay in the backend's memory and grow it without bound. Zones of two threads at once
+        break the vocabulary (the backend's sync endpoints run in a thread pool), hence the lock."""
+        with self._zone, self.nlp.memory_zone():
             doc = self.nlp(text)
             return [(ent.label_, ent.ent_id_, ent.text) for ent in doc.ents]
 
