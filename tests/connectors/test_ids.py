@@ -101,8 +101,12 @@ def opens_the_conversation(stack: Stack, candidate: str) -> bool:
     try:
         with connect(
             gateway.replace("http", "ws") + "/chat/ws?" + str(httpx.QueryParams({"sender": candidate}))
-        ):
-            return True
+        ) as socket:
+            # an unknown sender's socket is accepted only to be told why in Chinese and closed (4404)
+            first = json.loads(socket.recv(timeout=2))
+            return first.get("type") != "error"
+    except TimeoutError:
+        return True  # accepted and left open: the live conversation
     except (InvalidStatus, ConnectionClosed):
         return False
 
