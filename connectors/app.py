@@ -25,6 +25,7 @@ from common.limits import RateLimiter
 from connectors.clock import make_clock
 from connectors.console.alerts import AlertFeed
 from connectors.console.auth import end_revoked, forget_plaintext_logins
+from connectors.console.desk_routes import router as console_desk_router
 from connectors.console.hub import ConsoleHub
 from connectors.console.routes import router as console_router
 from connectors.console.takeover import Takeover
@@ -296,6 +297,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(wechat_router)
     app.include_router(sms_router)
     app.include_router(console_router)
+    app.include_router(console_desk_router)
     app.mount("/chat/static", StaticFiles(directory=WEBCHAT_STATIC), name="chat-static")
 
     @app.get("/", include_in_schema=False)

@@ -50,6 +50,10 @@ class ConsoleHub:
         except (RuntimeError, OSError):
             self.sockets.pop(socket, None)
 
+    def online(self) -> dict[str, Operator]:
+        """The staff members who handle conversations and have a console open here, by username."""
+        return {o.username: o for o in self.sockets.values() if o.handles_conversations}
+
     def session_digests(self) -> set[str]:
         """The console logins that have a WebSocket open here."""
         return {operator.session_digest for operator in self.sockets.values()}

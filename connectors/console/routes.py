@@ -15,6 +15,7 @@ from sqlalchemy import select
 from starlette.requests import HTTPConnection
 
 from connectors.console.auth import COOKIE, Hotline, Staff, log_in, log_out, operator_of
+from connectors.console.desk import mark_seen, transcript_line, unread_counts
 from connectors.console.takeover import TakeoverError
 from connectors.core.models import Conversation, Handling, Message, utcnow
 from connectors.core.rasa import RasaUnavailable
@@ -137,8 +138,9 @@ def _me(operator: Any) -> dict[str, Any]:
 
 # --- conversations ---------------------------------------------------------------------------------
 @router.get("/api/queue")
-async def queue(request: Request, _: Hotline) -> dict[str, Any]:
-    """Who waits for a person (and why, how long), who is held by whom, and live bot conversations."""
+async def queue(request: Request, operator: Hotline) -> dict[str, Any]:
+    """Who waits for a person (and why, how long), who is held by whom, and live bot conversations;
+    each with the citizen's messages this operator has not read, and in all for those that need them."""
     alert = request.app.state.settings.console_wait_alert_s
     now = utcnow()
     async with request.app.state.sessions() as session:
@@ -154,11 +156,19 @@ async def queue(request: Request, _: Hotline) -> dict[str, Any]:
             )
         )
         items = [await _summary(session, c, now, alert) for c in rows]
+        unread = await unread_counts(session, operator.username, [c.id for c in rows])
+    for item in items:
+        item["unread"] = unread.get(item["id"], 0)
     return {
         "waiting": [i for i in items if i["handling"] == Handling.WAITING],
         "held": [i for i in items if i["handling"] == Handling.OPERATOR],
         "live": [i for i in items if i["handling"] == Handling.BOT],
         "alert_after_s": alert,
+        "unread_total": sum(
+            i["unread"]
+            for i in items
+            if i["handling"] == Handling.WAITING or i["operator"] == operator.username
+        ),
     }
 
 
@@ -182,8 +192,8 @@ async def _summary(session: Any, conversation: Conversation, now: Any, alert: in
 
 
 @router.get("/api/conversations/{conversation_id}")
-async def conversation_detail(conversation_id: int, request: Request, _: Hotline) -> dict[str, Any]:
-    """The whole transcript, and what the bot has collected so far (its slots)."""
+async def conversation_detail(conversation_id: int, request: Request, operator: Hotline) -> dict[str, Any]:
+    """The whole transcript, and what the bot has collected so far (its slots); now read by this operator."""
     async with request.app.state.sessions() as session:
         conversation = await session.get(Conversation, conversation_id)
         if conversation is None:
@@ -193,6 +203,8 @@ async def conversation_detail(conversation_id: int, request: Request, _: Hotline
                 select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
             )
         )
+        if messages:
+            await mark_seen(session, operator.username, conversation_id, messages[-1].id)
     handoff: dict[str, Any] = next(
         (m.payload["handoff"] for m in reversed(messages) if (m.payload or {}).get("handoff")), {}
     )
@@ -211,20 +223,7 @@ async def conversation_detail(conversation_id: int, request: Request, _: Hotline
         "operator": conversation.operator,
         "reason": conversation.handoff_reason,
         "collected": collected,
-        "transcript": [
-            {
-                "id": m.id,
-                "direction": m.direction,
-                "author": m.author,
-                "text": m.text,
-                "state": m.state,
-                "attachments": (m.payload or {}).get("attachments", []),
-                "location": (m.payload or {}).get("location"),
-                "internal": bool((m.payload or {}).get("internal")),
-                "created_at": m.created_at.isoformat(),
-            }
-            for m in messages
-        ],
+        "transcript": [transcript_line(m) for m in messages],
     }
 
 

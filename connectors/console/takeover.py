@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from connectors.console.auth import Operator
 from connectors.core.conversation import ConversationCore
 from connectors.core.messages import Reply
-from connectors.core.models import Author, Conversation, Handling, utcnow
+from connectors.core.models import Author, Conversation, Direction, Handling, Message, MessageState, utcnow
 from connectors.core.rasa import RasaRefused, RasaUnavailable
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,8 @@ JOINED = "人工客服{name}已接入，请问有什么可以帮您？"
 HANDED_BACK = "人工客服已结束服务，智能助手继续为您服务。您刚才填写的信息都还在。"
 CLOSED = "本次服务已结束，感谢您的耐心。如还有需要，随时给我们留言。"
 BACK_IN_QUEUE = "客服连接中断，已为您重新排队，请稍候。"
+TRANSFERRED = "已为您转接人工客服{name}，请稍候。"
+TRANSFER_RECORD = "会话由{old}转给{new}"
 
 
 class TakeoverError(Exception):
@@ -64,6 +66,56 @@ class Takeover:
         conversation = await self._held(conversation_id, operator)
         [reply] = await self.core.deliver(conversation.id, [Reply(text=text)], Author.OPERATOR)
         return reply
+
+    async def transfer(self, conversation_id: int, operator: Operator, to: Operator) -> Conversation:
+        """Move a held conversation to another operator: its holder may, and an admin may move anyone's."""
+        async with self.core.sessions() as session:
+            conversation = await session.get(Conversation, conversation_id)
+            if conversation is None:
+                raise TakeoverError(404, "没有这个会话")
+            holder = conversation.operator
+            if conversation.handling != Handling.OPERATOR or holder is None:
+                raise TakeoverError(409, "这个会话没有人工客服在服务，不能转接")
+            if holder != operator.username and operator.role != "admin":
+                raise TakeoverError(403, "只有接管该会话的客服或管理员可以转接")
+            if holder == to.username:
+                raise TakeoverError(409, "会话已由该客服服务")
+            result = await session.execute(
+                update(Conversation)
+                .where(
+                    Conversation.id == conversation_id,
+                    Conversation.handling == Handling.OPERATOR,
+                    Conversation.operator == holder,
+                )
+                .values(operator=to.username)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise TakeoverError(409, "会话刚刚有了变化，请刷新后再试")
+            record = TRANSFER_RECORD.format(old=holder, new=to.username)
+            event = {
+                "internal": True,
+                "event": "transfer",
+                "from": holder,
+                "to": to.username,
+                "by": operator.username,
+            }
+            session.add(
+                Message(
+                    conversation_id=conversation_id,
+                    direction=Direction.OUT,
+                    author=Author.SYSTEM,
+                    text=record,
+                    payload=event,
+                    state=MessageState.PROCESSED,
+                )
+            )
+            await session.commit()
+            await session.refresh(conversation)
+        await self.core.deliver(
+            conversation.id, [Reply(text=TRANSFERRED.format(name=to.display_name))], Author.SYSTEM
+        )
+        await self.core.announce("transferred", conversation, {"from": holder, "to": to.username})
+        return conversation
 
     async def hand_back(self, conversation_id: int, operator: Operator, *, close: bool) -> Conversation:
         """Give the conversation back to the bot (resume), or close the operator's part of it."""

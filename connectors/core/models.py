@@ -229,3 +229,17 @@ class ConsoleSession(Base):
     unit_name: Mapped[str | None] = mapped_column(String(80))
     expires_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConversationSeen(Base):
+    """How far a staff member has read a conversation in the console: the newest message on screen
+    when they last opened it. Citizens' messages after it are their unread ones."""
+
+    __tablename__ = "conversation_seen"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    message_id: Mapped[int] = mapped_column(Integer, default=0)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
