@@ -563,7 +563,7 @@ def test_a_case_made_from_a_conversation_carries_its_routing(
     page, _ = console_page(stack, browser, "op1")
     page.wait_for_selector("#waiting li[data-id]")
     page.click("#waiting li[data-id]")
-    page.wait_for_selector("#collected:has-text('description=')")
+    page.wait_for_selector("#collected:has-text('问题描述：')")
     assert "routing" not in page.inner_text("#collected")
     page.click("#make-case")
     page.click("#case-form button")

@@ -1,0 +1,70 @@
+// What every part of the console shares: DOM helpers, the API with errors in Chinese, the toast, times.
+export const state = { me: null };
+export const $ = (id) => document.getElementById(id);
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (v !== null && v !== undefined && v !== false) node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+// The backend answers in English; the gateway's own refusals are Chinese and say more ("该会话已由…接管").
+const FAILED = {
+  400: "请求有误，请检查后再试", 403: "您没有权限进行这个操作", 404: "没有找到，可能已被删除",
+  409: "操作冲突，请刷新后再试", 413: "内容太长", 422: "填写的内容不完整或格式不对", 429: "操作太频繁，请稍后再试",
+  500: "系统出错，请稍后再试", 502: "后台服务暂时不可用，请稍后再试", 503: "服务暂时不可用，请稍后再试",
+};
+const HAN = /[\u4e00-\u9fff]/;
+export function failure(status, data) {
+  const detail = data && typeof data.detail === "string" ? data.detail : "";
+  if (HAN.test(detail)) return detail;
+  return FAILED[status] || (status >= 500 ? FAILED[500] : `操作未成功（错误 ${status}）`);
+}
+
+export async function api(path, options = {}) {
+  const headers = { ...(options.headers || {}) };
+  if (options.body && typeof options.body !== "string") {
+    options.body = JSON.stringify(options.body);
+    headers["Content-Type"] = "application/json";
+  }
+  let answer;
+  try { answer = await fetch(path, { ...options, headers }); }
+  catch { throw new Error("网络连接中断，请检查网络后再试"); }
+  if (answer.status === 401) { location.href = "/console/login"; throw new Error("登录已过期，请重新登录"); }
+  const text = await answer.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (!answer.ok) throw new Error(failure(answer.status, data));
+  return data;
+}
+export const backend = (path, options) => api(`/console/api/backend/api/v1/${path}`, options);
+
+// Errors and short confirmations in the page, never alert(): they fade after a few seconds.
+export function toast(text, kind = "error") {
+  const box = $("toasts");
+  const note = el("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" }, text);
+  box.append(note);
+  setTimeout(() => note.remove(), kind === "error" ? 8000 : 4000);
+}
+export const failed = (error) => toast(error && error.message ? error.message : "操作未成功，请稍后再试");
+window.addEventListener("unhandledrejection", (event) => { event.preventDefault(); failed(event.reason); });
+
+const pad = (n) => String(n).padStart(2, "0");
+export const when = (iso) => iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : "";
+// A message's time: HH:MM today, with the date before it on other days (and the year in other years).
+export function clock(iso, now = new Date()) {
+  if (!iso) return "";
+  const t = new Date(iso);
+  const hm = `${pad(t.getHours())}:${pad(t.getMinutes())}`;
+  if (t.toDateString() === now.toDateString()) return hm;
+  const day = `${t.getMonth() + 1}月${t.getDate()}日`;
+  return t.getFullYear() === now.getFullYear() ? `${day} ${hm}` : `${t.getFullYear()}年${day} ${hm}`;
+}
+export const minutes = (s) => s < 60 ? `${s}秒` : `${Math.floor(s / 60)}分${s % 60}秒`;
