@@ -62,9 +62,9 @@ def test_takeover_round_trip(system: Stack, telegram: FakeTelegram, browser: Any
     page.click("button[type=submit]")
     page.wait_for_selector("#waiting li[data-id]")
     assert page.locator("#waiting li[data-id]").count() == 2
-    page.locator("#waiting li", has_text="Telegram").click()
+    page.locator("#waiting li", has_text="电报").click()
     page.wait_for_selector(".line.citizen:has-text('小区垃圾站好几天没人清运了')")
-    assert "description" in page.inner_text("#collected")  # what the bot collected so far
+    assert "问题描述" in page.inner_text("#collected")  # what the bot collected so far
     page.click("#claim")
     page.wait_for_selector("#say:not([disabled])")
     assert wait_until(lambda: any("小李" in t for t in sent(telegram)), 20)  # the citizen is told
@@ -84,7 +84,7 @@ def test_takeover_round_trip(system: Stack, telegram: FakeTelegram, browser: Any
     )[-3:]
 
     page.locator("#waiting li", has_text="网页").click()
-    page.wait_for_selector("#conv-title:has-text('webchat')")
+    page.wait_for_selector("#conv-title:has-text('网页')")
     page.click("#claim")
     page.wait_for_selector("#say:not([disabled])")
     page.fill("#say", "您好，请讲")
