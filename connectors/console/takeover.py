@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.console.auth import Operator
 from connectors.core.conversation import ConversationCore
@@ -73,46 +74,11 @@ class Takeover:
             conversation = await session.get(Conversation, conversation_id)
             if conversation is None:
                 raise TakeoverError(404, "没有这个会话")
-            holder = conversation.operator
-            if conversation.handling != Handling.OPERATOR or holder is None:
-                raise TakeoverError(409, "这个会话没有人工客服在服务，不能转接")
-            if holder != operator.username and operator.role != "admin":
-                raise TakeoverError(403, "只有接管该会话的客服或管理员可以转接")
-            if holder == to.username:
-                raise TakeoverError(409, "会话已由该客服服务")
-            result = await session.execute(
-                update(Conversation)
-                .where(
-                    Conversation.id == conversation_id,
-                    Conversation.handling == Handling.OPERATOR,
-                    Conversation.operator == holder,
-                )
-                .values(operator=to.username)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                raise TakeoverError(409, "会话刚刚有了变化，请刷新后再试")
-            record = TRANSFER_RECORD.format(old=holder, new=to.username)
-            event = {
-                "internal": True,
-                "event": "transfer",
-                "from": holder,
-                "to": to.username,
-                "by": operator.username,
-            }
-            session.add(
-                Message(
-                    conversation_id=conversation_id,
-                    direction=Direction.OUT,
-                    author=Author.SYSTEM,
-                    text=record,
-                    payload=event,
-                    state=MessageState.PROCESSED,
-                )
-            )
-            await session.commit()
+            holder = _transferable(conversation, operator, to)
+            await _move(session, conversation_id, holder, to.username, by=operator.username)
             await session.refresh(conversation)
         await self.core.deliver(
-            conversation.id, [Reply(text=TRANSFERRED.format(name=to.display_name))], Author.SYSTEM
+            conversation_id, [Reply(text=TRANSFERRED.format(name=to.display_name))], Author.SYSTEM
         )
         await self.core.announce("transferred", conversation, {"from": holder, "to": to.username})
         return conversation
@@ -193,3 +159,41 @@ class Takeover:
             )
         except RasaUnavailable as error:
             log.warning("could not record %s for conversation %s: %s", event, conversation.id, error)
+
+
+def _transferable(conversation: Conversation, operator: Operator, to: Operator) -> str:
+    """The conversation's holder, when this operator may give it to `to`."""
+    holder = conversation.operator
+    if conversation.handling != Handling.OPERATOR or holder is None:
+        raise TakeoverError(409, "这个会话没有人工客服在服务，不能转接")
+    if holder != operator.username and operator.role != "admin":
+        raise TakeoverError(403, "只有接管该会话的客服或管理员可以转接")
+    if holder == to.username:
+        raise TakeoverError(409, "会话已由该客服服务")
+    return holder
+
+
+async def _move(session: AsyncSession, conversation_id: int, holder: str, to: str, *, by: str) -> None:
+    """Hand the conversation from its holder to `to` (unless it changed meanwhile) and record it, internal."""
+    result = await session.execute(
+        update(Conversation)
+        .where(
+            Conversation.id == conversation_id,
+            Conversation.handling == Handling.OPERATOR,
+            Conversation.operator == holder,
+        )
+        .values(operator=to)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise TakeoverError(409, "会话刚刚有了变化，请刷新后再试")
+    session.add(
+        Message(
+            conversation_id=conversation_id,
+            direction=Direction.OUT,
+            author=Author.SYSTEM,
+            text=TRANSFER_RECORD.format(old=holder, new=to),
+            payload={"internal": True, "event": "transfer", "from": holder, "to": to, "by": by},
+            state=MessageState.PROCESSED,
+        )
+    )
+    await session.commit()
