@@ -4,7 +4,6 @@ the bot is the fake Rasa); each test has its own citizens."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ import pytest
 
 from connectors.app import make_async_engine
 from ops.stack import Stack
+from tests.aio import run as run_async
 from tests.connectors.test_console import (
     ADMIN_PASSWORD,
     backend_post,
@@ -200,5 +200,5 @@ def test_an_existing_database_gets_the_table_of_read_conversations(tmp_path: Pat
         with closing(sqlite3.connect(tmp_path / "gateway.db")) as db:
             return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
-    tables = asyncio.run(run())
+    tables = run_async(run())
     assert "conversations" in tables and "conversation_seen" in tables
