@@ -450,33 +450,56 @@ class ConversationCore:
         """Give messages left unanswered (the gateway stopped mid-turn, an error) to the pending worker,
         or to an operator once they were left behind MAX_ATTEMPTS times; return how many were found.
 
-        Run at start-up and with the pending worker; messages whose turn is under way are left alone."""
+        Run at start-up and with the pending worker. Each conversation is looked at under its turn lock,
+        so a turn that ends while this runs is never taken for a message left behind (that answered the
+        message a second time, through the outbox); messages whose turn is waiting are left alone."""
         async with self.sessions() as session:
-            stuck = [
-                message
-                for message in await session.scalars(
-                    select(Message)
-                    .where(Message.state == MessageState.RECEIVED, Message.direction == Direction.IN)
-                    .order_by(Message.id)
+            rows = await session.execute(
+                select(Message.conversation_id, Conversation.sender_id)
+                .join(Conversation)
+                .where(Message.state == MessageState.RECEIVED, Message.direction == Direction.IN)
+                .group_by(Message.conversation_id, Conversation.sender_id)
+                .order_by(func.min(Message.id))
+            )
+            candidates = rows.all()
+        found = given_up = 0
+        for conversation_id, sender_id in candidates:
+            async with self._locks.hold(sender_id):
+                claimed, most_attempts = await self._claim_left_behind(conversation_id)
+                found += claimed
+                if claimed and most_attempts >= MAX_ATTEMPTS:
+                    given_up += 1
+                    async with self.sessions() as session:
+                        conversation = await session.get_one(Conversation, conversation_id)
+                        pending = await self._unanswered(session, conversation_id, up_to=None)
+                    turns = [Turn.of(m) for m in pending]
+                    await self._set_aside(conversation, turns, MessageState.PROCESSED, live=False)
+        if found:
+            log.warning("%d messages were left unanswered; %d handed to operators", found, given_up)
+        return found
+
+    async def _claim_left_behind(self, conversation_id: int) -> tuple[int, int]:
+        """Mark a conversation's messages left RECEIVED (no turn under way) PENDING, counting the times
+        each was left behind; return how many, and the most times one was. Under the conversation's lock."""
+        async with self.sessions() as session:
+            stored = await session.scalars(
+                select(Message)
+                .where(
+                    Message.conversation_id == conversation_id,
+                    Message.direction == Direction.IN,
+                    Message.state == MessageState.RECEIVED,
                 )
-                if message.id not in self._answering
-            ]
-            for message in stuck:
+                .order_by(Message.id)
+            )
+            left = [message for message in stored if message.id not in self._answering]
+            most = 0
+            for message in left:
                 attempts = int((message.payload or {}).get("attempts", 0)) + 1
                 message.payload = {**(message.payload or {}), "attempts": attempts}
                 message.state = MessageState.PENDING
+                most = max(most, attempts)
             await session.commit()
-        given_up = {m.conversation_id: m for m in stuck if m.payload["attempts"] >= MAX_ATTEMPTS}
-        for conversation_id in given_up:
-            async with self.sessions() as session:
-                conversation = await session.get_one(Conversation, conversation_id)
-                pending = await self._unanswered(session, conversation_id, up_to=None)
-            async with self._locks.hold(conversation.sender_id):
-                turns = [Turn.of(m) for m in pending]
-                await self._set_aside(conversation, turns, MessageState.PROCESSED, live=False)
-        if stuck:
-            log.warning("%d messages were left unanswered; %d handed to operators", len(stuck), len(given_up))
-        return len(stuck)
+        return len(left), most
 
     async def set_handling(
         self,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from common.database import sqlite_pragmas
 from connectors.app import async_url, make_async_engine
@@ -263,3 +263,44 @@ def test_a_gateway_starting_up_answers_what_it_left_unanswered(tmp_path: Path, f
         )
     finally:
         stack.stop()
+
+
+class ReadsThenWaits(AsyncSession):
+    """A session whose next read, once `after_read` is set, lets other work run before it returns:
+    the event loop's freedom between a query's rows arriving and the code that looks at them."""
+
+    after_read: Callable[[], Coroutine[Any, Any, None]] | None = None
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        result = await super().execute(*args, **kwargs)
+        hook, ReadsThenWaits.after_read = ReadsThenWaits.after_read, None
+        if hook is not None:
+            await hook()
+        return result
+
+
+async def a_turn_ending_during_recovery_is_not_answered_twice(tmp_path: Path, fake: FakeRasa) -> None:
+    async with core_on(tmp_path, fake) as (core, engine):
+        core.sessions = async_sessionmaker(engine, class_=ReadsThenWaits, expire_on_commit=False)
+        fake.hung = True
+        turn = asyncio.create_task(core.receive(Inbound(channel="webchat", identity="w1", text="路灯不亮")))
+        assert await eventually(lambda: fake.in_flight == 1)  # stored, its turn at the bot
+
+        async def the_turn_ends() -> None:
+            fake.hung = False
+            await turn
+
+        ReadsThenWaits.after_read = the_turn_ends
+        assert await core.recover() == 0
+        assert [r.text for r in turn.result()] == ["收到：路灯不亮"]
+        await core.process_pending()
+        assert fake.texts() == ["路灯不亮"]  # once: the finished turn was not taken for a stuck one
+        async with core.sessions() as session:
+            replies = list(await session.scalars(select(Message.text).where(Message.direction == "out")))
+            assert replies == ["收到：路灯不亮"]
+            states = list(await session.scalars(select(Message.state).where(Message.direction == "in")))
+            assert states == [MessageState.PROCESSED]
+
+
+def test_a_turn_that_ends_while_recovery_reads_is_not_answered_twice(tmp_path: Path) -> None:
+    with_fake_rasa(a_turn_ending_during_recovery_is_not_answered_twice, tmp_path)
