@@ -59,9 +59,17 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# Each pooled connection keeps its own page cache, 2 MB by default, and fills it as the file grows:
+# the backend's resident memory rose about 1.6 MB per 1,000 cases filed, 5,000 cases on, and looked
+# like a leak in the soak. The operating system caches the file anyway; 64 KB per connection made
+# no difference to the backend's throughput and stopped the climb.
+PAGE_CACHE_KIB = 64
+
+
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
     cursor.close()

@@ -7,10 +7,14 @@ import platform
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
+from common.database import PAGE_CACHE_KIB, make_engine
 from common.memory import keep_memory_lean
+from connectors.app import make_async_engine
+from tests.aio import run
 
 GLIBC = platform.libc_ver()[0] == "glibc"
 
@@ -55,3 +59,20 @@ def test_the_tuning_takes_on_glibc_and_the_trimmer_runs() -> None:
     if GLIBC:
         trimmers = [t for t in threading.enumerate() if t.name == "malloc-trim"]
         assert trimmers and all(t.daemon and t.is_alive() for t in trimmers)
+
+
+def test_every_sqlite_connection_keeps_a_small_page_cache(tmp_path: Path) -> None:
+    """Both services' SQLite engines bound each pooled connection's page cache (it grew with the file)."""
+    backend = make_engine(f"sqlite:///{tmp_path / 'backend.db'}")
+    with backend.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -PAGE_CACHE_KIB
+    backend.dispose()
+
+    async def gateway_cache() -> int:
+        engine = make_async_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
+        async with engine.connect() as connection:
+            size = (await connection.exec_driver_sql("PRAGMA cache_size")).scalar()
+        await engine.dispose()
+        return int(size or 0)
+
+    assert run(gateway_cache()) == -PAGE_CACHE_KIB
