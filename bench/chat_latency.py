@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from connectors.core.conversation import APOLOGY
+from connectors.core.notices import APOLOGY
 from ops.stack import ROOT, Stack, rss_mb
 
 # Multi-turn conversations as citizens have them: reports bit by bit and all at once, a status check,

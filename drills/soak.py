@@ -37,7 +37,7 @@ import httpx
 import numpy as np
 
 from bench.chat_latency import SCRIPTS, failed
-from connectors.core.conversation import APOLOGY, QUEUED
+from connectors.core.notices import APOLOGY, QUEUED
 from ops.stack import ROOT, Stack, rss_mb
 
 NUMBER = re.compile(r"\d{13}")

@@ -90,7 +90,7 @@ class Takeover:
             await self.core.rasa.append_events(conversation.sender_id, [{"event": "resume"}])
         except RasaUnavailable as error:
             raise TakeoverError(503, "智能助手暂时不可用，暂不能转回；请继续人工服务或稍后再试") from error
-        conversation = await self.core.set_handling(conversation.id, Handling.BOT)
+        conversation = await self.core.handoffs.set_handling(conversation.id, Handling.BOT)
         await self.core.deliver(
             conversation.id, [Reply(text=CLOSED if close else HANDED_BACK)], Author.SYSTEM
         )
@@ -139,7 +139,7 @@ class Takeover:
                 )
             )
         for conversation_id in held:
-            await self.core.set_handling(conversation_id, Handling.WAITING, reason="operator_left")
+            await self.core.handoffs.set_handling(conversation_id, Handling.WAITING, reason="operator_left")
             await self.core.deliver(conversation_id, [Reply(text=BACK_IN_QUEUE)], Author.SYSTEM)
         return held
 

@@ -20,7 +20,7 @@ import httpx
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from connectors.core.conversation import BotBusy, ConversationCore
+from connectors.core.conversation import ConversationCore
 from connectors.core.messages import Reply
 from connectors.core.models import (
     Author,
@@ -35,6 +35,7 @@ from connectors.core.models import (
 from connectors.core.models import Direction as D
 from connectors.core.outbox import backoff
 from connectors.core.rasa import RasaRefused, RasaUnavailable
+from connectors.core.turns import BotBusy
 from connectors.sms.channel import SmsUpdates
 from connectors.upgrade import compact
 
@@ -237,7 +238,7 @@ class CaseFeed:
             await session.delete(rating)
             conversation = await session.get_one(Conversation, conversation_id)
             replies = [Reply.from_rasa(m) for m in raw if m.get("text") or m.get("buttons")]
-            stored = await self.core.store_replies(session, conversation, replies, Author.BOT)
+            stored = await self.core.transcript.store_replies(session, conversation, replies, Author.BOT)
             resolved = await self._case_told(session, conversation_id, event_id)
             for reply in stored:  # the rating question belongs to the case (WeChat's template message)
                 message = await session.get_one(Message, reply.id)
@@ -245,7 +246,7 @@ class CaseFeed:
                     **(message.payload or {}),
                     "case": {"number": rating.case_number, **resolved, "kind": "rating"},
                 }
-            await self.core.enqueue(session, stored)
+            await self.core.transcript.enqueue(session, stored)
 
     async def _case_told(self, session: AsyncSession, conversation_id: int, event_id: int) -> dict[str, Any]:
         """The case as the resolution message told it (for the rating question that follows it)."""

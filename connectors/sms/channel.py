@@ -118,7 +118,7 @@ class SmsUpdates:
         if composed is None or not event.get("sms_to"):
             return
         template, text, params = composed
-        conversation = await self.core.conversation_of(session, CHANNEL, str(event["sms_to"]))
+        conversation = await self.core.transcript.conversation_of(session, CHANNEL, str(event["sms_to"]))
         message = Message(
             conversation_id=conversation.id,
             direction=Direction.OUT,

@@ -231,7 +231,7 @@ async def a_photo_sent_to_an_operator_is_kept_for_the_report(tmp_path: Path, fak
         async with core.sessions() as session:
             conversation = await session.scalar(select(Conversation))
             assert conversation is not None
-        await core.set_handling(conversation.id, Handling.OPERATOR, operator="op1")
+        await core.handoffs.set_handling(conversation.id, Handling.OPERATOR, operator="op1")
         replies = await core.attach("webchat", "photo", photo="upload:ab12.jpg")
         assert [r.text for r in replies] == ["已收到图片，会附在您正在反映的问题里一并提交。"]
         at_rasa = core.sender_id_for("webchat", "photo")

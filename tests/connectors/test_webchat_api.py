@@ -20,8 +20,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from connectors.app import create_app, make_async_engine
-from connectors.core.conversation import STALE_BUTTON
 from connectors.core.models import utcnow
+from connectors.core.notices import STALE_BUTTON
 from connectors.retention import forget_old
 from connectors.settings import GatewaySettings
 from connectors.webchat.channel import GREETING
