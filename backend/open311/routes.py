@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import FormData
@@ -14,14 +14,16 @@ from starlette.datastructures import FormData
 from backend.cases import service as cases
 from backend.cases.models import Case
 from backend.cases.states import OPEN, Role
+from backend.db import LARGEST_ID
 from backend.deps import DB, require
 from backend.errors import BadInput, NotFound
 from backend.limits import limit_public
 from backend.open311 import service
 from backend.open311.formats import Format, render
+from backend.open311.models import Open311Key
+from backend.open311.schemas import KeyIssued, KeyOut
 from backend.reference.categories import Category, categories
 from backend.staff.principal import Principal
-from backend.staff.service import audit
 from common.database import utcnow
 
 router = APIRouter(prefix="/open311/v2", tags=["Open311 GeoReport v2"])
@@ -189,15 +191,39 @@ def _first_error(error: ValidationError) -> str:
 
 
 keys = APIRouter(prefix="/api/v1/open311", tags=["Open311 GeoReport v2"])
+Admin = Annotated[Principal, Depends(require())]
 
 
-@keys.post("/keys", status_code=201)
+def key_out(record: Open311Key) -> KeyOut:
+    return KeyOut(
+        id=record.id,
+        name=record.name,
+        fingerprint=service.fingerprint(record),
+        active=record.active,
+        created_at=record.created_at,
+    )
+
+
+@keys.get("/keys", response_model=list[KeyOut])
+def list_keys(session: DB, _: Admin) -> list[KeyOut]:
+    """The keys issued so far (admins), each by name and fingerprint, never the key."""
+    return [key_out(k) for k in service.list_keys(session=session)]
+
+
+@keys.post("/keys", status_code=201, response_model=KeyIssued)
 def create_key(
     session: DB,
-    caller: Annotated[Principal, Depends(require())],
-    name: Annotated[str, Query(min_length=1, max_length=100)],
-) -> dict[str, str]:
+    caller: Admin,
+    response: Response,
+    name: Annotated[str, Query(min_length=1, max_length=service.KEY_NAME_CHARS)],
+) -> KeyIssued:
     """Issue an api_key for an Open311 client (admins); it is shown only this once."""
-    key = service.issue_key(session=session, name=name)
-    audit(session=session, principal=caller, action="open311.key", target=name)
-    return {"name": name, "api_key": key}
+    record, key = service.issue_key(session=session, name=name, principal=caller)
+    response.headers["Cache-Control"] = "no-store"
+    return KeyIssued(**key_out(record).model_dump(), api_key=key)
+
+
+@keys.post("/keys/{key_id}/revoke", response_model=KeyOut)
+def revoke_key(key_id: Annotated[int, Path(ge=1, le=LARGEST_ID)], session: DB, caller: Admin) -> KeyOut:
+    """Stop a key working (admins); requests with it get 403 from now on."""
+    return key_out(service.revoke_key(session=session, key_id=key_id, principal=caller))

@@ -14,13 +14,14 @@ from backend.cases.dispatch import Unit
 from backend.cases.models import Case, Channel
 from backend.cases.numbers import BEIJING
 from backend.cases.schemas import CaseCreate
-from backend.errors import BadInput, Forbidden
+from backend.errors import BadInput, Forbidden, NotFound
 from backend.open311.formats import Format
 from backend.open311.models import Open311Key
 from backend.reference.categories import DATA as REFERENCE_DATA
 from backend.reference.categories import Attribute, Category, categories
 from backend.reference.gazetteer import gazetteer
-from backend.staff.service import token_digest
+from backend.staff.principal import Principal
+from backend.staff.service import audit, token_digest
 from common.masking import coarse_place, mask_text
 
 WITHHELD = "（举报内容不公开）"
@@ -33,11 +34,50 @@ OCCURRED_AT = Attribute(code="occurred_at", description="问题发生的时间",
 DATATYPE_HELP = {"datetime": "W3C 日期时间，如 2026-12-01T08:00:00+08:00", "number": "数字"}
 
 
-def issue_key(*, session: Session, name: str) -> str:
-    """Create an API key for an Open311 client; the key is shown once and stored hashed."""
+KEY_NAME_CHARS = 100
+
+
+def issue_key(*, session: Session, name: str, principal: Principal) -> tuple[Open311Key, str]:
+    """Create an API key for an Open311 client: the key is returned once and stored hashed."""
+    name = name.strip()
+    if not 1 <= len(name) <= KEY_NAME_CHARS:
+        raise BadInput(f"name: 1 to {KEY_NAME_CHARS} characters")
     key = secrets.token_urlsafe(24)
-    session.add(Open311Key(name=name, key_hash=token_digest(key)))
-    return key
+    record = Open311Key(name=name, key_hash=token_digest(key))
+    session.add(record)
+    session.flush()
+    audit(session=session, principal=principal, action="open311.key", target=name, detail={"id": record.id})
+    return record, key
+
+
+def list_keys(*, session: Session) -> list[Open311Key]:
+    return list(session.scalars(select(Open311Key).order_by(Open311Key.id)))
+
+
+def find_keys(*, session: Session, name: str) -> list[Open311Key]:
+    """The active keys of this name (names are not unique: a client may hold a new and an old key)."""
+    return list(session.scalars(select(Open311Key).where(Open311Key.name == name, Open311Key.active)))
+
+
+def revoke_key(*, session: Session, key_id: int, principal: Principal) -> Open311Key:
+    """Stop a key working at once; the row stays (with the audit log it tells who held it)."""
+    record = session.get(Open311Key, key_id)
+    if record is None:
+        raise NotFound(f"no Open311 key {key_id}")
+    if record.active:
+        record.active = False
+        audit(
+            session=session,
+            principal=principal,
+            action="open311.key_revoke",
+            target=record.name[:64],
+            detail={"id": record.id},
+        )
+    return record
+
+
+def fingerprint(record: Open311Key) -> str:
+    return record.key_hash[:8]
 
 
 def check_key(*, session: Session, key: str | None) -> Open311Key:

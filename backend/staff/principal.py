@@ -20,3 +20,4 @@ class Principal:
 
 
 SYSTEM = Principal(Role.SYSTEM, "system")
+CLI = Principal(Role.SYSTEM, "cli")  # an administrator at the command line (`python -m backend staff`)

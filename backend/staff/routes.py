@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 
 from backend.cases.dispatch import Unit
 from backend.cases.states import Role
 from backend.db import LARGEST_ID
 from backend.deps import DB, Caller, ClientAddress, bearer_token, require
-from backend.errors import BadInput, Forbidden, NotFound
+from backend.errors import Forbidden
 from backend.staff import service
 from backend.staff.models import AuditEntry, Staff
 from backend.staff.principal import Principal
@@ -20,6 +20,7 @@ from backend.staff.schemas import (
     AuditOut,
     LoginIn,
     LoginOut,
+    PasswordReset,
     SessionsActive,
     SessionsQuery,
     StaffCreate,
@@ -31,6 +32,7 @@ router = APIRouter(prefix="/api/v1", tags=["staff"])
 Admin = Annotated[Principal, Depends(require())]
 Auditor = Annotated[Principal, Depends(require(Role.SUPERVISOR))]
 Service = Annotated[Principal, Depends(require(Role.SERVICE))]
+StaffId = Annotated[int, Path(ge=1, le=LARGEST_ID)]
 
 
 def staff_out(staff: Staff) -> StaffOut:
@@ -79,60 +81,41 @@ def me(session: DB, caller: Caller) -> StaffOut:
 
 @router.get("/staff", response_model=list[StaffOut])
 def list_staff(session: DB, _: Admin) -> list[StaffOut]:
-    return [staff_out(s) for s in session.scalars(select(Staff).order_by(Staff.id))]
+    return [staff_out(s) for s in service.list_staff(session=session)]
 
 
 @router.post("/staff", response_model=StaffOut, status_code=201)
 def create_staff(staff_in: StaffCreate, session: DB, caller: Admin) -> StaffOut:
-    staff = service.create_staff(
-        session=session,
-        username=staff_in.username,
-        password=staff_in.password,
-        display_name=staff_in.display_name,
-        role=staff_in.role,
-        unit=staff_in.unit,
-    )
-    service.audit(
-        session=session,
-        principal=caller,
-        action="staff.create",
-        target=staff.username,
-        detail={"role": staff.role, "unit": staff.unit},
-    )
-    return staff_out(staff)
+    return staff_out(service.add_staff(session=session, staff_in=staff_in, principal=caller))
 
 
 @router.patch("/staff/{staff_id}", response_model=StaffOut)
 def update_staff(
-    staff_id: Annotated[int, Path(ge=1, le=LARGEST_ID)],
+    staff_id: StaffId,
     patch: StaffPatch,
     session: DB,
     caller: Admin,
     token: Annotated[str, Depends(bearer_token)],
 ) -> StaffOut:
     """Change a staff member; deactivating or setting a password ends their sessions (but the caller's)."""
-    staff = session.get(Staff, staff_id)
-    if staff is None:
-        raise NotFound(f"no staff member {staff_id}")
-    if patch.active is False and staff.id == caller.staff_id:
-        raise BadInput("you cannot deactivate yourself")
-    if patch.active is not None:
-        staff.active = patch.active
-        if not staff.active:
-            service.revoke_sessions(staff=staff)
-    if patch.password is not None:
-        service.change_password(session=session, staff=staff, password=patch.password, keep_token=token)
-    if patch.display_name is not None:
-        staff.display_name = patch.display_name
-    service.audit(
-        session=session,
-        principal=caller,
-        action="staff.update",
-        target=staff.username,
-        detail=patch.model_dump(exclude={"password"}, exclude_none=True)
-        | ({"password": "changed"} if patch.password else {}),
-    )
+    staff = service.find_staff(session=session, staff_id=staff_id)
+    service.update_staff(session=session, staff=staff, patch=patch, principal=caller, keep_token=token)
     return staff_out(staff)
+
+
+@router.post("/staff/{staff_id}/password-reset", response_model=PasswordReset)
+def reset_password(
+    staff_id: StaffId,
+    session: DB,
+    caller: Admin,
+    response: Response,
+    token: Annotated[str, Depends(bearer_token)],
+) -> PasswordReset:
+    """Give a staff member a generated password, returned only this once; their sessions end."""
+    staff = service.find_staff(session=session, staff_id=staff_id)
+    password = service.reset_password(session=session, staff=staff, principal=caller, keep_token=token)
+    response.headers["Cache-Control"] = "no-store"
+    return PasswordReset(staff=staff_out(staff), password=password)
 
 
 @router.get("/audit", response_model=list[AuditOut], tags=["supervision"])

@@ -57,6 +57,11 @@ class StaffPatch(BaseModel):
     display_name: Annotated[str | None, Field(min_length=1, max_length=64)] = None
 
 
+class PasswordReset(BaseModel):
+    staff: StaffOut
+    password: str  # generated, shown to the admin this once
+
+
 class AuditOut(BaseModel):
     id: int
     actor: str

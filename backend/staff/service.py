@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from backend.cases.dispatch import Unit
 from backend.cases.states import Role
-from backend.errors import BadInput, Conflict, TooManyAttempts, Unauthorized
+from backend.errors import BadInput, Conflict, NotFound, TooManyAttempts, Unauthorized
 from backend.staff import throttle
 from backend.staff.models import AuditEntry, Staff, StaffSession
 from backend.staff.principal import Principal
+from backend.staff.schemas import StaffCreate, StaffPatch
 from common.database import utcnow
 
 HASHER = PasswordHasher()
@@ -30,6 +31,9 @@ LOCKED = {
     "account": "该账号密码错误次数过多，已暂时锁定，请{minutes}分钟后再试，或请管理员重设密码",
     "address": "本机登录失败次数过多，已暂时锁定，请{minutes}分钟后再试",
 }
+# Generated passwords are read out or typed by people: no 0, O, 1, l, I. 14 of 57 symbols: 81 bits.
+GENERATED_SYMBOLS = "23456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+GENERATED_LENGTH = 14
 
 
 def hash_password(password: str) -> str:
@@ -90,6 +94,97 @@ def create_staff(
     session.add(staff)
     session.flush()
     return staff
+
+
+def generate_password() -> str:
+    """A new random password for an account, to be shown once to the admin who asked for it."""
+    return "".join(secrets.choice(GENERATED_SYMBOLS) for _ in range(GENERATED_LENGTH))
+
+
+def list_staff(*, session: Session) -> list[Staff]:
+    return list(session.scalars(select(Staff).order_by(Staff.id)))
+
+
+def find_staff(*, session: Session, staff_id: int | None = None, username: str | None = None) -> Staff:
+    """The staff member with this id or username; NotFound if there is none."""
+    if staff_id is not None:
+        staff = session.get(Staff, staff_id)
+    else:
+        staff = session.scalar(select(Staff).where(Staff.username == username))
+    if staff is None:
+        raise NotFound(f"no staff member {staff_id if staff_id is not None else username}")
+    return staff
+
+
+def add_staff(*, session: Session, staff_in: StaffCreate, principal: Principal) -> Staff:
+    """Create an account for an admin (console, API or command line) and audit it."""
+    staff = create_staff(
+        session=session,
+        username=staff_in.username,
+        password=staff_in.password,
+        display_name=staff_in.display_name,
+        role=staff_in.role,
+        unit=staff_in.unit,
+    )
+    audit(
+        session=session,
+        principal=principal,
+        action="staff.create",
+        target=staff.username,
+        detail={"role": staff.role, "unit": staff.unit},
+    )
+    return staff
+
+
+def update_staff(
+    *, session: Session, staff: Staff, patch: StaffPatch, principal: Principal, keep_token: str | None = None
+) -> Staff:
+    """Change an account; deactivating it or setting a password ends its sessions (but `keep_token`'s).
+
+    Nobody deactivates themselves, and the last active admin stays: someone must be able to log in
+    and manage staff. The audit entry says that a password changed, never what it is.
+    """
+    if patch.active is False and staff.active:
+        if staff.id == principal.staff_id:
+            raise BadInput("you cannot deactivate yourself")
+        if staff.role == Role.ADMIN and _active_admins(session) <= 1:
+            raise Conflict("the last active admin cannot be deactivated")
+    if patch.active is not None:
+        staff.active = patch.active
+        if not staff.active:
+            revoke_sessions(staff=staff)
+    if patch.password is not None:
+        change_password(session=session, staff=staff, password=patch.password, keep_token=keep_token)
+    if patch.display_name is not None:
+        staff.display_name = patch.display_name
+    audit(
+        session=session,
+        principal=principal,
+        action="staff.update",
+        target=staff.username,
+        detail=patch.model_dump(exclude={"password"}, exclude_none=True)
+        | ({"password": "changed"} if patch.password else {}),
+    )
+    return staff
+
+
+def reset_password(
+    *, session: Session, staff: Staff, principal: Principal, keep_token: str | None = None
+) -> str:
+    """Give the account a generated password (returned once) and end its sessions."""
+    password = generate_password()
+    update_staff(
+        session=session,
+        staff=staff,
+        patch=StaffPatch(password=password),
+        principal=principal,
+        keep_token=keep_token,
+    )
+    return password
+
+
+def _active_admins(session: Session) -> int:
+    return len(session.scalars(select(Staff.id).where(Staff.role == Role.ADMIN, Staff.active)).all())
 
 
 def ensure_admin(*, session: Session, password: str | None) -> None:

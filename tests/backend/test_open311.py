@@ -21,7 +21,7 @@ BASE = "/open311/v2"
 
 
 def api_key(session: Session) -> str:
-    key = issue_key(session=session, name="test client")
+    key = issue_key(session=session, name="test client", principal=SYSTEM)[1]
     session.commit()
     return key
 

@@ -120,7 +120,7 @@ def same_in_both(client: TestClient, method: str, path: str, **kwargs: Any) -> A
 
 
 def api_key(session: Session) -> str:
-    key = issue_key(session=session, name="conformance client")
+    key = issue_key(session=session, name="conformance client", principal=SYSTEM)[1]
     session.commit()
     return key
 
