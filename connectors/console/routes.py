@@ -27,8 +27,10 @@ LIVE_WINDOW = timedelta(minutes=30)
 BACKEND_PATHS = re.compile(
     r"^api/v1/(cases(/\d{13}(/(transitions|notes|supervise|rating))?)?|supervision/(overdue|alerts)"
     r"|stats/(rates|hotspots|hotspot-scans(/(latest|\d{1,9}))?)"
-    r"|categories|departments|places|routing|knowledge/search|audit|auth/me)$"
+    r"|categories|departments|places|routing|knowledge/search|audit|auth/me"
+    r"|staff(/\d{1,9}(/password-reset)?)?|open311/keys(/\d{1,9}/revoke)?)$"  # the backend lets only admins
 )
+WITH_BODY = frozenset({"POST", "PATCH"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -302,12 +304,12 @@ async def case_from_conversation(conversation_id: int, request: Request, operato
 
 
 # --- the backend, with the operator's own token ------------------------------------------------------
-@router.api_route("/api/backend/{path:path}", methods=["GET", "POST"])
+@router.api_route("/api/backend/{path:path}", methods=["GET", "POST", "PATCH"])
 async def backend(path: str, request: Request, operator: Staff) -> Response:
-    """Cases, supervision, rates: the backend decides what this operator may see and do."""
+    """Cases, supervision, rates, staff: the backend decides what this operator may see and do."""
     if not BACKEND_PATHS.match(path):
         raise HTTPException(404, "not a console backend path")
-    body = await request.body() if request.method == "POST" else None
+    body = await request.body() if request.method in WITH_BODY else None
     key = request.headers.get("Idempotency-Key")
     return await _backend(
         request,
@@ -332,7 +334,10 @@ async def _backend(request: Request, token: str, method: str, path: str, **kwarg
         raise HTTPException(503, "后台服务暂时不可用，请稍后再试") from None
     if answer.status_code == 401:
         raise HTTPException(401, "登录已过期，请重新登录")
-    return Response(answer.content, answer.status_code, media_type=answer.headers.get("content-type"))
+    kept = {"Cache-Control": answer.headers["cache-control"]} if "cache-control" in answer.headers else None
+    return Response(
+        answer.content, answer.status_code, headers=kept, media_type=answer.headers.get("content-type")
+    )  # a new password or key is marked no-store by the backend, and stays so
 
 
 # --- live events -------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ export async function api(path, options = {}) {
   const text = await answer.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
-  if (!answer.ok) throw new Error(failure(answer.status, data));
+  if (!answer.ok) throw Object.assign(new Error(failure(answer.status, data)), { status: answer.status });
   return data;
 }
 export const backend = (path, options) => api(`/console/api/backend/api/v1/${path}`, options);
