@@ -18,6 +18,7 @@ class Inbound:
     attachments: tuple[dict[str, str], ...] = ()
     location: tuple[float, float] | None = None
     choice: int | None = None  # a digit answering a numbered list of buttons (channels without buttons)
+    intent: str | None = None  # a channel's command given to the bot as this intent (never citizens' text)
 
 
 @dataclass

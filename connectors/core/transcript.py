@@ -152,6 +152,9 @@ class Transcript:
             _, buttons = await self._last_buttons(session, conversation)
             if 1 <= inbound.choice <= len(buttons):  # else the digit is an answer in words ("2楼")
                 metadata["rasa_text"] = offered_payload(buttons[inbound.choice - 1]["payload"], buttons)
+        if inbound.intent is not None:  # a command (Telegram's /start): trusted, not read by the NLU
+            metadata["rasa_text"] = f"/{inbound.intent}"
+            text = text or f"/{inbound.intent}"
         if inbound.location is not None:
             latitude, longitude = inbound.location
             metadata["location"] = {"latitude": latitude, "longitude": longitude}

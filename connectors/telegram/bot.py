@@ -151,7 +151,7 @@ async def on_unreadable(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greet a citizen who opens the bot."""
-    await core_of(context).receive(Inbound(channel=CHANNEL, identity=identity_of(update), text="你好"))
+    await core_of(context).receive(Inbound(channel=CHANNEL, identity=identity_of(update), intent="greet"))
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -161,7 +161,7 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the citizen's cases."""
-    await core_of(context).receive(Inbound(channel=CHANNEL, identity=identity_of(update), text="我的工单"))
+    await core_of(context).receive(Inbound(channel=CHANNEL, identity=identity_of(update), intent="my_cases"))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
