@@ -11,7 +11,6 @@ A knowledge answer offers the question the same way (bot/actions/questions.py).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -19,61 +18,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.backend import BackendClient, BackendError
-from bot.actions.citizen import latest_intent, latest_text
-from bot.actions.people import hand_off
-from bot.actions.report import APPEAL_LABELS, appeal_type, is_bare_intention
+from bot.actions.appeal_words import APPEAL_LABELS, excerpt, offered_type, puts_off, substantive
+from bot.actions.backend_client import BackendClient, BackendError
+from bot.actions.escalation import hand_off
+from bot.actions.tracker_reading import latest_intent, latest_text
 
-NOISE = re.compile(
-    r"你们?好|您们?好|在吗|在不在|有人吗|喂|嗨|哈喽|hello|hi|ok|谢谢|多谢|好的|好吧|行吧|可以|嗯|啊|哦|噢|呃|额|哈|呵|嘿|"
-    r"测试|test|早上好|上午好|中午好|下午好|晚上好|再见|拜拜",
-    re.IGNORECASE,
-)
-CHINESE = re.compile(r"[\u4e00-\u9fff]")
-# "先不登 我再想想": a short answer that puts the offer off is no appeal to offer in turn
-PUTS_OFF = re.compile(r"不用|不要|不需要|不登|不报|先不|算了|再想想|再说|以后|回头")
-PUTS_OFF_CHARS = 12
-SUBSTANCE = 5  # Chinese characters beyond greetings, fillers and "I want to report" words
-# Complaint words: a question that carries one is a complaint (投诉), else it is a consultation (咨询).
-GRIEVANCE = re.compile(
-    r"投诉|举报|违规|违法|违章|乱收费|乱涨价|多收|不合理|不作为|不给|拒绝|拖欠|欠薪|克扣|强行|强制|霸王|黑心|骗|"
-    r"扰民|污染|一拖再拖|迟迟|无果|得不到|维权|侵占|损害|要求.{0,12}(处理|解决|查处|整改|退还|赔偿|补发|停止)|"
-    r"严查|查处|整治|太差|恶劣"
-)
-QUESTION = re.compile(
-    r"请问|咨询|想问|问一下|问下|是否|能否|可否|可不可以|能不能|怎么|如何|哪里|多少|什么|吗[？?。]*$|[？?]"
-)
 OTHER_CATEGORY = "other"
-SUBJECT_CHARS = 24
 HOW_CAN_I_HELP = "您好，请问有什么可以帮您？您可以直接描述遇到的问题或想咨询的事，也可以说“查进度”“转人工”。"
-
-
-def substantive(text: str) -> bool:
-    """Whether a message says something beyond greetings, thanks, fillers, "I want to report" and
-    "not now"."""
-    if is_bare_intention(text) or puts_off(text):
-        return False
-    rest = CHINESE.findall(NOISE.sub("", text))
-    return len(rest) >= SUBSTANCE and len(set(rest)) >= 3
-
-
-def puts_off(text: str) -> bool:
-    return len(CHINESE.findall(text)) <= PUTS_OFF_CHARS and PUTS_OFF.search(text) is not None
-
-
-def offered_type(intent: str, text: str) -> str:
-    """诉求类型 for an appeal taken in the citizen's words: a question without a grievance is a
-    consultation (咨询); otherwise as the words say (appeal_type)."""
-    kind = appeal_type(intent, text)
-    asks = intent == "ask_question" or QUESTION.search(text) is not None
-    if kind == "complaint" and asks and not GRIEVANCE.search(text):
-        return "consultation"
-    return kind
-
-
-def excerpt(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= SUBJECT_CHARS else f"{flat[:SUBJECT_CHARS]}…"
 
 
 async def subject_of(text: str) -> str:

@@ -13,10 +13,10 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.appeals import offer, offered_type, subject_of
-from bot.actions.backend import Answer, BackendClient, BackendError
-from bot.actions.citizen import latest_text
-from bot.actions.report import APPEAL_LABELS
+from bot.actions.appeal_words import APPEAL_LABELS, offered_type
+from bot.actions.appeals import offer, subject_of
+from bot.actions.backend_client import Answer, BackendClient, BackendError
+from bot.actions.tracker_reading import latest_text
 
 NOT_KNOWN = "这个问题我暂时没有准确的答案。"
 ASK_WHAT = "请问您想咨询什么？请直接输入您的问题。"

@@ -9,9 +9,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.backend import BackendClient, BackendError
-from bot.actions.citizen import channel_identity, entity, latest_intent
+from bot.actions.backend_client import BackendClient, BackendError
 from bot.actions.status import find_case_number
+from bot.actions.tracker_reading import channel_identity, entity, latest_intent
 from bot.nlu.entities import NO_RATING_INTENTS, satisfaction_value
 
 RATING_SLOTS = ("rating_case", "rating_resolved", "rating_satisfaction", "rating_comment")

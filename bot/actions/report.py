@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -12,8 +11,25 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.addresses import correction_value, merge_address
-from bot.actions.backend import BackendClient, BackendError, BackendUnavailable, Conflict, CreatedCase
-from bot.actions.citizen import (
+from bot.actions.appeal_words import (
+    APPEAL_LABELS,
+    FIELD_WORDS,
+    FILES_OFFER,
+    appeal_type,
+    field_named,
+    is_bare_intention,
+    named_type,
+    said_name,
+)
+from bot.actions.backend_client import (
+    BackendClient,
+    BackendError,
+    BackendUnavailable,
+    Conflict,
+    CreatedCase,
+    NewCase,
+)
+from bot.actions.tracker_reading import (
     NOT_GIVEN,
     attachments,
     beijing_time,
@@ -28,31 +44,6 @@ from bot.actions.citizen import (
 )
 from common.phone import find_phone, strip_phones
 
-INTENTION_WORDS = re.compile(
-    r"你好|您好|在吗|请问|麻烦|我们|我|想|要|需要|帮我|帮忙|给我|投诉|举报|反映|反应|求助|建议|表扬|咨询|报修|登记|提交|报上去|"
-    r"那就|就|提|说|有|"
-    r"一下|一个|个|问题|事情|事儿|事|情况|意见|可以吗|行吗|吗|呢|啊|吧|了|下"
-)
-
-
-def is_bare_intention(text: str) -> bool:
-    """Whether a message only says that the citizen wants to report something ("我想反映个事儿")."""
-    rest = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", INTENTION_WORDS.sub("", text))
-    return len(rest) < 2
-
-
-APPEAL_LABELS = {
-    "complaint": "投诉",
-    "report": "举报",
-    "help": "求助",
-    "suggestion": "建议",
-    "praise": "表扬",
-    "consultation": "咨询",
-}
-NAMED_TYPES = re.compile(r"投诉|举报|建议|表扬|求助|咨询")
-# A short message that files what was offered ("帮我登记", "那就提交吧", "投诉"), not one that announces a
-# new matter ("我想反映个事儿": its description is asked for).
-FILES_OFFER = re.compile(r"投诉|举报|登记|提交|报上去|建议|表扬|求助|咨询|就这个|这个事")
 REPORT_SLOTS = (
     "description",
     "address",
@@ -69,34 +60,6 @@ REPORT_SLOTS = (
     "attachments",
     "location",
 )
-FIELD_WORDS = {
-    "address": ("地址", "位置", "地点", "在哪"),
-    "contact_phone": ("电话", "手机", "号码"),
-    "contact_name": ("名字", "姓名", "称呼", "我叫", "姓"),
-    "description": ("描述", "问题", "内容", "情况", "不是"),
-}
-
-
-def appeal_type(intent: str, text: str) -> str:
-    """诉求类型 from the intent and the citizen's own words."""
-    if intent == "suggest" or re.search(r"建议|提个意见", text):
-        return "suggestion"
-    if intent == "praise" or re.search(r"表扬|点赞|感谢.{0,8}(工作人员|师傅|街道|社区)", text):
-        return "praise"
-    if "举报" in text:
-        return "report"
-    if re.search(r"求助|帮帮|帮个忙|怎么办|救救", text):
-        return "help"
-    return "complaint"
-
-
-def named_type(text: str) -> str | None:
-    """The appeal type a short message names ("投诉", "我要举报"), None when it names none."""
-    if not NAMED_TYPES.search(text):
-        return None
-    return "consultation" if "咨询" in text else appeal_type("", text)
-
-
 REPORT_INTENTS = frozenset({"report_issue", "suggest", "praise"})  # each starts the report form
 SHOWN_CHARS = 120  # a longer description is read back shortened (the case keeps it whole)
 
@@ -246,14 +209,6 @@ class ValidateCaseForm(FormValidationAction):
         return {"contact_phone": None}
 
 
-def said_name(text: str) -> str | None:
-    """The name in an answer to "怎么称呼您", None when it does not look like one."""
-    name = re.sub(r"^(我|本人)?(叫|姓|是|名字是|就叫)", "", text.strip()).strip(" ，,。.")
-    if not 1 <= len(name) <= 12 or not re.search(r"[\u4e00-\u9fffA-Za-z]", name):
-        return None
-    return name
-
-
 class ActionSummarizeCase(Action):
     def name(self) -> str:
         return "action_summarize_case"
@@ -308,7 +263,7 @@ class ActionSubmitCase(Action):
         key = f"{channel_identity(tracker)}:{tracker.get_slot('submission_key')}"
         try:
             async with BackendClient.from_settings() as backend:
-                created = await backend.create_case(case_payload(tracker), idempotency_key=key)
+                created = await backend.create_case(new_case(tracker), idempotency_key=key)
         except BackendUnavailable:
             dispatcher.utter_message(text=SUBMIT_FAILED)
             return [FollowupAction("action_summarize_case")]
@@ -351,29 +306,26 @@ async def already_filed(dispatcher: CollectingDispatcher, key: str) -> list[Even
     return [*reset_report(), SlotSet("case_id", created.number)]
 
 
-def case_payload(tracker: Tracker) -> dict[str, Any]:
-    """The case as the backend takes it, from the form's slots and the message metadata."""
+def new_case(tracker: Tracker) -> NewCase:
+    """The case to file, from the form's slots and the message metadata."""
     slot = tracker.get_slot
     name, phone = slot("contact_name"), slot("contact_phone")
     anonymous = phone in (None, NOT_GIVEN)
-    payload: dict[str, Any] = {
-        "appeal_type": slot("appeal_type") or "complaint",
-        "routing": slot("routing"),  # the conversation's routing; without it the backend routes the case
-        "description": slot("description"),
-        "address": slot("address"),
-        "contact_name": None if anonymous or name in (None, NOT_GIVEN) else name,
-        "contact_phone": None if anonymous else phone,
-        "anonymous": anonymous,
-        "confidential": bool(slot("confidential")) and slot("appeal_type") == "report",
-        "channel": channel(tracker),
-        "channel_identity": channel_identity(tracker),
-        "conversation_id": tracker.sender_id,
-        "attachments": attachments(tracker),
-    }
-    pin = location(tracker)
-    if pin:
-        payload["latitude"], payload["longitude"] = pin
-    return payload
+    return NewCase(
+        appeal_type=slot("appeal_type") or "complaint",
+        routing=slot("routing"),
+        description=slot("description"),
+        address=slot("address"),
+        contact_name=None if anonymous or name in (None, NOT_GIVEN) else name,
+        contact_phone=None if anonymous else phone,
+        anonymous=anonymous,
+        confidential=bool(slot("confidential")) and slot("appeal_type") == "report",
+        channel=channel(tracker),
+        channel_identity=channel_identity(tracker),
+        conversation_id=tracker.sender_id,
+        attachments=attachments(tracker),
+        pin=location(tracker),
+    )
 
 
 class ActionCorrectCase(Action):
@@ -389,7 +341,7 @@ class ActionCorrectCase(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         text = latest_text(tracker)
-        field = entity(tracker, "field") or _field_in(text)
+        field = entity(tracker, "field") or field_named(text)
         if field not in FIELD_WORDS:
             return [FollowupAction("utter_ask_field_to_correct")]
         value = _new_value(tracker, field, text)
@@ -408,13 +360,6 @@ class ActionCorrectCase(Action):
         else:
             changed = [SlotSet(field, None)]  # the form asks for it again
         return [*changed, FollowupAction("case_form")]
-
-
-def _field_in(text: str) -> str | None:
-    for field, words in FIELD_WORDS.items():
-        if any(word in text for word in words):
-            return field
-    return None
 
 
 def _new_value(tracker: Tracker, field: str, text: str) -> str | None:

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.backend import (
+from bot.actions.backend_client import (
     BackendClient,
     BackendError,
     BackendUnavailable,
@@ -18,7 +18,7 @@ from bot.actions.backend import (
     CitizenCase,
     TooManyAttempts,
 )
-from bot.actions.citizen import beijing_time, channel_identity
+from bot.actions.tracker_reading import beijing_time, channel_identity
 
 # 13 digits from 20: as the hotline says it (2026112700001) or grouped by the citizen with a space or
 # a dash anywhere (20261127-00001, 2026-1127-00001, 2026 11 27 00001); bot/data/nlu/regex.yml the same.

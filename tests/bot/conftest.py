@@ -13,7 +13,7 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.backend import BackendClient
+from bot.actions.backend_client import BackendClient
 
 ROOT = Path(__file__).resolve().parents[2]
 IDENTITY = "webchat-citizen-abc"
@@ -181,7 +181,7 @@ def backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBackend]:
         )
 
     monkeypatch.setattr(BackendClient, "from_settings", staticmethod(client))
-    monkeypatch.setattr("bot.actions.backend.asyncio.sleep", _no_sleep)
+    monkeypatch.setattr("bot.actions.backend_client.asyncio.sleep", _no_sleep)
     yield fake
 
 

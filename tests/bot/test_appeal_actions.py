@@ -7,7 +7,8 @@ from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.appeals import ActionAcceptAppeal, ActionFallback, offered_type, substantive
+from bot.actions.appeal_words import offered_type, substantive
+from bot.actions.appeals import ActionAcceptAppeal, ActionFallback
 from bot.actions.questions import ActionAnswerQuestion
 from bot.actions.report import ActionSummarizeCase
 from tests.bot.conftest import FakeBackend, slot_events, texts, tracker

@@ -8,7 +8,7 @@ from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.people import ActionEmergency, ActionHandoff
+from bot.actions.escalation import ActionEmergency, ActionHandoff
 from bot.actions.rating import ActionStartRating, ActionSubmitRating, ValidateRatingForm
 from bot.actions.status import ActionAskCaseNumber, ActionListMyCases, ValidateStatusForm, find_case_number
 from tests.bot.conftest import IDENTITY, FakeBackend, slot_events, texts, tracker

@@ -11,16 +11,16 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.backend import BackendClient, BackendUnavailable
-from bot.actions.citizen import NOT_GIVEN
+from bot.actions.appeal_words import appeal_type
+from bot.actions.backend_client import BackendClient, BackendUnavailable
 from bot.actions.report import (
     ActionCancelCase,
     ActionCorrectCase,
     ActionSubmitCase,
     ActionSummarizeCase,
     ValidateCaseForm,
-    appeal_type,
 )
+from bot.actions.tracker_reading import NOT_GIVEN
 from tests.bot.conftest import IDENTITY, FakeBackend, slot_events, texts, tracker
 
 FILLED = {

@@ -12,8 +12,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.backend import BackendClient, BackendError
-from bot.actions.citizen import latest_intent, latest_text
+from bot.actions.backend_client import BackendClient, BackendError
+from bot.actions.tracker_reading import latest_intent, latest_text
 
 ALL_NUMBERS = "火警119，治安报警110，急救120，燃气泄漏96777，心理危机干预010-82951332"
 REASONS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -82,6 +82,32 @@ class CitizenCase:
     time_limit_label: str | None = None
     latest_reply: str | None = None
     can_rate: bool = False
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """A case as the assistant files it (the body of POST /api/v1/cases)."""
+
+    appeal_type: str
+    description: str
+    address: str | None
+    contact_name: str | None
+    contact_phone: str | None
+    anonymous: bool
+    confidential: bool
+    channel: str
+    channel_identity: str
+    conversation_id: str
+    routing: dict[str, Any] | None = None  # the conversation's routing; without it the backend routes
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    pin: tuple[float, float] | None = None  # a location the citizen shared
+
+    def body(self) -> dict[str, Any]:
+        body = asdict(self)
+        pin = body.pop("pin")
+        if pin is not None:
+            body["latitude"], body["longitude"] = pin
+        return body
 
 
 @dataclass(frozen=True)
@@ -180,9 +206,9 @@ class BackendClient:
             ),
         )
 
-    async def create_case(self, case: dict[str, Any], *, idempotency_key: str) -> CreatedCase:
+    async def create_case(self, case: NewCase, *, idempotency_key: str) -> CreatedCase:
         body = await self._call(
-            "POST", "/api/v1/cases", json=case, headers={"Idempotency-Key": idempotency_key}
+            "POST", "/api/v1/cases", json=case.body(), headers={"Idempotency-Key": idempotency_key}
         )
         return _created_case(body["case"])
 
