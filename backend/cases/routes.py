@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
-from backend.cases import alerts, service, summons, views
+from backend.cases import alerts, queries, service, summons
 from backend.cases.schemas import (
     CaseCreate,
     CaseCreated,
@@ -35,10 +35,10 @@ from backend.staff.principal import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 Intake = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SERVICE))]
-Staff = Annotated[Principal, Depends(require(Role.OPERATOR, Role.UNIT_STAFF, Role.SUPERVISOR))]
+StaffCaller = Annotated[Principal, Depends(require(Role.OPERATOR, Role.UNIT_STAFF, Role.SUPERVISOR))]
 Supervisor = Annotated[Principal, Depends(require(Role.SUPERVISOR))]
 Watcher = Annotated[Principal, Depends(require(Role.UNIT_STAFF, Role.SUPERVISOR))]
-Service = Annotated[Principal, Depends(require(Role.SERVICE))]
+ServiceCaller = Annotated[Principal, Depends(require(Role.SERVICE))]
 UnitStaff = Annotated[Principal, Depends(require(Role.UNIT_STAFF))]
 SUMMONS_STATES = ("open", "unanswered", "overdue", "all")
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
@@ -63,13 +63,13 @@ def create_case(
     )
     if not created:
         response.status_code = 200
-    return CaseCreated(case=views.case_detail(session, case, caller), created=created)
+    return CaseCreated(case=queries.case_detail(session, case, caller), created=created)
 
 
 @router.get("/cases", response_model=list[CaseOut])
 def list_cases(
     session: DB,
-    caller: Staff,
+    caller: StaffCaller,
     q: Annotated[str | None, Query(max_length=100, description="case number, phone, or place text")] = None,
     status: CaseStatus | None = None,
     unit: Annotated[str | None, Query(max_length=40)] = None,
@@ -80,7 +80,7 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> list[CaseOut]:
-    cases = views.search_cases(
+    cases = queries.search_cases(
         session=session,
         principal=caller,
         q=q,
@@ -93,16 +93,16 @@ def list_cases(
         limit=limit,
         offset=offset,
     )
-    return [views.case_out(case, caller) for case in cases]
+    return [queries.case_out(case, caller) for case in cases]
 
 
 @router.get("/supervision/overdue", response_model=list[CaseOut], tags=["supervision"])
 def overdue_cases(
-    session: DB, caller: Staff, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    session: DB, caller: StaffCaller, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[CaseOut]:
     """Open cases past their time limit (超期), most overdue first: the supervision list (督办)."""
-    cases = views.search_cases(session=session, principal=caller, overdue=True, limit=limit)
-    return [views.case_out(case, caller) for case in cases]
+    cases = queries.search_cases(session=session, principal=caller, overdue=True, limit=limit)
+    return [queries.case_out(case, caller) for case in cases]
 
 
 @router.get("/supervision/alerts", tags=["supervision"])
@@ -116,7 +116,7 @@ def supervision_alerts(
 @router.get("/supervision/alerts/feed", tags=["supervision"])
 def supervision_alert_feed(
     session: DB,
-    _: Service,
+    _: ServiceCaller,
     after: Annotated[int, Query(ge=0, le=LARGEST_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
@@ -125,9 +125,9 @@ def supervision_alert_feed(
 
 
 @router.get("/cases/{number}", response_model=CaseDetailOut)
-def get_case(number: str, session: DB, caller: Staff) -> CaseDetailOut:
+def get_case(number: str, session: DB, caller: StaffCaller) -> CaseDetailOut:
     case = service.get_case(session=session, number=number, principal=caller)
-    return views.case_detail(session, case, caller)
+    return queries.case_detail(session, case, caller)
 
 
 @router.post("/cases/{number}/transitions", response_model=CaseDetailOut)
@@ -145,17 +145,17 @@ def move_case(number: str, move: TransitionIn, session: DB, caller: Caller) -> C
         reply=move.reply,
         note=move.note,
     )
-    return views.case_detail(session, case, caller)
+    return queries.case_detail(session, case, caller)
 
 
 @router.post("/cases/{number}/notes", response_model=UpdateOut, status_code=201)
-def add_note(number: str, note: NoteIn, session: DB, caller: Staff) -> UpdateOut:
+def add_note(number: str, note: NoteIn, session: DB, caller: StaffCaller) -> UpdateOut:
     """A progress note, or (public) a reply that is pushed to the citizen."""
     case = service.get_case(session=session, number=number, principal=caller)
     update = service.add_note(
         session=session, case=case, text=note.text, public=note.public, principal=caller
     )
-    detail = views.case_detail(session, case, caller)
+    detail = queries.case_detail(session, case, caller)
     return next(u for u in detail.timeline if u.id == update.id)
 
 
@@ -163,7 +163,7 @@ def add_note(number: str, note: NoteIn, session: DB, caller: Staff) -> UpdateOut
 def supervise_case(number: str, note: NoteIn, session: DB, caller: Supervisor) -> CaseDetailOut:
     case = service.get_case(session=session, number=number, principal=caller)
     service.supervise(session=session, case=case, note=note.text, principal=caller)
-    return views.case_detail(session, case, caller)
+    return queries.case_detail(session, case, caller)
 
 
 @router.post("/cases/{number}/summonses", response_model=CaseDetailOut, status_code=201, tags=["summonses"])
@@ -181,7 +181,7 @@ def summon_departments(
         principal=caller,
         limit=timedelta(hours=request.app.state.settings.summons_hours),
     )
-    return views.case_detail(session, case, caller)
+    return queries.case_detail(session, case, caller)
 
 
 @router.post(
@@ -197,13 +197,13 @@ def check_in(
     """报到: the summoned department acknowledges and says what it will do."""
     case = service.get_case(session=session, number=number, principal=caller)
     summons.check_in(session=session, case=case, summons_id=summons_id, text=body.text, principal=caller)
-    return views.case_detail(session, case, caller)
+    return queries.case_detail(session, case, caller)
 
 
 @router.get("/summonses", response_model=list[SummonsOut], tags=["summonses"])
 def list_summonses(
     session: DB,
-    caller: Staff,
+    caller: StaffCaller,
     state: Annotated[str, Query(max_length=12, description="open, unanswered, overdue or all")] = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
@@ -226,21 +226,21 @@ def rate_case(number: str, rating: RatingIn, session: DB, caller: Intake) -> Cas
     """The citizen's rating (回访), through the assistant or an operator's return call."""
     case = service.get_case(session=session, number=number, principal=caller)
     service.rate_case(session=session, case=case, rating_in=rating, principal=caller)
-    return views.case_detail(session, case, caller)
+    return queries.case_detail(session, case, caller)
 
 
 @router.post("/citizen/submission", response_model=CaseCreated, tags=["citizens"])
-def submitted_case(submission: SubmissionIn, session: DB, caller: Service) -> CaseCreated:
+def submitted_case(submission: SubmissionIn, session: DB, caller: ServiceCaller) -> CaseCreated:
     """The case a submission filed, by its Idempotency-Key: the assistant's answer to a 409 when the
     citizen changed the report after a submission that timed out but was saved."""
     case = service.submitted_case(session=session, idempotency_key=submission.idempotency_key)
-    return CaseCreated(case=views.case_detail(session, case, caller), created=False)
+    return CaseCreated(case=queries.case_detail(session, case, caller), created=False)
 
 
 @router.post("/citizen/lookup", response_model=CitizenCaseOut, tags=["citizens"])
-def citizen_lookup(lookup: CitizenLookupIn, session: DB, _: Service) -> CitizenCaseOut:
+def citizen_lookup(lookup: CitizenLookupIn, session: DB, _: ServiceCaller) -> CitizenCaseOut:
     """A citizen's status check: details only with the phone's last 4 digits or the same channel identity."""
-    return views.citizen_view(
+    return queries.citizen_view(
         session=session,
         number=lookup.number,
         phone_last4=lookup.phone_last4,
@@ -250,14 +250,14 @@ def citizen_lookup(lookup: CitizenLookupIn, session: DB, _: Service) -> CitizenC
 
 @router.get("/citizen/cases", response_model=list[CitizenCaseOut], tags=["citizens"])
 def citizen_cases(
-    session: DB, _: Service, channel_identity: Annotated[str, Query(min_length=3, max_length=160)]
+    session: DB, _: ServiceCaller, channel_identity: Annotated[str, Query(min_length=3, max_length=160)]
 ) -> list[CitizenCaseOut]:
     """ "我的工单": the cases filed from this channel identity."""
-    return views.cases_of_identity(session=session, channel_identity=channel_identity)
+    return queries.cases_of_identity(session=session, channel_identity=channel_identity)
 
 
 @router.post("/citizen/renames", response_model=IdentityRenamesOut, tags=["citizens"])
-def rename_identities(renames: IdentityRenamesIn, session: DB, caller: Service) -> IdentityRenamesOut:
+def rename_identities(renames: IdentityRenamesIn, session: DB, caller: ServiceCaller) -> IdentityRenamesOut:
     """Conversations the gateway moved to new ids (an upgrade): their cases follow."""
     moved = service.rename_channel_identities(session=session, renames=renames.renames, principal=caller)
     return IdentityRenamesOut(cases=moved)
@@ -266,9 +266,9 @@ def rename_identities(renames: IdentityRenamesIn, session: DB, caller: Service) 
 @router.get("/events", response_model=list[CaseEventOut], tags=["citizens"])
 def case_events(
     session: DB,
-    _: Service,
+    _: ServiceCaller,
     after: Annotated[int, Query(ge=0, le=LARGEST_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[CaseEventOut]:
     """Public timeline entries after an id, for the gateway to push to citizens (at least once)."""
-    return views.events_after(session=session, after=after, limit=limit)
+    return queries.events_after(session=session, after=after, limit=limit)

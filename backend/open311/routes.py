@@ -191,7 +191,7 @@ def _first_error(error: ValidationError) -> str:
 
 
 keys = APIRouter(prefix="/api/v1/open311", tags=["Open311 GeoReport v2"])
-Admin = Annotated[Principal, Depends(require())]
+AdminCaller = Annotated[Principal, Depends(require())]
 
 
 def key_out(record: Open311Key) -> KeyOut:
@@ -205,7 +205,7 @@ def key_out(record: Open311Key) -> KeyOut:
 
 
 @keys.get("/keys", response_model=list[KeyOut])
-def list_keys(session: DB, _: Admin) -> list[KeyOut]:
+def list_keys(session: DB, _: AdminCaller) -> list[KeyOut]:
     """The keys issued so far (admins), each by name and fingerprint, never the key."""
     return [key_out(k) for k in service.list_keys(session=session)]
 
@@ -213,7 +213,7 @@ def list_keys(session: DB, _: Admin) -> list[KeyOut]:
 @keys.post("/keys", status_code=201, response_model=KeyIssued)
 def create_key(
     session: DB,
-    caller: Admin,
+    caller: AdminCaller,
     response: Response,
     name: Annotated[str, Query(min_length=1, max_length=service.KEY_NAME_CHARS)],
 ) -> KeyIssued:
@@ -224,6 +224,6 @@ def create_key(
 
 
 @keys.post("/keys/{key_id}/revoke", response_model=KeyOut)
-def revoke_key(key_id: Annotated[int, Path(ge=1, le=LARGEST_ID)], session: DB, caller: Admin) -> KeyOut:
+def revoke_key(key_id: Annotated[int, Path(ge=1, le=LARGEST_ID)], session: DB, caller: AdminCaller) -> KeyOut:
     """Stop a key working (admins); requests with it get 403 from now on."""
     return key_out(service.revoke_key(session=session, key_id=key_id, principal=caller))

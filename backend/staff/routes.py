@@ -29,9 +29,9 @@ from backend.staff.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
-Admin = Annotated[Principal, Depends(require())]
+AdminCaller = Annotated[Principal, Depends(require())]
 Auditor = Annotated[Principal, Depends(require(Role.SUPERVISOR))]
-Service = Annotated[Principal, Depends(require(Role.SERVICE))]
+ServiceCaller = Annotated[Principal, Depends(require(Role.SERVICE))]
 StaffId = Annotated[int, Path(ge=1, le=LARGEST_ID)]
 
 
@@ -67,7 +67,7 @@ def logout(session: DB, _: Caller, token: Annotated[str, Depends(bearer_token)])
 
 
 @router.post("/auth/sessions/active", response_model=SessionsActive)
-def active_sessions(body: SessionsQuery, session: DB, _: Service) -> SessionsActive:
+def active_sessions(body: SessionsQuery, session: DB, _: ServiceCaller) -> SessionsActive:
     """Which of these token digests still open a session: the gateway ends console logins that do not."""
     return SessionsActive(token_hashes=service.active_sessions(session=session, digests=body.token_hashes))
 
@@ -80,12 +80,12 @@ def me(session: DB, caller: Caller) -> StaffOut:
 
 
 @router.get("/staff", response_model=list[StaffOut])
-def list_staff(session: DB, _: Admin) -> list[StaffOut]:
+def list_staff(session: DB, _: AdminCaller) -> list[StaffOut]:
     return [staff_out(s) for s in service.list_staff(session=session)]
 
 
 @router.post("/staff", response_model=StaffOut, status_code=201)
-def create_staff(staff_in: StaffCreate, session: DB, caller: Admin) -> StaffOut:
+def create_staff(staff_in: StaffCreate, session: DB, caller: AdminCaller) -> StaffOut:
     return staff_out(service.add_staff(session=session, staff_in=staff_in, principal=caller))
 
 
@@ -94,7 +94,7 @@ def update_staff(
     staff_id: StaffId,
     patch: StaffPatch,
     session: DB,
-    caller: Admin,
+    caller: AdminCaller,
     token: Annotated[str, Depends(bearer_token)],
 ) -> StaffOut:
     """Change a staff member; deactivating or setting a password ends their sessions (but the caller's)."""
@@ -107,7 +107,7 @@ def update_staff(
 def reset_password(
     staff_id: StaffId,
     session: DB,
-    caller: Admin,
+    caller: AdminCaller,
     response: Response,
     token: Annotated[str, Depends(bearer_token)],
 ) -> PasswordReset:
