@@ -30,7 +30,6 @@ from connectors.console.hub import ConsoleHub
 from connectors.console.routes import router as console_router
 from connectors.console.takeover import Takeover
 from connectors.core.conversation import ConversationCore
-from connectors.core.rasa import RasaClient
 from connectors.core.rasa_pool import RasaPool
 from connectors.push.feed import CaseFeed
 from connectors.security import SecurityHeaders
@@ -185,19 +184,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         secret_key = settings.gateway_secret_key.get_secret_value()
         await upgrade(engine, sessions, key=secret_key, tracker_url=settings.tracker_store_url)
         await forget_plaintext_logins(engine)
-        rasa: RasaClient | RasaPool
-        if settings.rasa_urls:
-            rasa = RasaPool(
-                urls=[u.strip() for u in settings.rasa_urls.split(",") if u.strip()],
-                token=settings.rasa_token.get_secret_value(),
-                timeout_s=settings.rasa_timeout_s,
-            )
-        else:
-            rasa = RasaClient(
-                base_url=settings.rasa_url,
-                token=settings.rasa_token.get_secret_value(),
-                timeout_s=settings.rasa_timeout_s,
-            )
+        rasa = RasaPool(  # a pool of one for a single server
+            urls=settings.rasa_urls,
+            token=settings.rasa_token.get_secret_value(),
+            timeout_s=settings.rasa_timeout_s,
+        )
         core = ConversationCore(
             sessions=sessions,
             rasa=rasa,
@@ -327,7 +318,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             {
                 "status": "ok",
                 "bot": "up" if await rasa.healthy() else "down",
-                "bot_servers": await rasa.status() if isinstance(rasa, RasaPool) else None,
+                "bot_servers": await rasa.status() if len(rasa.urls) > 1 else None,
                 "telegram": telegram.state if telegram else "off",
                 "wechat": "on" if request.app.state.wechat else "off",
                 "sms": "on" if request.app.state.sms else "off",

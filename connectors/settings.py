@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode
 
 from common.clock import Schedule
 from common.settings import ServiceSettings
@@ -25,7 +26,8 @@ class GatewaySettings(ServiceSettings):
 
     rasa_port: int = 5005
     rasa_url: str = ""  # default from RASA_PORT, as the Rasa server listens
-    rasa_urls: str | None = None  # several Rasa servers, comma-separated (scale-out)
+    # several Rasa servers (scale-out), comma-separated; without it, the one at RASA_URL
+    rasa_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     rasa_token: SecretStr
     rasa_timeout_s: float = 30.0
     rasa_action_timeout_s: float = 20.0  # how long Rasa waits for an action (bot/server.py)
@@ -82,10 +84,18 @@ class GatewaySettings(ServiceSettings):
     console_disconnect_grace_s: float = 5.0
     console_session_check_s: float = 3.0
 
+    @field_validator("rasa_urls", mode="before")
+    @classmethod
+    def comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [url.strip() for url in value.split(",") if url.strip()]
+        return value
+
     @model_validator(mode="after")
     def urls_follow_ports(self) -> GatewaySettings:
         """Without a URL, a service is on this machine at its port setting (one setting moves it)."""
         self.rasa_url = self.rasa_url or f"http://127.0.0.1:{self.rasa_port}"
+        self.rasa_urls = self.rasa_urls or [self.rasa_url]
         self.backend_url = self.backend_url or f"http://127.0.0.1:{self.backend_port}"
         return self
 

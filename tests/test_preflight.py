@@ -138,8 +138,11 @@ def test_moving_a_port_moves_every_url_that_reaches_it(clean_env: pytest.MonkeyP
     assert gateway.rasa_url == "http://127.0.0.1:5015"
     assert gateway.backend_url == actions.backend_url == backend_url() == "http://127.0.0.1:8010"
     assert health_checks()["rasa"].startswith("http://127.0.0.1:5015/status")
+    assert gateway.rasa_urls == ["http://127.0.0.1:5015"]  # a pool of one
     clean_env.setenv("RASA_URL", "http://rasa.internal:5005")
     assert GatewaySettings().rasa_url == "http://rasa.internal:5005"  # type: ignore[call-arg]
+    clean_env.setenv("RASA_URLS", " http://rasa1:5005, http://rasa2:5005 ,")
+    assert GatewaySettings().rasa_urls == ["http://rasa1:5005", "http://rasa2:5005"]  # type: ignore[call-arg]
 
 
 def test_the_scale_profiles_second_rasa_server_is_a_setting_too() -> None:
