@@ -54,7 +54,8 @@ NONE = "-"  # no entry: abstained, or no entry answers the question
 FIELDS = ("file", "row", "view", "set", "about", "acceptable", "answered", "judgement")
 SETS = {
     "tuning": "judged first; its misses guided the subjects and the threshold",
-    "check": "judged after the matcher was settled; never used to change it",
+    "check": "judged after the matcher was settled; its wrong answers then guided the salutation rule",
+    "fresh": "drawn and judged after the salutation rule (2026-12-07); never used to change anything",
 }
 
 
@@ -71,7 +72,7 @@ class Judged:
     file: str
     row: int
     view: str  # full or chat60 (VIEWS)
-    set: str  # tuning or check (SETS)
+    set: str  # tuning, check or fresh (SETS)
     about: str  # the subject in a few words of our own
     acceptable: frozenset[str]
     answered: str

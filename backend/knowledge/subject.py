@@ -16,6 +16,8 @@ from backend.routing.text import normalise
 MAX_CHARS = 16
 OPENING_CHARS = 40  # a message states its subject in its opening (a letter's title) ...
 ASKING_CHARS = 40  # ... or in a short sentence that asks
+# A letter's salutation ends its title: what follows (户口 in a 准生证 letter) is its story, not its subject.
+SALUTATION = re.compile(r"尊敬|您好|你好")
 CLAUSE_BREAK = re.compile(r"[，。！？、；：,.!?;:\s（）()【】\[\]「」『』“”\"']+|尊敬的?|您好|你好|谢谢")
 ASKS = re.compile(
     r"怎么办(?=$|[呢啊呀吧])|怎么样|怎么回事|怎么|咋办|咋|如何|为什么|为啥|是什么|什么时候|什么|啥时候|啥|哪里|哪儿|哪个|哪些|哪|"
@@ -39,15 +41,24 @@ def subject_of(question: str) -> str:
 
 
 def focus(text: str) -> str:
-    """Where a message states its subject: its opening and its short asking sentences.
+    """Where a message states its subject: its opening (up to a salutation) and its short asking sentences.
 
     A long letter names many things in passing (a 劳动仲裁 it went through, a child's 户口 on the way to
-    another question); what it is about is in its title or in the sentence that asks.
+    another question); what it is about is in its title or in the sentence that asks. A chat message cut
+    from a letter often keeps only the title and the start of the story, so the story must not count.
     """
     if len(text) <= OPENING_CHARS:
         return text
     asking = [c for c in CLAUSE_BREAK.split(text) if c and len(c) <= ASKING_CHARS and ASKS.search(c)]
-    return " ".join([text[:OPENING_CHARS], *asking])
+    return " ".join([_title(text[:OPENING_CHARS]), *asking])
+
+
+def _title(opening: str) -> str:
+    """The opening up to its first salutation with words before it (准生证问题尊敬的… → 准生证问题)."""
+    for found in SALUTATION.finditer(opening):
+        if _has_words(opening[: found.start()]):
+            return opening[: found.start()]
+    return opening
 
 
 def _core(clause: str) -> str:

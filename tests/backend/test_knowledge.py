@@ -94,6 +94,25 @@ def test_a_neighbouring_subject_the_entry_does_not_cover_stops_it() -> None:
     assert birth is None or birth.entry.id != "medical_reimbursement"
 
 
+LETTER_ABOUT_A_BIRTH_PERMIT = (
+    "二胎准生证问题您好 结婚后户口迁到老公家 老公那边街道说要回我原来户口所在地办 来回跑了三趟了，"
+    "请问准生证到底该在男方还是女方户口所在地办理？"
+)
+LETTER_ABOUT_MOVING_HUKOU = (
+    "户口迁移的问题您好 结婚以后想把户口从老家迁到老公家 去派出所问了两回都说材料不全 也没说清楚缺什么，"
+    "请问到底要准备哪些材料？"
+)
+
+
+@pytest.mark.parametrize("chars", [500, 60])
+def test_a_letter_is_about_its_title_not_its_story(chars: int) -> None:
+    """A 户口 moved on the way to a 准生证 question is the story; cut to a chat message, only it is left."""
+    kb = knowledge_base()
+    assert kb.answer(LETTER_ABOUT_A_BIRTH_PERMIT[:chars]) is None
+    moving = kb.answer(LETTER_ABOUT_MOVING_HUKOU[:chars])
+    assert moving is not None and moving.entry.id == "hukou_move"
+
+
 @pytest.mark.parametrize(
     ("question", "subject"),
     [
