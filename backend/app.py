@@ -26,7 +26,7 @@ from backend.open311.routes import keys as open311_keys
 from backend.open311.routes import router as open311_router
 from backend.openapi import install as install_openapi
 from backend.reference.routes import router as reference_router
-from backend.routing.loader import RouterHolder
+from backend.routing.loader import ClassifierHolder
 from backend.routing.routes import router as routing_router
 from backend.settings import BackendSettings, get_settings
 from backend.staff.routes import router as staff_router
@@ -67,7 +67,7 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.sessions = sessions
-    routing = RouterHolder(settings.routing_models_dir)
+    routing = ClassifierHolder(settings.routing_models_dir)
     app.state.routing = routing
     app.state.router = routing.suggest
     app.state.routing_limiter = RateLimiter(limit=settings.backend_routing_rate_per_minute)

@@ -25,7 +25,7 @@ from sklearn.metrics import f1_score  # noqa: E402
 
 from backend.reference.categories import categories  # noqa: E402
 from backend.routing.model import CORPUS  # noqa: E402
-from backend.routing.service import Router  # noqa: E402
+from backend.routing.service import Classifier  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,13 +52,13 @@ def pin_one_core() -> None:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
-def evaluate(router: Router) -> dict[str, Any]:
-    """Score the router on the synthetic held-out set."""
+def evaluate(classifier: Classifier) -> dict[str, Any]:
+    """Score the classifier on the synthetic held-out set."""
     items = load_eval()
     cats = categories()
-    router.route("预热一下")  # first call loads lazily built parts
+    classifier.route("预热一下")  # first call loads lazily built parts
     started = time.perf_counter()
-    results = [router.route(str(item["text"]), item.get("address")) for item in items]
+    results = [classifier.route(str(item["text"]), item.get("address")) for item in items]
     elapsed = time.perf_counter() - started
 
     gold_cat = [str(i["category"]) for i in items]
@@ -114,7 +114,7 @@ def main() -> None:
     parser.add_argument("--models-dir", type=Path, default=ROOT / "models" / "routing")
     args = parser.parse_args()
     pin_one_core()
-    report = evaluate(Router.load(args.models_dir))
+    report = evaluate(Classifier.load(args.models_dir))
     districts, streets = report["district"], report["street"]
     print(f"held-out examples               {report['examples']}")
     print(f"department accuracy             {report['department_accuracy']}")

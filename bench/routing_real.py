@@ -1,6 +1,6 @@
 """Smart dispatch on real citizen messages (../shared/data/real/, measurement only), beside the synthetic set.
 
-Each message of the dev set goes through what POST /api/v1/routing answers (the router's `public()`),
+Each message of the dev set goes through what POST /api/v1/routing answers (the classifier's `public()`),
 as a whole letter (cut at the API's 1,000 characters) and as a chat message (its first 60 characters).
 A predicted department is right when the message's class allows it (tipdm_label_departments.yml); the
 "strict" score counts only the class's most typical departments. Two halves by row parity:
@@ -8,7 +8,7 @@ A predicted department is right when the message's class allows it (tipdm_label_
 - tuning (even rows): failures may be read (`--failures N` prints some) and guide changes;
 - held-out (odd rows): only counted; its numbers are the honest ones.
 
-Cases the router is unsure of go to review (`needs_review`); the bench reports what share does and how
+Cases the classifier is unsure of go to review (`needs_review`); the bench reports what share does and how
 accurate the rest is. Skips with a message when the real data is absent.
 
     .venv/bin/python -m bench.routing_real [--models-dir models/routing] [--failures 40]
@@ -32,7 +32,7 @@ from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from backend.routing.service import MAX_TEXT_CHARS, Router  # noqa: E402
+from backend.routing.service import MAX_TEXT_CHARS, Classifier  # noqa: E402
 from bench.real_data import (  # noqa: E402
     CHAT_CHARS,
     DEV_FILE,
@@ -60,11 +60,11 @@ class Outcome:
 
 
 def outcomes(
-    router: Router, messages: list[RealMessage], labels: LabelDepartments, chars: int
+    classifier: Classifier, messages: list[RealMessage], labels: LabelDepartments, chars: int
 ) -> list[Outcome]:
     results = []
     for message in messages:
-        answer = router.route(message.text[:chars]).public()
+        answer = classifier.route(message.text[:chars]).public()
         department = answer["department"]["code"]
         results.append(
             Outcome(
@@ -106,11 +106,13 @@ def scores(results: list[Outcome]) -> dict[str, Any]:
     }
 
 
-def print_failures(router: Router, messages: list[RealMessage], labels: LabelDepartments, count: int) -> None:
+def print_failures(
+    classifier: Classifier, messages: list[RealMessage], labels: LabelDepartments, count: int
+) -> None:
     """Some wrongly routed messages of the TUNING half only, as chat messages, in a fixed random order."""
     wrong = []
     for message in messages:
-        answer = router.route(message.text[:MAX_TEXT_CHARS]).public()
+        answer = classifier.route(message.text[:MAX_TEXT_CHARS]).public()
         if not labels.is_right(message.label, answer["department"]["code"]):
             wrong.append((message, answer))
     random.Random(7).shuffle(wrong)
@@ -135,9 +137,9 @@ def main() -> None:
         print(f"skipped: {missing}")
         return
     pin_one_core()
-    router = Router.load(args.models_dir)
+    classifier = Classifier.load(args.models_dir)
     if args.failures:
-        print_failures(router, [m for m in messages if m.half == "tuning"], labels, args.failures)
+        print_failures(classifier, [m for m in messages if m.half == "tuning"], labels, args.failures)
         return
     started = time.perf_counter()
     report: dict[str, Any] = {
@@ -151,9 +153,11 @@ def main() -> None:
     }
     for half in HALVES:
         part = [m for m in messages if m.half == half]
-        report[half] = {view: scores(outcomes(router, part, labels, chars)) for view, chars in VIEWS.items()}
+        report[half] = {
+            view: scores(outcomes(classifier, part, labels, chars)) for view, chars in VIEWS.items()
+        }
     report["seconds"] = round(time.perf_counter() - started, 1)
-    report["synthetic_held_out"] = evaluate(router)
+    report["synthetic_held_out"] = evaluate(classifier)
     show(report)
     out = ROOT / "bench" / "results" / "routing_real.json"
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")

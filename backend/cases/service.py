@@ -38,7 +38,7 @@ ARCHIVE_RATED_AFTER = timedelta(days=3)
 ARCHIVE_UNRATED_AFTER = timedelta(days=7)
 
 
-Router = Callable[[str, str | None], CaseRouting]  # smart dispatch of a description and address
+Suggester = Callable[[str, str | None], CaseRouting]  # smart dispatch of a description and address
 
 
 def create_case(
@@ -47,7 +47,7 @@ def create_case(
     case_in: CaseCreate,
     principal: Principal,
     idempotency_key: str | None = None,
-    router: Router | None = None,
+    router: Suggester | None = None,
     now: datetime | None = None,
 ) -> tuple[Case, bool]:
     """Accept an appeal (受理) and dispatch it when the rules can; return (case, created)."""
@@ -359,7 +359,7 @@ def _by_idempotency_key(session: Session, key: str, fingerprint: str) -> Case | 
     return existing
 
 
-def _new_case(session: Session, case_in: CaseCreate, router: Router | None, now: datetime) -> Case:
+def _new_case(session: Session, case_in: CaseCreate, router: Suggester | None, now: datetime) -> Case:
     district, street = case_in.district_code, case_in.street_code
     if street and not district:
         district = gazetteer().streets[street].district.code

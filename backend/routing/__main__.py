@@ -15,11 +15,11 @@ from pathlib import Path
 
 from backend.routing.model import build
 from backend.routing.places import place_finder
-from backend.routing.service import MAX_ADDRESS_CHARS, MAX_TEXT_CHARS, Router
+from backend.routing.service import MAX_ADDRESS_CHARS, MAX_TEXT_CHARS, Classifier
 from backend.routing.text import has_words
 
 
-def answer(router: Router, line: str) -> dict[str, object]:
+def answer(classifier: Classifier, line: str) -> dict[str, object]:
     """One answer for one input line; bad input gets an error object, never a crash."""
     try:
         item = json.loads(line)
@@ -34,7 +34,7 @@ def answer(router: Router, line: str) -> dict[str, object]:
         return {"error": "text has no words"}
     if len(text) > MAX_TEXT_CHARS or len(address or "") > MAX_ADDRESS_CHARS:
         return {"error": f"text is at most {MAX_TEXT_CHARS} and address {MAX_ADDRESS_CHARS} characters"}
-    return router.route(text, address).public()
+    return classifier.route(text, address).public()
 
 
 def main() -> None:
@@ -53,10 +53,10 @@ def main() -> None:
         _, path = build(args.models_dir, place_finder(), force=args.force)
         print(path, file=sys.stderr)
         return
-    router = Router.load(args.models_dir)
+    classifier = Classifier.load(args.models_dir)
     for line in sys.stdin:
         if line.strip():
-            print(json.dumps(answer(router, line), ensure_ascii=False), flush=True)
+            print(json.dumps(answer(classifier, line), ensure_ascii=False), flush=True)
 
 
 if __name__ == "__main__":

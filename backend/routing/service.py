@@ -105,7 +105,7 @@ def _named(place: Any) -> dict[str, str] | None:
     return {"code": place.code, "name": place.name} if place is not None else None
 
 
-class Router:
+class Classifier:
     def __init__(self, model: CategoryModel, places: PlaceFinder) -> None:
         self.model = model
         self.places = places
@@ -114,7 +114,7 @@ class Router:
         self._sizes = Counter(owner for owner in owners if owner)
 
     @classmethod
-    def load(cls, models_dir: Path) -> Router:
+    def load(cls, models_dir: Path) -> Classifier:
         places = place_finder()
         model, _ = build(models_dir, places)
         return cls(model, places)

@@ -17,7 +17,7 @@ from backend.app import create_app
 from backend.reference.categories import OTHER, categories
 from backend.routing.emergency import detect_emergency
 from backend.routing.places import place_finder
-from backend.routing.service import Router
+from backend.routing.service import Classifier
 from backend.settings import BackendSettings
 from ops.stack import ROOT
 from tests.backend.conftest import Staffer
@@ -237,11 +237,11 @@ def test_our_own_services_are_not_rate_limited(client: TestClient, service_heade
     assert codes == [200, 200, 200]
 
 
-def test_the_router_is_loaded_at_start_up_not_by_the_first_case(settings: BackendSettings) -> None:
+def test_the_classifier_is_loaded_at_start_up_not_by_the_first_case(settings: BackendSettings) -> None:
     app = create_app(settings)
-    assert app.state.routing._router is None
+    assert app.state.routing._classifier is None
     with TestClient(app):  # runs the start-up before the first request is served
-        assert app.state.routing._router is not None
+        assert app.state.routing._classifier is not None
 
 
 def test_a_department_with_many_categories_does_not_win_by_their_number() -> None:
@@ -250,15 +250,15 @@ def test_a_department_with_many_categories_does_not_win_by_their_number() -> Non
     cats = categories()
     classes = sorted(cats)
     model = SimpleNamespace(classes=classes)
-    router = Router(model, place_finder())  # type: ignore[arg-type]
+    classifier = Classifier(model, place_finder())  # type: ignore[arg-type]
     row = np.zeros(len(classes))
     housing = [at for at, code in enumerate(classes) if cats[code].department == "housing"]
     assert len(housing) >= 6
     row[housing] = 0.42 / len(housing)
     row[classes.index("school_management")] = 0.40
     row[classes.index(OTHER)] = 1.0 - row.sum()
-    department, confidence = router._department(classes, row)
+    department, confidence = classifier._department(classes, row)
     assert department == "education"
     assert confidence == pytest.approx(0.40 / 0.82)  # its share of the departments' mass
     row[classes.index("school_management")] = 0.10  # clearly housing still goes to housing
-    assert router._department(classes, row)[0] == "housing"
+    assert classifier._department(classes, row)[0] == "housing"
