@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from backend.cases.models import Case
-from backend.cases.schemas import CaseCreate
-from backend.cases.service import create_case
-from backend.staff.principal import Principal
+from backend.cases.schemas import CaseCreate, RatingIn
+from backend.cases.service import create_case, rate_case, transition
+from backend.cases.states import Move
+from backend.staff.principal import SYSTEM, Principal
 from backend.staff.service import SERVICE
 
 _phones = count(13800138000)
@@ -42,5 +43,20 @@ def make_case(
     case, _ = create_case(
         session=session, case_in=CaseCreate(**payload(**overrides)), principal=principal, now=now
     )
+    session.commit()
+    return case
+
+
+def make_rated_case(
+    session: Session, at: datetime, satisfaction: str, resolved: bool = True, **overrides: Any
+) -> Case:
+    """A case accepted at `at`, acknowledged within the hour, resolved, and rated (回访) a day later."""
+    case = make_case(session, now=at, **overrides)
+    transition(
+        session=session, case=case, move=Move.ACKNOWLEDGE, principal=SYSTEM, now=at + timedelta(hours=1)
+    )
+    transition(session=session, case=case, move=Move.RESOLVE, principal=SYSTEM, reply="已处理", now=at)
+    rating = RatingIn(resolved=resolved, satisfaction=satisfaction)  # type: ignore[arg-type]
+    rate_case(session=session, case=case, rating_in=rating, principal=SYSTEM, now=at + timedelta(days=1))
     session.commit()
     return case

@@ -9,32 +9,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.cases.models import Case
-from backend.cases.schemas import RatingIn
-from backend.cases.service import rate_case, transition
-from backend.cases.states import Move
 from backend.staff.models import AuditEntry
-from backend.staff.principal import SYSTEM
 from backend.stats.scans import ClusterRule, scan_hotspots
 from tests.backend.conftest import Staffer, unit_staff
 from tests.backend.factories import WANGJING, ZHONGGUANCUN, make_case
+from tests.backend.factories import make_rated_case as rated
 
 MONDAY = datetime(2026, 6, 8, 2, 0, tzinfo=UTC)  # Monday 10:00 in Beijing
 RULE = ClusterRule(window=timedelta(days=30), min_size=3, min_similarity=0.12)
-
-
-def rated(
-    session: Session, at: datetime, satisfaction: str, resolved: bool = True, **overrides: object
-) -> Case:
-    case = make_case(session, now=at, **overrides)
-    transition(
-        session=session, case=case, move=Move.ACKNOWLEDGE, principal=SYSTEM, now=at + timedelta(hours=1)
-    )
-    transition(session=session, case=case, move=Move.RESOLVE, principal=SYSTEM, reply="已处理", now=at)
-    rating = RatingIn(resolved=resolved, satisfaction=satisfaction)  # type: ignore[arg-type]
-    rate_case(session=session, case=case, rating_in=rating, principal=SYSTEM, now=at + timedelta(days=1))
-    session.commit()
-    return case
 
 
 def test_the_weekly_trend_has_every_week_of_the_period(
