@@ -22,11 +22,13 @@ from connectors.core.rasa import RasaUnavailable
 from connectors.security import same_origin
 
 STATIC = Path(__file__).resolve().parent / "static"
+STATIC_FOLDERS = frozenset({STATIC, STATIC / "vendor"})  # vendor/: third-party files, PROVENANCE.md
 PUBLIC_FILES = frozenset({"login.html", "login.js", "console.css"})
 LIVE_WINDOW = timedelta(minutes=30)
 BACKEND_PATHS = re.compile(
-    r"^api/v1/(cases(/\d{13}(/(transitions|notes|supervise|rating))?)?|supervision/(overdue|alerts)"
-    r"|stats/(rates|hotspots|hotspot-scans(/(latest|\d{1,9}))?)"
+    r"^api/v1/(cases(/\d{13}(/(transitions|notes|supervise|rating))?)?|supervision/(overdue|alerts|summonses)"
+    r"|stats/(rates|hotspots|hotspot-scans(/(latest|\d{1,9}))?|ranking|places|deadlines|check-ins|topics"
+    r"|clusters(/\d{1,9}/topic)?)"
     r"|categories|departments|places|routing|knowledge/search|audit|auth/me"
     r"|staff(/\d{1,9}(/password-reset)?)?|open311/keys(/\d{1,9}/revoke)?)$"  # the backend lets only admins
 )
@@ -72,10 +74,10 @@ async def login_page() -> FileResponse:
     return FileResponse(STATIC / "login.html", headers={"Cache-Control": "no-store"})
 
 
-@router.get("/static/{name}", include_in_schema=False)
+@router.get("/static/{name:path}", include_in_schema=False)
 async def static(name: str, request: Request) -> FileResponse:
     path = (STATIC / name).resolve()
-    if path.parent != STATIC or not path.is_file():
+    if path.parent not in STATIC_FOLDERS or not path.is_file():
         raise HTTPException(404, "not found")
     if name not in PUBLIC_FILES and await operator_of(request) is None:
         raise HTTPException(401, "请先登录")

@@ -16,20 +16,27 @@ from tests.fakes.telegram_api import TOKEN as TELEGRAM_TOKEN
 from tests.fakes.telegram_api import FakeTelegram
 
 
+def served(fake: Any) -> Iterator[Any]:
+    """A fake served over HTTP on a free port, with its url on it, for as long as the fixture lasts."""
+    with ServerThread(fake.app()) as server:
+        fake.url = server.url
+        yield fake
+
+
 @pytest.fixture
 def fake_rasa() -> Iterator[FakeRasa]:
-    fake = FakeRasa()
-    with ServerThread(fake.app()) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
-        yield fake
+    yield from served(FakeRasa())
+
+
+@pytest.fixture(scope="module")
+def module_rasa() -> Iterator[FakeRasa]:
+    """One fake Rasa for a test module's one stack."""
+    yield from served(FakeRasa())
 
 
 @pytest.fixture
 def fake_telegram() -> Iterator[FakeTelegram]:
-    fake = FakeTelegram()
-    with ServerThread(fake.app()) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
-        yield fake
+    yield from served(FakeTelegram())
 
 
 def gateway(tmp_path: Path, fake_rasa: FakeRasa, **env: str) -> Stack:

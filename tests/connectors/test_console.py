@@ -7,7 +7,7 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
@@ -44,32 +44,35 @@ STAFF_APIS = [
 
 @pytest.fixture
 def stack(tmp_path: Path, fake_rasa: FakeRasa) -> Iterator[Stack]:
-    running = Stack.configure(
+    running = console_stack(
         tmp_path,
-        RASA_URL=fake_rasa.url,
-        RASA_TOKEN=RASA_TOKEN,  # type: ignore[attr-defined]
+        fake_rasa,
+        STAFF,
         FEED_INTERVAL_S="0.3",
         CONSOLE_DISCONNECT_GRACE_S="1",
         CONSOLE_SESSION_CHECK_S="0.5",
     )
-    running.start("backend", "gateway", timeout_s=120)
-    admin = login(running, "admin", ADMIN_PASSWORD)
-    for username, role, unit in (
-        ("op1", "operator", None),
-        ("op2", "operator", None),
-        ("heat", "unit_staff", "heating"),
-        ("boss", "supervisor", None),
-    ):
-        body = {
-            "username": username,
-            "display_name": f"{username}名",
-            "password": PASSWORD,
-            "role": role,
-            "unit": unit,
-        }
-        assert backend_post(running, "/api/v1/staff", admin, body).status_code == 201
     yield running
     running.stop()
+
+
+STAFF = (("op1", "operator", None), ("op2", "operator", None), ("heat", "unit_staff", "heating"))
+STAFF += (("boss", "supervisor", None),)
+
+
+def console_stack(
+    folder: Path, rasa: FakeRasa, staff: Iterable[tuple[str, str, str | None]], **env: str
+) -> Stack:
+    """The backend and the gateway running against the fake Rasa, with these staff accounts (username,
+    role, unit; password PASSWORD) besides the admin."""
+    running = Stack.configure(folder, RASA_URL=rasa.url, RASA_TOKEN=RASA_TOKEN, **env)  # type: ignore[attr-defined]
+    running.start("backend", "gateway", timeout_s=120)
+    admin = login(running, "admin", ADMIN_PASSWORD)
+    for username, role, unit in staff:
+        body = {"username": username, "display_name": f"{username}名", "password": PASSWORD, "role": role}
+        answer = backend_post(running, "/api/v1/staff", admin, {**body, "unit": unit})
+        assert answer.status_code == 201, answer.text
+    return running
 
 
 def backend_post(stack: Stack, path: str, token: str, body: dict[str, Any]) -> httpx.Response:

@@ -28,7 +28,6 @@ from tests.connectors.test_console import (
 )
 from tests.fakes.rasa import TOKEN as RASA_TOKEN
 from tests.fakes.rasa import FakeRasa
-from tests.fakes.server import ServerThread
 
 STAFF = (
     ("op1", "operator", None),
@@ -42,18 +41,10 @@ STAFF = (
 
 
 @pytest.fixture(scope="module")
-def desk_rasa() -> Iterator[FakeRasa]:
-    fake = FakeRasa()
-    with ServerThread(fake.app()) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory, desk_rasa: FakeRasa) -> Iterator[Stack]:
+def desk(tmp_path_factory: pytest.TempPathFactory, module_rasa: FakeRasa) -> Iterator[Stack]:
     running = Stack.configure(
         tmp_path_factory.mktemp("desk"),
-        RASA_URL=desk_rasa.url,  # type: ignore[attr-defined]
+        RASA_URL=module_rasa.url,  # type: ignore[attr-defined]
         RASA_TOKEN=RASA_TOKEN,
         FEED_INTERVAL_S="0.3",
         CONSOLE_DISCONNECT_GRACE_S="30",

@@ -12,7 +12,7 @@ import pytest
 
 from ops.stack import Stack, wait_until
 from tests.connectors.test_console import console, console_page, conversation_id
-from tests.connectors.test_console_desk import desk, desk_rasa, history  # noqa: F401 (fixtures)
+from tests.connectors.test_console_desk import desk, history  # noqa: F401 (fixtures)
 from tests.fakes.rasa import FakeRasa
 
 pytestmark = pytest.mark.browser
@@ -53,13 +53,13 @@ def open_and_claim(page: Any, cid: int) -> None:
 
 def test_common_replies_and_the_knowledge_base_fill_the_reply_box_in_chinese(
     desk: Stack,  # noqa: F811
-    desk_rasa: FakeRasa,  # noqa: F811
+    module_rasa: FakeRasa,
     browser: Any,
     tmp_path: Path,
 ) -> None:
     sender, cid = waiting_conversation(
         desk,
-        desk_rasa,
+        module_rasa,
         "op2",
         description="楼下烧烤油烟很大",
         contact_phone="13700005678",
@@ -98,8 +98,8 @@ def test_common_replies_and_the_knowledge_base_fill_the_reply_box_in_chinese(
     page.context.close()
 
 
-def test_a_note_and_the_time_of_every_message(desk: Stack, desk_rasa: FakeRasa, browser: Any) -> None:  # noqa: F811
-    sender, cid = waiting_conversation(desk, desk_rasa, "op4")
+def test_a_note_and_the_time_of_every_message(desk: Stack, module_rasa: FakeRasa, browser: Any) -> None:  # noqa: F811
+    sender, cid = waiting_conversation(desk, module_rasa, "op4")
     page, violations = console_page(desk, browser, "op2")
     page.click(f"#waiting li[data-id='{cid}']")
     page.wait_for_selector(".line.citizen:has-text('转人工')")
@@ -121,8 +121,8 @@ def test_a_note_and_the_time_of_every_message(desk: Stack, desk_rasa: FakeRasa, 
     page.context.close()
 
 
-def test_errors_show_in_the_page_in_chinese(desk: Stack, desk_rasa: FakeRasa, browser: Any) -> None:  # noqa: F811
-    _, cid = waiting_conversation(desk, desk_rasa, "op4")
+def test_errors_show_in_the_page_in_chinese(desk: Stack, module_rasa: FakeRasa, browser: Any) -> None:  # noqa: F811
+    _, cid = waiting_conversation(desk, module_rasa, "op4")
     page, _ = console_page(desk, browser, "op3")
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))

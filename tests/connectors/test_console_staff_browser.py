@@ -14,10 +14,8 @@ import pytest
 
 from ops.stack import Stack
 from tests.connectors.conftest import watch_csp
-from tests.connectors.test_console import ADMIN_PASSWORD, PASSWORD, backend_post, console, login
-from tests.fakes.rasa import TOKEN as RASA_TOKEN
+from tests.connectors.test_console import ADMIN_PASSWORD, PASSWORD, console, console_stack
 from tests.fakes.rasa import FakeRasa
-from tests.fakes.server import ServerThread
 
 LIGHTS = {
     "service_code": "street_lights",
@@ -32,24 +30,8 @@ UNLABELLED = """() => [...document.querySelectorAll('#tab-staff input, #tab-staf
 
 
 @pytest.fixture(scope="module")
-def rasa() -> Iterator[FakeRasa]:
-    fake = FakeRasa()
-    with ServerThread(fake.app()) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def hotline(tmp_path_factory: pytest.TempPathFactory, rasa: FakeRasa) -> Iterator[Stack]:
-    running = Stack.configure(
-        tmp_path_factory.mktemp("staff"),
-        RASA_URL=rasa.url,  # type: ignore[attr-defined]
-        RASA_TOKEN=RASA_TOKEN,
-    )
-    running.start("backend", "gateway", timeout_s=120)
-    admin = login(running, "admin", ADMIN_PASSWORD)
-    body = {"username": "op1", "display_name": "接线员甲", "password": PASSWORD, "role": "operator"}
-    assert backend_post(running, "/api/v1/staff", admin, body).status_code == 201
+def hotline(tmp_path_factory: pytest.TempPathFactory, module_rasa: FakeRasa) -> Iterator[Stack]:
+    running = console_stack(tmp_path_factory.mktemp("staff"), module_rasa, [("op1", "operator", None)])
     yield running
     running.stop()
 

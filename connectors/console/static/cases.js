@@ -1,5 +1,5 @@
 // Cases: phone intake with live routing, search and detail with its moves, the review queue, supervision.
-import { $, backend, el, failed, minutes, state, when } from "./common.js";
+import { $, backend, el, failed, lasting, opens, state, when } from "./common.js";
 import { caseBody } from "./conversations.js";
 import { CHANNEL, MOVE, STATUS, URGENCY, label } from "./labels.js";
 
@@ -51,7 +51,7 @@ export async function searchCases() {
   $("case-rows").replaceChildren(...cases.map(caseRow));
 }
 function caseRow(c) {
-  return el("tr", { class: "clickable", onclick: () => openCase(c.number) },
+  return el("tr", { class: "clickable", "data-number": c.number, ...opens(() => openCase(c.number)) },
     el("td", {}, c.number), el("td", {}, c.category_name || "未分类"), el("td", {}, [c.district, c.street].filter(Boolean).join("")),
     el("td", {}, c.lead_unit ? c.lead_unit.name : "—"), el("td", {}, c.status_label),
     el("td", { class: c.overdue ? "overdue" : "" }, `${when(c.due_at)}${c.overdue ? " 超期" : ""}`));
@@ -62,7 +62,7 @@ export async function openCase(number) {
   let c;
   try { c = await backend(`cases/${number}`); } catch (error) { failed(error); return; }
   const box = $("case-detail");
-  box.replaceChildren(el("h2", {}, `工单 ${c.number}`),
+  box.replaceChildren(el("h2", { tabindex: "-1", id: "case-title" }, `工单 ${c.number}`),
     el("dl", { class: "kv" },
       ...kv("状态", `${c.status_label}${c.overdue ? "（超期）" : ""}`), ...kv("类型", c.appeal_type_label),
       ...kv("分类", c.category_name || "未分类"), ...kv("描述", c.description),
@@ -77,6 +77,7 @@ export async function openCase(number) {
       el("div", {}, `${when(u.created_at)} · ${u.actor || ""} · ${label(MOVE, u.kind)}${u.to_status ? " → " + label(STATUS, u.to_status) : ""}`),
       u.note ? el("div", { class: "muted" }, u.note) : null))),
     actions(c));
+  $("case-title").focus();  // who opened it by keyboard goes on from the case
 }
 const kv = (k, v) => [el("dt", {}, k), el("dd", {}, v)];
 
@@ -87,8 +88,8 @@ async function post(path, body, number) {
 function actions(c) {
   const role = state.me.role;
   const box = el("div", {});
-  const note = el("input", { placeholder: "原因 / 答复 / 备注" });
-  const unit = el("input", { placeholder: "派单对象代码，如 housing 或 street_office:110105026" });
+  const note = el("input", { placeholder: "原因 / 答复 / 备注", "aria-label": "原因、答复或备注" });
+  const unit = el("input", { placeholder: "派单对象代码，如 housing 或 street_office:110105026", "aria-label": "派单对象代码" });
   const move = (m, extra) => el("button", { type: "button", class: "secondary",
     onclick: () => post(`cases/${c.number}/transitions`, { move: m, ...extra() }, c.number) }, MOVE[m]);
   const withNote = (field) => () => (note.value.trim() ? { [field]: note.value.trim() } : {});
@@ -122,8 +123,8 @@ export async function loadReview() {
   $("review-count").textContent = cases.length ? String(cases.length) : "";
   $("review-count").hidden = !cases.length;
   $("review-rows").replaceChildren(...cases.map((c) => el("tr", { "data-number": c.number },
-    el("td", { class: "clickable", onclick: () => openCase(c.number) }, c.number),
-    el("td", {}, c.description.length > 60 ? `${c.description.slice(0, 60)}…` : c.description),
+    el("td", { class: "clickable", ...opens(() => openCase(c.number)) }, c.number),
+    el("td", { class: "text" }, c.description.length > 60 ? `${c.description.slice(0, 60)}…` : c.description),
     el("td", {}, [c.district, c.street].filter(Boolean).join("") || "未识别"),
     el("td", {}, c.lead_unit ? c.lead_unit.name : "待派单"),
     el("td", { class: "muted" }, `${c.category_name || "未分类"}（部门置信度 ${Math.round((c.department_confidence || 0) * 100)}%）`),
@@ -149,7 +150,7 @@ export async function loadAlerts() {
   const alerts = await backend("supervision/alerts");
   $("alert-count").textContent = alerts.length ? String(alerts.length) : "";
   $("alert-count").hidden = !alerts.length;
-  $("alert-rows").replaceChildren(...alerts.map((a) => el("tr", { class: "clickable", onclick: () => openCase(a.number) },
+  $("alert-rows").replaceChildren(...alerts.map((a) => el("tr", { class: "clickable", "data-number": a.number, ...opens(() => openCase(a.number)) },
     el("td", {}, el("span", { class: a.kind === "overdue" ? "tag red" : "tag" }, a.kind_label)), el("td", {}, a.number),
     el("td", {}, a.category_name || "未分类"), el("td", {}, a.place), el("td", {}, a.unit_name || "待派单"), el("td", {}, when(a.due_at)))));
   if (!alerts.length) $("alert-rows").append(el("tr", {}, el("td", { colspan: 6, class: "muted" }, "没有督办提醒")));
@@ -158,8 +159,8 @@ export async function loadAlerts() {
 export async function loadOverdue() {
   loadAlerts().catch(failed);
   const cases = await backend("supervision/overdue");
-  $("overdue-rows").replaceChildren(...cases.map((c) => el("tr", { class: "clickable", onclick: () => openCase(c.number) },
+  $("overdue-rows").replaceChildren(...cases.map((c) => el("tr", { class: "clickable", "data-number": c.number, ...opens(() => openCase(c.number)) },
     el("td", {}, c.number), el("td", {}, c.category_name || "未分类"), el("td", {}, c.lead_unit ? c.lead_unit.name : "待派单"),
-    el("td", {}, when(c.due_at)), el("td", { class: "overdue" }, minutes(Math.floor((Date.now() - new Date(c.due_at)) / 1000))), el("td", {}, c.status_label))));
+    el("td", {}, when(c.due_at)), el("td", { class: "overdue" }, lasting(Math.floor((Date.now() - new Date(c.due_at)) / 1000))), el("td", {}, c.status_label))));
   if (!cases.length) $("overdue-rows").append(el("tr", {}, el("td", { colspan: 6, class: "muted" }, "没有超期工单")));
 }

@@ -15,6 +15,13 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// A row or list item that opens something, by mouse or by keyboard: it takes the focus (Tab) and Enter or
+// Space opens it, like a button.
+export function opens(action) {
+  return { tabindex: "0", onclick: action,
+    onkeydown: (event) => { if (event.target === event.currentTarget && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); action(); } } };
+}
+
 // The backend answers in English; the gateway's own refusals are Chinese and say more ("该会话已由…接管").
 const FAILED = {
   400: "请求有误，请检查后再试", 403: "您没有权限进行这个操作", 404: "没有找到，可能已被删除",
@@ -67,4 +74,11 @@ export function clock(iso, now = new Date()) {
   const day = `${t.getMonth() + 1}月${t.getDate()}日`;
   return t.getFullYear() === now.getFullYear() ? `${day} ${hm}` : `${t.getFullYear()}年${day} ${hm}`;
 }
+// Today in Beijing as YYYY-MM-DD, whatever the time zone of this computer.
+export const beijingToday = () => new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(new Date());
 export const minutes = (s) => s < 60 ? `${s}秒` : `${Math.floor(s / 60)}分${s % 60}秒`;
+// How long past a time limit: days and hours, hours and minutes, or minutes and seconds.
+export function lasting(s) {
+  const [d, h, m] = [Math.floor(s / 86400), Math.floor(s / 3600) % 24, Math.floor(s / 60) % 60];
+  return d ? `${d}天${h}小时` : h ? `${h}小时${m}分` : minutes(s);
+}

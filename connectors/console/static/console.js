@@ -1,6 +1,6 @@
 // The 12345 operators' console: tabs, start-up and live events. Each part lives in its own module:
 // conversations.js (queue, takeover, notes, transfer), desk.js (common replies, knowledge base),
-// cases.js (phone intake, cases, review, supervision), stats.js (rates), staff.js (staff and Open311 keys,
+// cases.js (phone intake, cases, review, overdue), supervision.js (督办), stats.js (数据), staff.js (staff and Open311 keys,
 // admins only); common.js and labels.js below them.
 import { $, api, backend, el, failed, state } from "./common.js";
 import { loadAlerts, loadOverdue, loadReview, searchCases, watchesAlerts } from "./cases.js";
@@ -9,14 +9,15 @@ import { loadReplies } from "./desk.js";
 import { APPEAL, ROLE, STATUS, label } from "./labels.js";
 import { loadStaff } from "./staff.js";
 import { loadStats } from "./stats.js";
+import { loadSupervision } from "./supervision.js";
 
 function show(tab) {
   const link = document.querySelector(`#nav a[data-tab="${tab}"]`);
   if (!link || link.hidden) tab = state.me && state.me.handles_conversations ? "queue" : "cases";
   for (const section of document.querySelectorAll("main > section")) section.hidden = section.id !== `tab-${tab}`;
   for (const link of document.querySelectorAll("#nav a")) link.classList.toggle("active", link.dataset.tab === tab);
-  const load = { queue: loadQueue, review: loadReview, cases: searchCases, overdue: loadOverdue, stats: loadStats,
-    staff: loadStaff }[tab];
+  const load = { queue: loadQueue, review: loadReview, cases: searchCases, stats: loadStats, staff: loadStaff,
+    overdue: () => Promise.all([loadOverdue(), loadSupervision()]) }[tab];
   if (load) load().catch(failed);
 }
 window.addEventListener("hashchange", () => show(location.hash.slice(1)));
@@ -42,6 +43,7 @@ async function start() {
   for (const link of document.querySelectorAll("[data-hotline]")) link.hidden = !me.handles_conversations;
   for (const link of document.querySelectorAll("[data-intake]")) link.hidden = !["operator", "admin"].includes(me.role);
   for (const link of document.querySelectorAll("[data-admin]")) link.hidden = me.role !== "admin";
+  for (const part of document.querySelectorAll("[data-roles]")) part.hidden = !part.dataset.roles.split(" ").includes(me.role);
   $("alerts-toggle").hidden = !me.handles_conversations;
   const appeal = Object.entries(APPEAL).map(([k, v]) => el("option", { value: k }, v));
   for (const select of document.querySelectorAll("select[name=appeal_type]")) select.replaceChildren(...appeal.map((o) => o.cloneNode(true)));

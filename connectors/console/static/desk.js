@@ -1,5 +1,5 @@
 // Beside the conversation: common replies (one click, or "/" in the reply box) and the knowledge base.
-import { $, api, backend, el, failed, toast } from "./common.js";
+import { $, api, backend, el, failed, opens, toast } from "./common.js";
 
 let replies = [];
 let picked = 0;  // the highlighted entry of the "/" list
@@ -18,7 +18,7 @@ export function insertReply(text) {
 
 export async function loadReplies() {
   replies = await api("/console/api/replies");
-  $("replies").replaceChildren(...replies.map((r) => el("li", { "data-key": r.key, title: r.text, onclick: () => insertReply(r.text) },
+  $("replies").replaceChildren(...replies.map((r) => el("li", { "data-key": r.key, title: r.text, ...opens(() => insertReply(r.text)) },
     el("b", {}, r.title), el("span", { class: "muted" }, ` /${r.key}`), el("div", {}, r.text))));
 }
 

@@ -19,3 +19,4 @@ export const MOVE = { dispatch: "派单", acknowledge: "签收", return: "退单
   supervise: "督办", link: "关联工单" };
 
 export const label = (names, code) => (code ? names[code] || "其他" : "");
+export const UNIT_KIND = { all: "全部承办单位", street: "街道（乡镇）", department: "职能部门", district: "区政府" };
