@@ -9,7 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 from fastapi import FastAPI, Header, HTTPException, Request
@@ -51,6 +51,7 @@ from connectors.wechat.channel import PassiveReplies, WeChatAdapter
 from connectors.wechat.crypto import MessageCrypto
 from connectors.wechat.routes import WeChatCallbacks
 from connectors.wechat.routes import router as wechat_router
+from connectors.wiring import Gateway, wired
 
 log = logging.getLogger(__name__)
 # Citizens' messages are at most CHAT_MAX_MESSAGE_CHARS (2,000) characters, operators' alike; Telegram's
@@ -93,13 +94,13 @@ async def retry_pending(core: ConversationCore, interval_s: float) -> None:
         await asyncio.sleep(interval_s)
 
 
-async def watch_console_logins(state: Any) -> None:
+async def watch_console_logins(gateway: Gateway) -> None:
     """End console logins (and their WebSockets) within seconds of their end in the backend."""
-    service_token = state.settings.backend_service_token.get_secret_value()
+    service_token = gateway.settings.backend_service_token.get_secret_value()
     while True:
-        await asyncio.sleep(state.settings.console_session_check_s)
+        await asyncio.sleep(gateway.settings.console_session_check_s)
         try:
-            ended = await end_revoked(state.sessions, state.console_backend, service_token, state.hub)
+            ended = await end_revoked(gateway.sessions, gateway.console_backend, service_token, gateway.hub)
             if ended:
                 log.info("ended %d console logins the backend no longer honours", ended)
         except Exception:
@@ -201,31 +202,22 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         core.actions_healthy = partial(service_healthy, f"{settings.actions_url}/health")
         webchat = WebChatAdapter(sessions, core)
         core.add_adapter(webchat)
-        app.state.settings = settings
-        app.state.sessions = sessions
-        app.state.core = core
-        app.state.webchat = webchat
-        app.state.uploads = settings.data_path("uploads")
-        app.state.uploads.mkdir(parents=True, exist_ok=True)
-        app.state.chat_limiter = RateLimiter(limit=settings.chat_messages_per_minute)
-        app.state.session_limiter = RateLimiter(limit=settings.chat_sessions_per_minute)
-        app.state.console_backend = httpx.AsyncClient(
+        uploads = settings.data_path("uploads")
+        uploads.mkdir(parents=True, exist_ok=True)
+        console_backend = httpx.AsyncClient(
             base_url=settings.backend_url.rstrip("/"), timeout=settings.backend_timeout_s
         )
         takeover = Takeover(core)
         hub = ConsoleHub(takeover, settings.console_disconnect_grace_s)
         core.listeners.append(hub.listener)
-        app.state.takeover, app.state.hub = takeover, hub
         telegram: TelegramRunner | None = None
         if settings.telegram_bot_token is None:
             log.info("Telegram is off: TELEGRAM_BOT_TOKEN is not set")
         else:
-            telegram = TelegramRunner(settings, core, settings.data_path("uploads"), sessions)
+            telegram = TelegramRunner(settings, core, uploads, sessions)
             telegram.start()
-        app.state.telegram = telegram
-        app.state.wechat = start_wechat(settings, core)
+        wechat = start_wechat(settings, core)
         sms, sms_provider = start_sms(settings, core)
-        app.state.sms = sms
         feed = CaseFeed(
             sessions=sessions,
             core=core,
@@ -234,22 +226,38 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             token=settings.backend_service_token.get_secret_value(),
             timeout_s=settings.backend_timeout_s,
         )
-        app.state.feed = feed
         alerts = AlertFeed(
             sessions=sessions,
             hub=hub,
-            backend=app.state.console_backend,
+            backend=console_backend,
             token=settings.backend_service_token.get_secret_value(),
         )
         clock = make_clock(settings)
         await asyncio.to_thread(clock.start)
-        app.state.clock = clock
+        gateway = Gateway(
+            settings=settings,
+            sessions=sessions,
+            core=core,
+            webchat=webchat,
+            uploads=uploads,
+            chat_limiter=RateLimiter(limit=settings.chat_messages_per_minute),
+            session_limiter=RateLimiter(limit=settings.chat_sessions_per_minute),
+            console_backend=console_backend,
+            takeover=takeover,
+            hub=hub,
+            feed=feed,
+            clock=clock,
+            telegram=telegram,
+            wechat=wechat,
+            sms=sms,
+        )
+        app.state.gateway = gateway
         workers = [
             asyncio.create_task(retry_pending(core, settings.retry_interval_s)),
             asyncio.create_task(core.outbox.run()),
             asyncio.create_task(feed.run(settings.feed_interval_s)),
             asyncio.create_task(alerts.run(settings.feed_interval_s)),
-            asyncio.create_task(watch_console_logins(app.state)),
+            asyncio.create_task(watch_console_logins(gateway)),
         ]
         try:
             yield
@@ -261,14 +269,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                     await worker
             if telegram is not None:
                 await telegram.stop()
-            if app.state.wechat is not None:
-                await app.state.wechat.close()
+            if wechat is not None:
+                await wechat.close()
             await feed.close()
             if sms_provider is not None:
                 await sms_provider.close()
             await asyncio.to_thread(clock.stop)
             clock.leases.engine.dispose()
-            await app.state.console_backend.aclose()
+            await console_backend.aclose()
             await rasa.close()
             await engine.dispose()
 
@@ -312,16 +320,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             raise HTTPException(401, "the service token is required")
         if not await database_up(request):
             return JSONResponse({"status": "unavailable"}, 503)
-        rasa = request.app.state.core.rasa
-        telegram = request.app.state.telegram
+        rasa = wired(request).core.rasa
+        telegram = wired(request).telegram
         return JSONResponse(
             {
                 "status": "ok",
                 "bot": "up" if await rasa.healthy() else "down",
                 "bot_servers": await rasa.status() if len(rasa.urls) > 1 else None,
                 "telegram": telegram.state if telegram else "off",
-                "wechat": "on" if request.app.state.wechat else "off",
-                "sms": "on" if request.app.state.sms else "off",
+                "wechat": "on" if wired(request).wechat else "off",
+                "sms": "on" if wired(request).sms else "off",
             }
         )
 
@@ -330,7 +338,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
 async def database_up(request: Request) -> bool:
     try:
-        async with request.app.state.sessions() as session:
+        async with wired(request).sessions() as session:
             await session.execute(text("SELECT 1"))
     except SQLAlchemyError as error:
         log.warning("health: database unavailable: %s", type(error).__name__)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connectors.core.models import ConsoleSession, utcnow
 from connectors.upgrade import compact
+from connectors.wiring import wired
 
 if TYPE_CHECKING:
     from connectors.console.hub import ConsoleHub
@@ -59,8 +60,8 @@ def digest(token: str) -> str:
 
 async def log_in(request: Request, username: str, password: str) -> Operator:
     """Check the credentials with the backend (naming the client's address) and open a console session."""
-    backend: httpx.AsyncClient = request.app.state.console_backend
-    service_token = request.app.state.settings.backend_service_token.get_secret_value()
+    backend: httpx.AsyncClient = wired(request).console_backend
+    service_token = wired(request).settings.backend_service_token.get_secret_value()
     headers = {"Authorization": f"Bearer {service_token}"}
     if request.client:
         headers[CLIENT_ADDRESS_HEADER] = request.client.host
@@ -87,7 +88,7 @@ async def log_in(request: Request, username: str, password: str) -> Operator:
         unit_name=staff.get("unit_name"),
         expires_at=datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00")),
     )
-    async with request.app.state.sessions() as session:
+    async with wired(request).sessions() as session:
         await session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < utcnow()))
         session.add(record)
         await session.commit()
@@ -95,7 +96,7 @@ async def log_in(request: Request, username: str, password: str) -> Operator:
 
 
 async def log_out(request: Request, token: str) -> Operator | None:
-    async with request.app.state.sessions() as session:
+    async with wired(request).sessions() as session:
         record = await _login(session, token)
         if record is None:
             return None
@@ -109,7 +110,7 @@ async def operator_of(connection: Request | WebSocket) -> Operator | None:
     token = connection.cookies.get(COOKIE)
     if not token:
         return None
-    async with connection.app.state.sessions() as session:
+    async with wired(connection).sessions() as session:
         record = await _login(session, token)
     if record is None or record.expires_at <= utcnow():
         return None

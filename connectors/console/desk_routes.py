@@ -12,6 +12,7 @@ from connectors.console.desk import add_note, transcript_line
 from connectors.console.replies import CANNED_REPLIES
 from connectors.console.routes import from_console_page
 from connectors.console.takeover import TakeoverError
+from connectors.wiring import wired
 
 router = APIRouter(prefix="/console/api", tags=["console"], dependencies=[Depends(from_console_page)])
 
@@ -32,7 +33,7 @@ async def replies(_: Hotline) -> list[dict[str, Any]]:
 @router.get("/operators")
 async def operators(request: Request, _: Hotline) -> list[dict[str, Any]]:
     """The staff who handle conversations and have a console open now: whom a conversation can go to."""
-    online = request.app.state.hub.online()
+    online = wired(request).hub.online()
     return [
         {"username": o.username, "display_name": o.display_name, "role": o.role}
         for o in sorted(online.values(), key=lambda o: o.username)
@@ -44,7 +45,7 @@ async def note(conversation_id: int, body: NoteIn, request: Request, operator: H
     """A note for staff only: in the console's transcript, never sent to the citizen."""
     try:
         added = await add_note(
-            core=request.app.state.core, conversation_id=conversation_id, operator=operator, text=body.text
+            core=wired(request).core, conversation_id=conversation_id, operator=operator, text=body.text
         )
     except TakeoverError as error:
         raise HTTPException(error.status, error.message) from None
@@ -56,11 +57,11 @@ async def transfer(
     conversation_id: int, body: TransferIn, request: Request, operator: Hotline
 ) -> dict[str, Any]:
     """Give a held conversation to another operator who is online."""
-    to = request.app.state.hub.online().get(body.to)
+    to = wired(request).hub.online().get(body.to)
     if to is None:
         raise HTTPException(409, "对方不在线，不能转给他")
     try:
-        conversation = await request.app.state.takeover.transfer(conversation_id, operator, to)
+        conversation = await wired(request).takeover.transfer(conversation_id, operator, to)
     except TakeoverError as error:
         raise HTTPException(error.status, error.message) from None
     return {"id": conversation.id, "handling": conversation.handling, "operator": conversation.operator}

@@ -20,6 +20,7 @@ from connectors.console.takeover import TakeoverError
 from connectors.core.models import Conversation, Handling, Message, utcnow
 from connectors.core.rasa import RasaUnavailable
 from connectors.security import same_origin
+from connectors.wiring import wired
 
 STATIC = Path(__file__).resolve().parent / "static"
 STATIC_FOLDERS = frozenset({STATIC, STATIC / "vendor"})  # vendor/: third-party files, PROVENANCE.md
@@ -41,7 +42,7 @@ async def from_console_page(connection: HTTPConnection) -> None:
     WebSocket checks its handshake itself."""
     if connection.scope["type"] != "http" or connection.scope["method"] in SAFE_METHODS:
         return
-    if not same_origin(connection, connection.app.state.settings.public_url):
+    if not same_origin(connection, wired(connection).settings.public_url):
         raise HTTPException(403, "请求来源不是本系统页面，已拒绝")
 
 
@@ -86,7 +87,7 @@ async def static(name: str, request: Request) -> FileResponse:
 
 @router.get("/uploads/{name}", include_in_schema=False)
 async def upload(name: str, request: Request, _: Staff) -> FileResponse:
-    folder = request.app.state.settings.data_path("uploads").resolve()
+    folder = wired(request).settings.data_path("uploads").resolve()
     path = (folder / name).resolve()
     if path.parent != folder or not path.is_file():
         raise HTTPException(404, "not found")
@@ -104,7 +105,7 @@ async def login(request: Request, response: Response, credentials: LoginIn) -> d
         samesite="strict",
         secure=_secure(request),
         path="/console",
-        max_age=int(request.app.state.settings.console_session_hours * 3600),
+        max_age=int(wired(request).settings.console_session_hours * 3600),
     )
     return _me(operator)
 
@@ -113,14 +114,14 @@ async def login(request: Request, response: Response, credentials: LoginIn) -> d
 async def logout(request: Request, response: Response, _: Staff) -> None:
     operator = await log_out(request, request.cookies.get(COOKIE, ""))
     if operator is not None:
-        await request.app.state.hub.close_sessions({operator.session_digest})
+        await wired(request).hub.close_sessions({operator.session_digest})
         await _backend(request, operator.backend_token, "POST", "api/v1/auth/logout")
     response.delete_cookie(COOKIE, path="/console", secure=_secure(request), httponly=True, samesite="strict")
 
 
 def _secure(request: Request) -> bool:
     """The cookie goes only over HTTPS whenever the console is served over HTTPS."""
-    public_url: str = request.app.state.settings.public_url
+    public_url: str = wired(request).settings.public_url
     return public_url.lower().startswith("https://") or request.url.scheme == "https"
 
 
@@ -145,9 +146,9 @@ def _me(operator: Any) -> dict[str, Any]:
 async def queue(request: Request, operator: Hotline) -> dict[str, Any]:
     """Who waits for a person (and why, how long), who is held by whom, and live bot conversations;
     each with the citizen's messages this operator has not read, and in all for those that need them."""
-    alert = request.app.state.settings.console_wait_alert_s
+    alert = wired(request).settings.console_wait_alert_s
     now = utcnow()
-    async with request.app.state.sessions() as session:
+    async with wired(request).sessions() as session:
         rows = list(
             await session.scalars(
                 select(Conversation)
@@ -198,7 +199,7 @@ async def _summary(session: Any, conversation: Conversation, now: Any, alert: in
 @router.get("/api/conversations/{conversation_id}")
 async def conversation_detail(conversation_id: int, request: Request, operator: Hotline) -> dict[str, Any]:
     """The whole transcript, and what the bot has collected so far (its slots); now read by this operator."""
-    async with request.app.state.sessions() as session:
+    async with wired(request).sessions() as session:
         conversation = await session.get(Conversation, conversation_id)
         if conversation is None:
             raise HTTPException(404, "没有这个会话")
@@ -214,7 +215,7 @@ async def conversation_detail(conversation_id: int, request: Request, operator: 
     )
     collected = dict(handoff.get("collected") or {})
     try:
-        tracker = await request.app.state.core.rasa.tracker(conversation.sender_id)
+        tracker = await wired(request).core.rasa.tracker(conversation.sender_id)
     except RasaUnavailable:
         tracker = {}  # the transcript is still useful without the bot's slots
     slots = {k: v for k, v in (tracker.get("slots") or {}).items() if v not in (None, [], "")}
@@ -253,13 +254,13 @@ COLLECTED_SLOTS = frozenset(
 
 @router.post("/api/conversations/{conversation_id}/claim")
 async def claim(conversation_id: int, request: Request, operator: Hotline) -> dict[str, Any]:
-    conversation = await _takeover(request.app.state.takeover.claim(conversation_id, operator))
+    conversation = await _takeover(wired(request).takeover.claim(conversation_id, operator))
     return {"id": conversation.id, "handling": conversation.handling, "operator": conversation.operator}
 
 
 @router.post("/api/conversations/{conversation_id}/messages", status_code=201)
 async def say(conversation_id: int, body: SayIn, request: Request, operator: Hotline) -> dict[str, Any]:
-    reply = await _takeover(request.app.state.takeover.say(conversation_id, operator, body.text))
+    reply = await _takeover(wired(request).takeover.say(conversation_id, operator, body.text))
     return reply.public()
 
 
@@ -268,7 +269,7 @@ async def release(
     conversation_id: int, body: HandBackIn, request: Request, operator: Hotline
 ) -> dict[str, Any]:
     conversation = await _takeover(
-        request.app.state.takeover.hand_back(conversation_id, operator, close=body.close)
+        wired(request).takeover.hand_back(conversation_id, operator, close=body.close)
     )
     return {"id": conversation.id, "handling": conversation.handling}
 
@@ -283,7 +284,7 @@ async def _takeover(pending: Any) -> Any:
 @router.post("/api/conversations/{conversation_id}/case", status_code=201)
 async def case_from_conversation(conversation_id: int, request: Request, operator: Hotline) -> Response:
     """Create a case for the citizen of this conversation, with the operator's own backend login."""
-    async with request.app.state.sessions() as session:
+    async with wired(request).sessions() as session:
         conversation = await session.get(Conversation, conversation_id)
     if conversation is None:
         raise HTTPException(404, "没有这个会话")
@@ -329,7 +330,7 @@ async def _backend(request: Request, token: str, method: str, path: str, **kwarg
     headers["Authorization"] = f"Bearer {token}"
     if kwargs.get("content") is not None:
         headers["Content-Type"] = "application/json"
-    client: httpx.AsyncClient = request.app.state.console_backend
+    client: httpx.AsyncClient = wired(request).console_backend
     try:
         answer = await client.request(method, f"/{path}", headers=headers, **kwargs)
     except httpx.HTTPError:
@@ -346,13 +347,13 @@ async def _backend(request: Request, token: str, method: str, path: str, **kwarg
 @router.websocket("/ws")
 async def live(websocket: WebSocket) -> None:
     operator = await operator_of(websocket)
-    if not same_origin(websocket, websocket.app.state.settings.public_url):
+    if not same_origin(websocket, wired(websocket).settings.public_url):
         operator = None
     if operator is None:  # every staff member: conversations for the hotline, alerts for units too
         await websocket.close(code=4401)
         return
     await websocket.accept()
-    hub = websocket.app.state.hub
+    hub = wired(websocket).hub
     hub.connected(websocket, operator)
     try:
         while True:

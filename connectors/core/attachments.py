@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.core.rasa import RasaClient
 from connectors.core.rasa_pool import RasaPool
 
 MAX_PHOTOS = 10  # kept per report, the newest
@@ -25,7 +24,7 @@ def attachment(
     return None
 
 
-async def remember(rasa: RasaClient | RasaPool, sender_id: str, payload: dict[str, Any]) -> None:
+async def remember(rasa: RasaPool, sender_id: str, payload: dict[str, Any]) -> None:
     """Add the photo to the tracker's `attachments` slot, or set its `location` slot."""
     if "location" in payload:
         events = [{"event": "slot", "name": "location", "value": payload["location"]}]

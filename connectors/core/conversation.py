@@ -35,7 +35,7 @@ from connectors.core.models import (
     utcnow,
 )
 from connectors.core.notices import APOLOGY, ATTACHED_PHOTO, ATTACHED_PLACE, NOTHING_SAID, QUEUED
-from connectors.core.rasa import RasaClient, RasaRefused, RasaUnavailable
+from connectors.core.rasa import RasaRefused, RasaUnavailable
 from connectors.core.rasa_pool import RasaPool
 from connectors.core.transcript import ChannelAdapter, Transcript
 from connectors.core.turns import BotBusy, BotSlots, Turn, split_custom
@@ -56,7 +56,7 @@ class ConversationCore:
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
-        rasa: RasaClient | RasaPool,
+        rasa: RasaPool,
         max_chars: int,
         secret_key: str,
         max_in_flight: int = 8,

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from common.phone import normalise_mobile
 from connectors.core.models import SeenInbound
 from connectors.sms.channel import CHANNEL
+from connectors.wiring import wired
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/sms", tags=["sms"])
@@ -24,10 +25,13 @@ MAX_BODY_BYTES = 200_000
 @router.post("/inbound")
 async def inbound(request: Request, secret: Annotated[str, Query(max_length=200)] = "") -> dict[str, Any]:
     """Take citizens' SMS replies (ratings answered with 1, 2 or 3)."""
-    sms = request.app.state.sms
-    if sms is None:
+    sms = wired(request).sms
+    configured = wired(
+        request
+    ).settings.sms_webhook_secret  # required when SMS is on (connectors/settings.py)
+    if sms is None or configured is None:
         raise HTTPException(404, "SMS is not on")
-    expected = request.app.state.settings.sms_webhook_secret.get_secret_value().encode()
+    expected = configured.get_secret_value().encode()
     if not hmac.compare_digest(secret.encode(), expected):
         raise HTTPException(403, "wrong secret")
     body = await request.body()
@@ -43,14 +47,14 @@ async def inbound(request: Request, secret: Annotated[str, Query(max_length=200)
             continue
         if not await sms.answer(phone, str(reply.get("content") or "")):
             log.info("an SMS reply from a number with no case updates was ignored")
-    await sms.submit(request.app.state.feed.backend)
+    await sms.submit(wired(request).feed.backend)
     return {"code": 0, "msg": "接收成功"}
 
 
 async def _first_time(request: Request, sequence_id: str) -> bool:
     if not sequence_id:
         return True
-    async with request.app.state.sessions() as session:
+    async with wired(request).sessions() as session:
         session.add(SeenInbound(key=f"{CHANNEL}:{sequence_id}"[:160]))
         try:
             await session.commit()

@@ -23,6 +23,7 @@ from connectors.core.conversation import ConversationCore
 from connectors.core.ids import identity_of_credential
 from connectors.core.messages import Inbound
 from connectors.webchat.channel import CHANNEL, WebChatAdapter
+from connectors.wiring import wired
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -52,8 +53,8 @@ class SessionOut(BaseModel):
 def parts(
     request: Request | WebSocket,
 ) -> tuple[ConversationCore, WebChatAdapter, RateLimiter, int]:
-    state = request.app.state
-    return state.core, state.webchat, state.chat_limiter, state.settings.chat_max_message_chars
+    gateway = wired(request)
+    return gateway.core, gateway.webchat, gateway.chat_limiter, gateway.settings.chat_max_message_chars
 
 
 def client_address(request: Request | WebSocket) -> str:
@@ -68,14 +69,14 @@ def template(name: str) -> Template:
 
 @router.get("/", include_in_schema=False)
 async def page(request: Request) -> HTMLResponse:
-    days = request.app.state.settings.retention_days
+    days = wired(request).settings.retention_days
     return HTMLResponse(template("index.html").substitute(days=days), headers=NO_CACHE)
 
 
 @router.get("/privacy", include_in_schema=False)
 async def privacy(request: Request) -> HTMLResponse:
     """What the web chat keeps, for how long, and who sees it (the retention settings, as they are)."""
-    days = request.app.state.settings.retention_days
+    days = wired(request).settings.retention_days
     return HTMLResponse(template("privacy.html").substitute(days=days), headers=NO_CACHE)
 
 
@@ -83,7 +84,7 @@ async def privacy(request: Request) -> HTMLResponse:
 async def new_session(request: Request) -> SessionOut:
     """Issue a new, unguessable sender token for a web chat conversation (a few per address a minute)."""
     _, webchat, _, _ = parts(request)
-    if not request.app.state.session_limiter.allow(client_address(request)):
+    if not wired(request).session_limiter.allow(client_address(request)):
         raise HTTPException(429, TOO_MANY_SESSIONS)
     return SessionOut(sender=await webchat.issue_sender())
 
@@ -137,7 +138,7 @@ async def socket(websocket: WebSocket, sender: str) -> None:
         await websocket.close(code=CLOSE_UNKNOWN_SENDER)
         return
     pages = webchat.sockets[identity]
-    if len(pages) >= websocket.app.state.settings.chat_sockets_per_sender:
+    if len(pages) >= wired(websocket).settings.chat_sockets_per_sender:
         await websocket.send_json({"type": "error", "status": 429, "detail": TOO_MANY_PAGES})
         await websocket.close(code=CLOSE_TOO_MANY_PAGES)
         return

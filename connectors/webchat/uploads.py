@@ -21,6 +21,7 @@ from connectors.core.ids import identity_of_credential
 from connectors.webchat.channel import CHANNEL
 from connectors.webchat.errors import PHOTO_TOO_LARGE
 from connectors.webchat.routes import UNKNOWN_SENDER, check_rate, parts
+from connectors.wiring import wired
 
 router = APIRouter(prefix="/chat/api", tags=["web chat"])
 
@@ -65,7 +66,7 @@ async def photo(
     """Keep a photo for the case being reported and answer with the bot's replies."""
     identity = await _known(request, x_chat_sender)
     content = await request.body()
-    max_mb = request.app.state.settings.chat_max_photo_mb
+    max_mb = wired(request).settings.chat_max_photo_mb
     if len(content) > max_mb * 1024 * 1024:  # the body limit refuses it first; this keeps them one
         raise HTTPException(413, PHOTO_TOO_LARGE.format(mb=max_mb))
     if not content:
@@ -74,8 +75,8 @@ async def photo(
     if kind is None:
         raise HTTPException(415, NOT_A_PHOTO)
     name = f"{uuid.uuid4().hex}.{kind}"
-    await asyncio.to_thread((request.app.state.uploads / name).write_bytes, content)
-    replies = await request.app.state.core.attach(CHANNEL, identity, photo=f"upload:{name}")
+    await asyncio.to_thread((wired(request).uploads / name).write_bytes, content)
+    replies = await wired(request).core.attach(CHANNEL, identity, photo=f"upload:{name}")
     return [reply.public() for reply in replies]
 
 
@@ -88,5 +89,5 @@ async def location(request: Request, place: PlaceIn) -> list[dict[str, Any]]:
         raise HTTPException(422, BAD_PLACE)
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise HTTPException(422, BAD_PLACE)
-    replies = await request.app.state.core.attach(CHANNEL, identity, location=(latitude, longitude))
+    replies = await wired(request).core.attach(CHANNEL, identity, location=(latitude, longitude))
     return [reply.public() for reply in replies]

@@ -28,6 +28,7 @@ from connectors.wechat.api import WeChatError
 from connectors.wechat.channel import CHANNEL
 from connectors.wechat.crypto import DecryptError, SignatureError, check
 from connectors.wechat.envelope import Callback, NotACallback, callback, encrypted_reply, parse, text_reply
+from connectors.wiring import wired
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/wechat", tags=["wechat"])
@@ -84,7 +85,7 @@ async def receive(
     if not await _first_time(request, message):
         return PlainTextResponse("success")
     try:
-        text = await wechat.answer(request.app.state.core, message)
+        text = await wechat.answer(wired(request).core, message)
     except (CallbackFailed, SQLAlchemyError):  # perhaps not stored: WeChat sends it again unless 200
         await _forget(request, message)
         raise HTTPException(503, "not taken, send it again") from None
@@ -98,7 +99,7 @@ async def receive(
 
 
 def _wechat(request: Request) -> Any:
-    wechat = request.app.state.wechat
+    wechat = wired(request).wechat
     if wechat is None:
         raise HTTPException(404, "WeChat is not on")
     return wechat
@@ -106,7 +107,7 @@ def _wechat(request: Request) -> Any:
 
 async def _first_time(request: Request, message: Callback) -> bool:
     """Record the callback; False when it was taken before (WeChat retries, or a replay)."""
-    async with request.app.state.sessions() as session:
+    async with wired(request).sessions() as session:
         session.add(SeenInbound(key=f"{CHANNEL}:{message.dedupe_key}"[:160]))
         try:
             await session.commit()
@@ -116,7 +117,7 @@ async def _first_time(request: Request, message: Callback) -> bool:
 
 
 async def _forget(request: Request, message: Callback) -> None:
-    async with request.app.state.sessions() as session:
+    async with wired(request).sessions() as session:
         seen = await session.get(SeenInbound, f"{CHANNEL}:{message.dedupe_key}"[:160])
         if seen is not None:
             await session.delete(seen)
