@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from common.clock import Clock, Job
 from common.database import make_engine
-from common.leases import Leases, lease_table
-from connectors.core.models import Base
+from common.leases import Leases
+from connectors.core.models import LEASES
 from connectors.retention import Forgotten, forget_old
 from connectors.settings import GatewaySettings
+from connectors.upgrade import migrate
 
-LEASES = lease_table(Base.metadata)
 RETENTION = "gateway_retention"
 
 
@@ -31,7 +31,7 @@ def retention(settings: GatewaySettings) -> str:
         tracker_store = make_async_engine(settings.tracker_store_url)
         try:
             async with engine.begin() as connection:  # a gateway that never ran has no tables yet
-                await connection.run_sync(Base.metadata.create_all)
+                await connection.run_sync(migrate)
             return await forget_old(
                 async_sessionmaker(engine),
                 settings.data_path("uploads"),
@@ -52,6 +52,7 @@ def retention(settings: GatewaySettings) -> str:
 
 def make_clock(settings: GatewaySettings) -> Clock:
     engine = make_engine(settings.database_url, pool_size=1, max_overflow=2)
-    LEASES.create(engine, checkfirst=True)  # a command may come before the gateway made its tables
+    with engine.begin() as connection:  # a command may come before the gateway made its tables
+        migrate(connection)
     leases = Leases(engine, LEASES, ttl=timedelta(seconds=settings.jobs_lease_s))
     return Clock(leases, [Job(RETENTION, partial(retention, settings), settings.jobs_retention_cron)])

@@ -1,7 +1,8 @@
 """Bring an existing gateway database, and Rasa's tracker store, up to this version at start-up.
 
-The gateway's tables are made by create_all; this adds the columns later versions gave existing
-tables, and moves conversations off the ids of earlier versions, `<channel>-<identity>` (for the web
+The gateway's tables are made and changed by its Alembic migrations (connectors/migrations/; the first
+also brings a database made before them, by create_all, to its shape). Then this moves conversations
+off the ids of earlier versions, `<channel>-<identity>` (for the web
 chat, the citizen's token itself), to derived ids (connectors.core.ids). A web chat conversation's
 identity becomes its token's SHA-256. Each move is recorded in `sender_renames` in the same
 transaction, and Rasa's tracker store follows here, before the gateway talks to Rasa; the backend's
@@ -16,17 +17,19 @@ import json
 import logging
 from pathlib import Path
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import Connection, create_engine, inspect, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.schema import CreateColumn
 
 from connectors.core.ids import derive_sender_id, identity_of_credential
-from connectors.core.models import Base, Conversation, SenderRename
+from connectors.core.models import Conversation, SenderRename
 from connectors.webchat.channel import CHANNEL as WEBCHAT
 
 log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 async def upgrade(
@@ -34,8 +37,7 @@ async def upgrade(
 ) -> None:
     """Create or complete the gateway's tables, rename legacy conversations, and move their trackers."""
     async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-        await connection.run_sync(add_missing_columns)
+        await connection.run_sync(migrate)
     async with sessions() as session:
         renamed = await rename_legacy_conversations(session, key)
         pending = {
@@ -75,16 +77,12 @@ async def compact(engine: AsyncEngine) -> None:
         await auto.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
-def add_missing_columns(connection: Connection) -> None:
-    """Add the columns a table of this version has and the database's table lacks."""
-    inspector = inspect(connection)
-    for table in Base.metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in present:
-                ddl = CreateColumn(column).compile(dialect=connection.dialect)
-                connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {ddl}"))
-                log.info("added column %s.%s", table.name, column.name)
+def migrate(connection: Connection) -> None:
+    """Bring the gateway's tables to the newest migration (creates them in an empty database)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
 
 
 async def rename_legacy_conversations(session: AsyncSession, key: str) -> int:

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from common.database import UTCDateTime, utcnow
+from common.leases import lease_table
 
 
 class Base(DeclarativeBase):
@@ -243,3 +244,6 @@ class ConversationSeen(Base):
     )
     message_id: Mapped[int] = mapped_column(Integer, default=0)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+LEASES = lease_table(Base.metadata)  # the scheduled jobs' leases (connectors/clock.py)
