@@ -16,15 +16,16 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from backend.cases import service
-from backend.cases.deadlines import TimeLimit
-from backend.cases.dispatch import Unit
 from backend.cases.models import AlertKind, Case, CaseAlert, Summons
 from backend.cases.numbers import BEIJING
-from backend.cases.states import OPEN, Role
+from backend.cases.states import OPEN
 from backend.cases.summons import raise_summons_alerts
 from backend.reference.categories import categories
 from backend.reference.gazetteer import gazetteer
+from backend.reference.time_limits import TimeLimit
+from backend.reference.units import Unit
 from backend.staff.principal import Principal
+from backend.staff.roles import Role
 from common.database import utcnow
 
 

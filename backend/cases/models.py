@@ -21,9 +21,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.cases.deadlines import TimeLimit
 from backend.cases.states import CaseStatus
 from backend.db import Base
+from backend.reference.time_limits import TimeLimit
 from common.database import utcnow
 from common.phone import PHONE_CHARS
 

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, literal, or_, select, update
 from sqlalchemy import case as case_when
 from sqlalchemy.orm import Session
 
-from backend.cases.dispatch import Unit, territorial_plan
+from backend.cases.dispatch import territorial_plan
 from backend.cases.models import AppealType, Case, CaseAssignment, CaseLink, CaseUpdate, Channel, Satisfaction
 from backend.cases.numbers import normalise_number
 from backend.cases.schemas import (
@@ -23,13 +23,15 @@ from backend.cases.schemas import (
     UnitOut,
     UpdateOut,
 )
-from backend.cases.states import OPEN, CaseStatus, Role
+from backend.cases.states import OPEN, CaseStatus
 from backend.cases.summons import summons_out
 from backend.errors import NotFound, TooManyAttempts
 from backend.reference.categories import categories
 from backend.reference.departments import department
 from backend.reference.gazetteer import gazetteer
+from backend.reference.units import Unit
 from backend.staff.principal import Principal
+from backend.staff.roles import Role
 from common.database import UTCDateTime, utcnow
 from common.masking import mask_name, mask_phone
 from common.phone import parse_phone

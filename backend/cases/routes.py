@@ -27,11 +27,13 @@ from backend.cases.schemas import (
     TransitionIn,
     UpdateOut,
 )
-from backend.cases.states import CaseStatus, Role
+from backend.cases.states import CaseStatus
 from backend.db import LARGEST_ID
-from backend.deps import DB, Caller, require
+from backend.deps import DB
 from backend.errors import BadInput
+from backend.staff.callers import Caller, require
 from backend.staff.principal import Principal
+from backend.staff.roles import Role
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 Intake = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SERVICE))]

@@ -7,12 +7,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from backend.cases.dispatch import Unit
 from backend.cases.models import AppealType, Channel, Satisfaction
 from backend.cases.states import CaseStatus, Move
 from backend.reference.categories import categories
 from backend.reference.departments import departments
 from backend.reference.gazetteer import gazetteer
+from backend.reference.units import Unit
 from common.database import utcnow
 from common.phone import is_mobile, parse_phone
 

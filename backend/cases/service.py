@@ -14,17 +14,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.cases.deadlines import TimeLimit, due_at
-from backend.cases.dispatch import DispatchPlan, Unit, plan_dispatch
+from backend.cases.dispatch import DispatchPlan, plan_dispatch
 from backend.cases.models import AppealType, Case, CaseAssignment, CaseUpdate, Channel, Rating, Satisfaction
 from backend.cases.numbers import next_number
 from backend.cases.related import link_related
 from backend.cases.schemas import CaseCreate, CaseRouting, IdentityRename, RatingIn
-from backend.cases.states import MOVES, UNIT_MOVES, CaseStatus, Move, Role
+from backend.cases.states import MOVES, UNIT_MOVES, CaseStatus, Move
 from backend.errors import BadInput, Conflict, Forbidden, InvalidMove, NotFound
 from backend.reference.categories import Category, categories
 from backend.reference.gazetteer import gazetteer
+from backend.reference.time_limits import TimeLimit, due_at
+from backend.reference.units import Unit
 from backend.staff.principal import SYSTEM, Principal
+from backend.staff.roles import Role
 from backend.staff.service import audit
 from common.database import utcnow
 from common.phone import is_mobile, normalise_mobile

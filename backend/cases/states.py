@@ -8,6 +8,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from backend.staff.roles import Role
+
 
 class CaseStatus(enum.StrEnum):
     ACCEPTED = "accepted"  # 受理
@@ -73,15 +75,6 @@ class Move(enum.StrEnum):
     RATE = "rate"  # 回访
     REOPEN = "reopen"  # 重办: after a dissatisfied rating, once
     CLOSE = "close"  # 归档
-
-
-class Role(enum.StrEnum):
-    OPERATOR = "operator"  # hotline operators (接线员)
-    UNIT_STAFF = "unit_staff"  # staff of a handling unit (承办单位)
-    SUPERVISOR = "supervisor"  # 督办
-    ADMIN = "admin"
-    SERVICE = "service"  # the assistant and the gateway, acting for citizens
-    SYSTEM = "system"  # the backend itself (automatic dispatch, reopen)
 
 
 @dataclass(frozen=True)

@@ -17,16 +17,17 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from backend.cases.dispatch import Unit
 from backend.cases.models import AlertKind, Case, CaseAlert, CaseAssignment, Summons
 from backend.cases.numbers import BEIJING
 from backend.cases.service import SUMMONED, log_update
-from backend.cases.states import CaseStatus, Role
+from backend.cases.states import CaseStatus
 from backend.errors import BadInput, Conflict, Forbidden, InvalidMove, NotFound
 from backend.reference.categories import categories
 from backend.reference.departments import STREET_OFFICE, departments
 from backend.reference.gazetteer import gazetteer
+from backend.reference.units import Unit
 from backend.staff.principal import SYSTEM, Principal
+from backend.staff.roles import Role
 from backend.staff.service import audit
 from common.database import utcnow
 

@@ -13,9 +13,9 @@ from starlette.datastructures import FormData
 
 from backend.cases import service as cases
 from backend.cases.models import Case
-from backend.cases.states import OPEN, Role
+from backend.cases.states import OPEN
 from backend.db import LARGEST_ID
-from backend.deps import DB, require
+from backend.deps import DB
 from backend.errors import BadInput, NotFound
 from backend.limits import limit_public
 from backend.open311 import service
@@ -23,7 +23,9 @@ from backend.open311.formats import Format, render
 from backend.open311.models import Open311Key
 from backend.open311.schemas import KeyIssued, KeyOut
 from backend.reference.categories import Category, categories
+from backend.staff.callers import require
 from backend.staff.principal import Principal
+from backend.staff.roles import Role
 from common.database import utcnow
 
 router = APIRouter(prefix="/open311/v2", tags=["Open311 GeoReport v2"])

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.cases.dispatch import Unit
 from backend.cases.models import Case, Channel
 from backend.cases.numbers import BEIJING
 from backend.cases.schemas import CaseCreate
@@ -20,6 +19,7 @@ from backend.open311.models import Open311Key
 from backend.reference.categories import DATA as REFERENCE_DATA
 from backend.reference.categories import Attribute, Category, categories
 from backend.reference.gazetteer import gazetteer
+from backend.reference.units import Unit
 from backend.staff.principal import Principal
 from backend.staff.service import audit, token_digest
 from common.masking import coarse_place, mask_text

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from backend.cases.deadlines import TimeLimit
 from backend.reference.departments import departments
+from backend.reference.time_limits import TimeLimit
 
 DATA = Path(__file__).resolve().parent / "data"
 OTHER = "other"

@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from backend.cases.deadlines import TimeLimit
 from backend.cases.dispatch import DispatchPlan, plan_dispatch
 from backend.cases.schemas import CaseRouting
 from backend.reference.categories import OTHER, Category, categories
 from backend.reference.departments import Department, department
+from backend.reference.time_limits import TimeLimit
 from backend.routing.emergency import Emergency, detect_emergency
 from backend.routing.model import CategoryModel, build
 from backend.routing.places import Place, PlaceFinder, place_finder

@@ -19,13 +19,13 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.cases.dispatch import Unit
-from backend.cases.states import Role
 from backend.db import session_scope
 from backend.errors import BadInput, DomainError
 from backend.open311 import service as open311
+from backend.reference.units import Unit
 from backend.staff import service
 from backend.staff.principal import CLI
+from backend.staff.roles import Role
 from backend.staff.schemas import StaffCreate, StaffPatch
 
 BAD_INPUT = 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.cases.states import Role
+from backend.staff.roles import Role
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 
-from backend.cases.dispatch import Unit
-from backend.cases.states import Role
 from backend.db import LARGEST_ID
-from backend.deps import DB, Caller, ClientAddress, bearer_token, require
+from backend.deps import DB, ClientAddress
 from backend.errors import Forbidden
+from backend.reference.units import Unit
 from backend.staff import service
+from backend.staff.callers import Caller, bearer_token, require
 from backend.staff.models import AuditEntry, Staff
 from backend.staff.principal import Principal
+from backend.staff.roles import Role
 from backend.staff.schemas import (
     AuditOut,
     LoginIn,

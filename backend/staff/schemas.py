@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.cases.states import Role
+from backend.staff.roles import Role
 
 
 class LoginIn(BaseModel):

@@ -13,12 +13,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.cases.dispatch import Unit
-from backend.cases.states import Role
 from backend.errors import BadInput, Conflict, NotFound, TooManyAttempts, Unauthorized
+from backend.reference.units import Unit
 from backend.staff import throttle
 from backend.staff.models import AuditEntry, Staff, StaffSession
 from backend.staff.principal import Principal
+from backend.staff.roles import Role
 from backend.staff.schemas import StaffCreate, StaffPatch
 from common.database import utcnow
 

@@ -14,12 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.cases.alerts import near_deadline
-from backend.cases.dispatch import Unit
 from backend.cases.models import Case, Summons
-from backend.cases.states import OPEN, Role
+from backend.cases.states import OPEN
 from backend.reference.departments import DISTRICT_GOVERNMENT, STREET_OFFICE, departments
 from backend.reference.gazetteer import gazetteer
+from backend.reference.units import Unit
 from backend.staff.principal import Principal
+from backend.staff.roles import Role
 from backend.stats.service import GroupBy, RateRow, hotspots, three_rates
 from common.database import utcnow
 

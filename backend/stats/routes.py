@@ -10,11 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from backend.cases.numbers import BEIJING
-from backend.cases.states import Role
 from backend.db import LARGEST_ID
-from backend.deps import DB, require
+from backend.deps import DB
 from backend.errors import BadInput, NotFound
+from backend.staff.callers import require
 from backend.staff.principal import Principal
+from backend.staff.roles import Role
 from backend.stats import clusters, dashboard
 from backend.stats.models import HotspotScan
 from backend.stats.scans import scan_out

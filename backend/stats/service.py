@@ -21,12 +21,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.cases.dispatch import Unit
 from backend.cases.models import Case, Rating, Satisfaction
 from backend.cases.numbers import BEIJING
 from backend.cases.states import OPEN, CaseStatus
 from backend.reference.categories import categories
 from backend.reference.gazetteer import gazetteer
+from backend.reference.units import Unit
 from backend.staff.principal import Principal
 from common.database import utcnow
 

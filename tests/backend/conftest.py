@@ -15,11 +15,11 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from backend.app import create_app
-from backend.cases.states import Role
 from backend.db import migrate
 from backend.deps import db_session
 from backend.settings import BackendSettings
 from backend.staff.principal import Principal
+from backend.staff.roles import Role
 from backend.staff.service import create_staff, login
 from common.database import make_engine
 

@@ -13,12 +13,12 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.app import create_app
-from backend.cases.states import Role
 from backend.deps import CLIENT_ADDRESS_HEADER as CLIENT
 from backend.errors import TooManyAttempts
 from backend.settings import BackendSettings
 from backend.staff import throttle
 from backend.staff.models import AuditEntry, LoginThrottle, Staff, StaffSession
+from backend.staff.roles import Role
 from backend.staff.service import create_staff, login, token_digest
 from backend.staff.throttle import ACCOUNT
 from common.limits import RateLimiter

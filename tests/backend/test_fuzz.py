@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from backend.app import create_app
-from backend.cases.states import Role
 from backend.db import engine_for, migrate, session_factory
 from backend.settings import BackendSettings
+from backend.staff.roles import Role
 from backend.staff.service import create_staff, login
 
 FUZZ_DIR = Path(tempfile.mkdtemp(prefix="jiesu-fuzz-"))

@@ -11,8 +11,9 @@ from backend.cases.models import Case
 from backend.cases.retention import anonymise_closed
 from backend.cases.schemas import RatingIn
 from backend.cases.service import add_note, rate_case, transition
-from backend.cases.states import Move, Role
+from backend.cases.states import Move
 from backend.staff.principal import SYSTEM, Principal
+from backend.staff.roles import Role
 from common.database import utcnow
 from tests.backend.factories import make_case
 

@@ -8,12 +8,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.cases.states import Role
 from backend.errors import Conflict
 from backend.open311.models import Open311Key
 from backend.staff import service
 from backend.staff.models import AuditEntry
 from backend.staff.principal import CLI
+from backend.staff.roles import Role
 from backend.staff.schemas import StaffPatch
 from tests.backend.conftest import Staffer
 

@@ -1,4 +1,4 @@
-"""Time limits (办理时限), fixed at acceptance from the category's time-limit class."""
+"""Time limits (办理时限): the classes a category has, fixed on a case at acceptance."""
 
 from __future__ import annotations
 
