@@ -120,7 +120,7 @@ def alert_out(alert: CaseAlert, case: Case) -> dict[str, Any]:
     return {
         "id": alert.id,
         "kind": alert.kind,
-        "kind_label": AlertKind(alert.kind).label,
+        "kind_label": alert.kind.label,
         "number": case.number,
         "category_name": category.name if category else None,
         "place": gazetteer().place_name(case.district_code, case.street_code),

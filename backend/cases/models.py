@@ -22,8 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.cases.states import CaseStatus
-from backend.db import Base
+from backend.db import Base, StrEnumType
 from backend.reference.time_limits import TimeLimit
+from backend.staff.roles import Role
 from common.database import utcnow
 from common.phone import PHONE_CHARS
 
@@ -85,7 +86,7 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)
-    appeal_type: Mapped[str] = mapped_column(String(16))
+    appeal_type: Mapped[AppealType] = mapped_column(StrEnumType(AppealType, 16))
     category_code: Mapped[str | None] = mapped_column(String(40))
     routing_confidence: Mapped[float | None] = mapped_column(Float)
     department_code: Mapped[str | None] = mapped_column(String(40))  # the department routing chose
@@ -104,7 +105,7 @@ class Case(Base):
     contact_phone: Mapped[str | None] = mapped_column(String(PHONE_CHARS), index=True)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
-    channel: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(StrEnumType(Channel, 16))
     channel_identity: Mapped[str | None] = mapped_column(String(160), index=True)
     sms_updates: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # by SMS
     conversation_id: Mapped[str | None] = mapped_column(String(160))
@@ -113,8 +114,8 @@ class Case(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
     idempotency_hash: Mapped[str | None] = mapped_column(String(64))
 
-    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.ACCEPTED)
-    time_limit: Mapped[str] = mapped_column(String(12), default=TimeLimit.GENERAL)
+    status: Mapped[CaseStatus] = mapped_column(StrEnumType(CaseStatus, 16), default=CaseStatus.ACCEPTED)
+    time_limit: Mapped[TimeLimit] = mapped_column(StrEnumType(TimeLimit, 12), default=TimeLimit.GENERAL)
     lead_unit: Mapped[str | None] = mapped_column(String(40))
     reply: Mapped[str | None] = mapped_column(Text)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -149,17 +150,9 @@ class Case(Base):
         back_populates="case", order_by="Summons.id", cascade="all, delete-orphan"
     )
 
-    @property
-    def state(self) -> CaseStatus:
-        return CaseStatus(self.status)
-
-    @property
-    def limit(self) -> TimeLimit:
-        return TimeLimit(self.time_limit)
-
     def is_overdue(self, now: datetime) -> bool:
         """Open past its time limit (超期): flagged and listed for supervision (督办)."""
-        return self.state.is_open() and now > self.due_at
+        return self.status.is_open() and now > self.due_at
 
     def active_units(self) -> list[str]:
         """Unit keys currently on the case: the lead first, then co-handlers."""
@@ -175,9 +168,9 @@ class CaseUpdate(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))  # a Move, or accept / note / supervise / link
-    from_status: Mapped[str | None] = mapped_column(String(16))
-    to_status: Mapped[str | None] = mapped_column(String(16))
-    actor_kind: Mapped[str] = mapped_column(String(16))  # a Role
+    from_status: Mapped[CaseStatus | None] = mapped_column(StrEnumType(CaseStatus, 16))
+    to_status: Mapped[CaseStatus | None] = mapped_column(StrEnumType(CaseStatus, 16))
+    actor_kind: Mapped[Role] = mapped_column(StrEnumType(Role, 16))
     actor: Mapped[str | None] = mapped_column(String(64))  # staff username, "assistant", "system"
     unit: Mapped[str | None] = mapped_column(String(40))
     note: Mapped[str | None] = mapped_column(Text)
@@ -212,7 +205,7 @@ class Rating(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     round: Mapped[int] = mapped_column(Integer, default=1)
     resolved: Mapped[bool] = mapped_column(Boolean)
-    satisfaction: Mapped[str] = mapped_column(String(20))
+    satisfaction: Mapped[Satisfaction] = mapped_column(StrEnumType(Satisfaction, 20))
     comment: Mapped[str | None] = mapped_column(Text)
     rated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -273,7 +266,7 @@ class CaseAlert(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[AlertKind] = mapped_column(StrEnumType(AlertKind, 12))
     unit: Mapped[str | None] = mapped_column(String(40), index=True)  # the lead unit (or department) flagged
     due_at: Mapped[datetime]  # the deadline it is about
     summons_id: Mapped[int | None] = mapped_column(

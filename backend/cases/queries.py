@@ -10,7 +10,7 @@ from sqlalchemy import case as case_when
 from sqlalchemy.orm import Session
 
 from backend.cases.dispatch import territorial_plan
-from backend.cases.models import AppealType, Case, CaseAssignment, CaseLink, CaseUpdate, Channel, Satisfaction
+from backend.cases.models import Case, CaseAssignment, CaseLink, CaseUpdate, Channel
 from backend.cases.numbers import normalise_number
 from backend.cases.schemas import (
     AlternativeOut,
@@ -160,16 +160,16 @@ def citizen_details(case: Case) -> CitizenCaseOut:
     return CitizenCaseOut(
         number=case.number,
         verified=True,
-        status=case.state,
-        status_text=case.state.citizen_text,
+        status=case.status,
+        status_text=case.status.citizen_text,
         appeal_type_label=_appeal_label(case),
         category_name=category.name if category else None,
         unit_name=Unit.parse(case.lead_unit).name if case.lead_unit else None,
         accepted_at=case.accepted_at,
         due_at=case.due_at,
-        time_limit_label=case.limit.label,
+        time_limit_label=case.time_limit.label,
         latest_reply=case.reply or latest,
-        can_rate=case.state == CaseStatus.RESOLVED,
+        can_rate=case.status == CaseStatus.RESOLVED,
     )
 
 
@@ -203,14 +203,14 @@ def events_after(*, session: Session, after: int, limit: int = 100) -> list[Case
             id=update.id,
             number=case.number,
             kind=update.kind,
-            status=CaseStatus(update.to_status or case.status),
-            status_text=CaseStatus(update.to_status or case.status).citizen_text,
+            status=update.to_status or case.status,
+            status_text=(update.to_status or case.status).citizen_text,
             note=update.note,
             unit_name=Unit.parse(update.unit).name if update.unit else None,
             channel=case.channel,
             channel_identity=case.channel_identity,
             conversation_id=case.conversation_id,
-            time_limit_label=case.limit.label,
+            time_limit_label=case.time_limit.label,
             due_at=case.due_at,
             sms_to=case.contact_phone if case.sms_updates and not case.anonymised_at else None,
             created_at=update.created_at,
@@ -252,7 +252,7 @@ def case_detail(
                 round=r.round,
                 resolved=r.resolved,
                 satisfaction=r.satisfaction,
-                satisfaction_label=Satisfaction(r.satisfaction).label,
+                satisfaction_label=r.satisfaction.label,
                 comment=r.comment,
                 rated_at=r.rated_at,
             )
@@ -269,8 +269,8 @@ def _fields(case: Case, principal: Principal, now: datetime) -> dict[str, object
     hide_reporter = case.confidential and principal.role == Role.UNIT_STAFF
     return {
         "number": case.number,
-        "status": case.state,
-        "status_label": case.state.label,
+        "status": case.status,
+        "status_label": case.status.label,
         "appeal_type": case.appeal_type,
         "appeal_type_label": _appeal_label(case),
         "category_code": case.category_code,
@@ -298,7 +298,7 @@ def _fields(case: Case, principal: Principal, now: datetime) -> dict[str, object
         "attachments": case.attachments,
         "attributes": case.attributes,
         "time_limit": case.time_limit,
-        "time_limit_label": case.limit.label,
+        "time_limit_label": case.time_limit.label,
         "accepted_at": case.accepted_at,
         "due_at": case.due_at,
         "overdue": case.is_overdue(now),
@@ -351,4 +351,4 @@ def _unit_out(key: str, role: str) -> UnitOut:
 
 
 def _appeal_label(case: Case) -> str:
-    return AppealType(case.appeal_type).label
+    return case.appeal_type.label

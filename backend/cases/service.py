@@ -111,11 +111,11 @@ def transition(
     rule = MOVES[move]
     if principal.role not in rule.roles:
         raise Forbidden(f"{principal.role} may not {move} a case")
-    if case.state not in rule.sources:
-        raise InvalidMove(f"cannot {move} case {case.number}: it is {case.state.label} ({case.status})")
+    if case.status not in rule.sources:
+        raise InvalidMove(f"cannot {move} case {case.number}: it is {case.status.label} ({case.status})")
     if move in UNIT_MOVES and principal.role == Role.UNIT_STAFF and principal.unit != case.lead_unit:
         raise Forbidden("only the lead unit of a case can do this")
-    before, in_review = case.state, case.needs_review
+    before, in_review = case.status, case.needs_review
     if move in CLOSES_SUMMONSES:
         close_summonses(case, reason=move, now=now)
     unit, text = _apply(session, case, move, lead_unit, list(co_units), reason, reply, note, now)
@@ -189,8 +189,8 @@ def rate_case(
     now = now or utcnow()
     if principal.role == Role.SERVICE and not rated_by_its_citizen(case, rating_in):
         raise Forbidden("a citizen can rate only a case filed from the same channel identity")
-    if case.state != CaseStatus.RESOLVED:
-        raise InvalidMove(f"case {case.number} can be rated only after it is resolved ({case.state.label})")
+    if case.status != CaseStatus.RESOLVED:
+        raise InvalidMove(f"case {case.number} can be rated only after it is resolved ({case.status.label})")
     session.add(
         Rating(
             case=case,
@@ -281,7 +281,7 @@ def supervise(
     """Press the unit on an open case (督办), typically an overdue one."""
     if principal.role not in (Role.SUPERVISOR, Role.ADMIN):
         raise Forbidden("only supervisors can supervise cases")
-    if not case.state.is_open():
+    if not case.status.is_open():
         raise InvalidMove(f"case {case.number} is no longer open")
     now = now or utcnow()
     case.supervised_at = now
@@ -489,7 +489,7 @@ def _apply(
         case.reopen_count += 1
         case.reopened_at = case.dispatched_at = now
         case.acknowledged_at = case.started_at = case.resolved_at = None
-        case.due_at = due_at(now, case.limit)
+        case.due_at = due_at(now, case.time_limit)
     elif move == Move.CLOSE:
         case.closed_at = now
     return case.lead_unit, note

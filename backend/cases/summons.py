@@ -97,8 +97,8 @@ def _check_summoner(case: Case, principal: Principal) -> None:
         raise Forbidden("only the lead unit of a case can summon departments")
     if not case.lead_unit or Unit.parse(case.lead_unit).code != STREET_OFFICE:
         raise InvalidMove(f"case {case.number} is not led by a street or township office")
-    if case.state not in SUMMONABLE:
-        raise InvalidMove(f"cannot summon departments on case {case.number}: it is {case.state.label}")
+    if case.status not in SUMMONABLE:
+        raise InvalidMove(f"cannot summon departments on case {case.number}: it is {case.status.label}")
 
 
 def _departments(codes: list[str]) -> list[str]:

@@ -101,7 +101,7 @@ async def post_request(request: Request, session: DB, format: Format) -> Respons
     case, _ = cases.create_case(
         session=session, case_in=case_in, principal=principal, router=request.app.state.router
     )
-    created = {"service_request_id": case.number, "service_notice": case.limit.label, "account_id": None}
+    created = {"service_request_id": case.number, "service_notice": case.time_limit.label, "account_id": None}
     return render([created], root="service_requests", fmt=format)
 
 

@@ -152,11 +152,11 @@ def request_out(case: Case) -> dict[str, Any]:
     """
     category = categories().get(case.category_code or "")
     notes = next((u.note for u in reversed(case.updates) if u.public and u.note), None)
-    is_open = case.state.is_open()
+    is_open = case.status.is_open()
     return {
         "service_request_id": case.number,
         "status": "open" if is_open else "closed",
-        "status_notes": public_text(notes, case) if notes else case.state.citizen_text,
+        "status_notes": public_text(notes, case) if notes else case.status.citizen_text,
         "service_name": category.name if category else None,
         "service_code": case.category_code,
         "description": WITHHELD if case.confidential else public_text(case.description, case),

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.db import Base
+from backend.db import Base, StrEnumType
+from backend.staff.roles import Role
 from common.database import utcnow
 
 
@@ -19,7 +20,7 @@ class Staff(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(16))  # a Role other than service/system
+    role: Mapped[Role] = mapped_column(StrEnumType(Role, 16))  # other than service/system
     unit: Mapped[str | None] = mapped_column(String(40))  # unit key, for handling-unit staff
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -41,7 +41,7 @@ def staff_out(staff: Staff) -> StaffOut:
         id=staff.id,
         username=staff.username,
         display_name=staff.display_name,
-        role=Role(staff.role),
+        role=staff.role,
         unit=staff.unit,
         unit_name=Unit.parse(staff.unit).name if staff.unit else None,
         active=staff.active,

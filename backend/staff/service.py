@@ -327,4 +327,4 @@ def authenticate(
 
 
 def principal_of(staff: Staff) -> Principal:
-    return Principal(Role(staff.role), staff.username, staff.unit, staff.id)
+    return Principal(staff.role, staff.username, staff.unit, staff.id)

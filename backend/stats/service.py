@@ -125,14 +125,14 @@ def _count(row: RateRow, case: Case, rating: Rating | None, now: datetime) -> No
     row.accepted += 1
     if case.lead_unit and case.dispatched_at:
         row.dispatched += 1
-        window_end = case.dispatched_at + case.limit.response_window
+        window_end = case.dispatched_at + case.time_limit.response_window
         if case.acknowledged_at or now > window_end:
             row.due_for_response += 1
             if case.acknowledged_at and case.acknowledged_at <= window_end:
                 row.responded += 1
-    if case.state in (CaseStatus.RESOLVED, CaseStatus.RATED, CaseStatus.CLOSED):
+    if case.status in (CaseStatus.RESOLVED, CaseStatus.RATED, CaseStatus.CLOSED):
         row.resolved += 1
-    if case.state in OPEN and now > case.due_at:
+    if case.status in OPEN and now > case.due_at:
         row.overdue += 1
     if rating is not None:
         row.rated += 1
