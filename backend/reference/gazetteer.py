@@ -47,7 +47,6 @@ class Alias:
     name: str
     district: District
     street: Street | None
-    kind: str
 
 
 @dataclass(frozen=True)
@@ -56,26 +55,10 @@ class Gazetteer:
     streets: dict[str, Street]
     aliases: tuple[Alias, ...]
 
-    def district_by_name(self, name: str) -> District | None:
-        for district in self.districts.values():
-            if name in (district.name, district.short):
-                return district
-        return None
-
-    def streets_named(self, name: str) -> list[Street]:
-        """Streets whose full or short name is `name` (several when a name repeats across districts)."""
-        return [s for s in self.streets.values() if name in (s.name, s.short)]
-
     def place_name(self, district_code: str | None, street_code: str | None) -> str:
         """The place the known codes name, as "朝阳区望京街道"; "" when neither is known."""
         places = (self.districts.get(district_code or ""), self.streets.get(street_code or ""))
         return "".join(p.name for p in places if p is not None)
-
-    def street_by_name(self, district: District, name: str) -> Street | None:
-        for street in self.streets.values():
-            if street.district == district and name in (street.name, street.short):
-                return street
-        return None
 
 
 @cache
@@ -104,7 +87,7 @@ def _aliases(districts: dict[str, District], streets: dict[str, Street]) -> list
             district = by_district[row["district"].strip()]
             street_name = (row.get("street") or "").strip()
             street = by_street[(district.name, street_name)] if street_name else None
-            aliases.append(Alias(row["alias"].strip(), district, street, (row.get("kind") or "area").strip()))
+            aliases.append(Alias(row["alias"].strip(), district, street))
     return aliases
 
 
