@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.cases.alerts import raise_alerts
 from backend.cases.retention import anonymise_closed
-from backend.cases.service import archive_due
+from backend.cases.transitions import archive_due
 from backend.db import MIGRATIONS, Base, engine_for, session_factory
 from backend.settings import BackendSettings
 from backend.stats.scans import ClusterRule, scan_hotspots

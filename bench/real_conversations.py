@@ -3,11 +3,12 @@
 Each conversation opens with a message of the dev set (../shared/data/real/, measurement only; places
 restored to Beijing ones by bench/real_data.py), as a letter (up to the routing API's 1,000 characters)
 and as a chat message (its first 60). It goes through the gateway's web chat API to Rasa, the action
-server and the backend. A scripted citizen then answers (`next_move`): taps the offered button to file
-(登记…工单, 确认提交), gives a name and a phone, and the place when asked (the one in the message, else a
-Beijing district), says no to keeping the report confidential; at most eight messages. The filed case
-is read back from the backend with a staff login, and its department (the functional department smart
-dispatch chose, `department_code`) is judged against the message's class (tipdm_label_departments.yml).
+server and the backend. A scripted citizen (bench/scripted_citizen.py) then answers: taps the offered
+button to file (登记…工单, 确认提交), gives a name and a phone, and the place when asked (the one in the
+message, else a Beijing district), says no to keeping the report confidential; at most eight messages.
+The filed case is read back from the backend with a staff login, and its department (the functional
+department smart dispatch chose, `department_code`) is judged against the message's class
+(tipdm_label_departments.yml).
 A case routing was unsure of (`needs_review`) goes to the place for an operator to pick the unit: the
 bench reports their share and the accuracy of the rest beside the accuracy of all.
 
@@ -31,21 +32,19 @@ import os
 import platform
 import random
 import re
-import statistics
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from backend.routing.service import MAX_TEXT_CHARS
+from bench.conversation_scores import Conversation, failure_rows, failures, knowledge_rows, scores
 from bench.real_data import (
     CHAT_CHARS,
     DEV_FILE,
@@ -53,128 +52,18 @@ from bench.real_data import (
     LabelDepartments,
     RealDataMissing,
     RealMessage,
-    beijing_places,
     label_departments,
     load_messages,
     real_data_dir,
 )
+from bench.scripted_citizen import DEFAULT_PLACE, Move, next_move, phone_for, place_in, texts
 from ops.stack import ROOT, Stack, model_path
 
 VIEWS = {"letter": MAX_TEXT_CHARS, "chat60": CHAT_CHARS}
 MAX_TURNS = 8
 SEED = 20
 PER_HALF = 200
-NAME = "我姓王"
-DEFAULT_PLACE = "朝阳区望京街道"
 FILED = re.compile(r"已为您提交！工单号：(\d{13})")
-KNOWLEDGE_NOTE = re.compile(r"（[^（）\n]*）\s*$")
-ROWS_SHOWN = 12  # tuning-half row numbers kept per failure kind
-
-
-@dataclass(frozen=True)
-class Move:
-    """What the citizen does next: a message or a button's payload, and how the bot's answer was read."""
-
-    reading: str
-    text: str = ""
-    button: str | None = None
-
-
-@dataclass
-class Conversation:
-    row: int
-    label: str
-    half: str
-    turns: int = 0
-    case_number: str | None = None
-    ending: str = "turns_used_up"  # filed | handoff | emergency | turns_used_up | error
-    readings: list[str] = field(default_factory=list)  # how each answer of the bot was read
-    knowledge: list[str] = field(default_factory=list)  # knowledge answers given (the project's text)
-    department: str | None = None
-    category: str | None = None
-    appeal_type: str | None = None
-    description_whole: bool | None = None
-    right: bool = False
-    place_in_message: bool = False
-    review: bool = False  # routing was unsure: dispatched to the place (属地) for an operator to pick
-
-
-# How an answer of the bot is read, first match wins. Each entry: reading, words in the answers.
-READINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("filed", ("已为您提交！工单号",)),
-    ("emergency", ("请立即拨打", "如有危险，请立即拨打")),
-    ("handoff", ("转接人工客服", "为您转接人工")),
-    ("summary", ("请核对您要反映的内容",)),
-    ("confidential", ("是否需要保密",)),
-    ("knowledge_answer", ("如果还需要有关部门答复您",)),
-    ("no_exact_answer", ("没有准确的答案", "知识库暂时查不到")),
-    ("offer", ("我理解您是要",)),
-    ("ask_description", ("请您具体描述一下",)),
-    ("ask_place", ("发生在哪里", "没能确定这是哪个区", "至少告诉我在哪个区")),
-    ("ask_name", ("怎么称呼您", "没听清您的称呼")),
-    ("ask_phone", ("请留一个手机号", "这个号码好像不对")),
-    ("not_understood", ("没太明白",)),
-    ("status_check", ("工单号（13位数字", "请告诉我工单号", "手机号的后四位")),
-    ("out_of_scope", ("这个我帮不上忙",)),
-    ("not_filed", ("先不登记", "已取消", "那先这样")),
-    ("what_can_i_do", ("请问有什么可以帮您", "这里是12345市民服务热线")),
-)
-WANT_TO_REPORT = "我是要反映问题，帮我登记"
-
-
-def texts(replies: Sequence[dict[str, Any]]) -> str:
-    return "\n".join(str(r.get("text") or "") for r in replies)
-
-
-def buttons(replies: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
-    return [b for r in replies for b in (r.get("buttons") or [])]
-
-
-def read(replies: Sequence[dict[str, Any]]) -> str:
-    """How the citizen reads the bot's answer (READINGS), "other" when nothing there fits."""
-    said = texts(replies)
-    if any("handoff" in (r.get("custom") or {}) for r in replies):
-        return "emergency" if any(w in said for w in READINGS[1][1]) else "handoff"
-    for reading, words in READINGS:
-        if any(word in said for word in words):
-            return reading
-    return "other"
-
-
-def next_move(replies: Sequence[dict[str, Any]], message: str, phone: str) -> Move:
-    """The scripted citizen's answer to the bot's replies about `message`."""
-    reading = read(replies)
-    taps = buttons(replies)
-    if reading in ("summary",):
-        return Move(reading, button=_payload(taps, "确认提交", "/affirm"))
-    if reading == "confidential":
-        return Move(reading, button=_payload(taps, "不需要", "/deny"))
-    if reading in ("knowledge_answer", "no_exact_answer", "offer"):
-        offered = next((b for b in taps if b["title"].startswith("登记")), None)
-        return Move(reading, button=offered["payload"]) if offered else Move(reading, "对，提交")
-    answers = {
-        "ask_description": message,
-        "ask_place": place_in(message),
-        "ask_name": f"{NAME}，电话{phone}",
-        "ask_phone": phone,
-    }
-    return Move(reading, answers.get(reading, WANT_TO_REPORT))
-
-
-def _payload(taps: list[dict[str, str]], title: str, default: str) -> str:
-    return next((b["payload"] for b in taps if b["title"] == title), default)
-
-
-def place_in(message: str) -> str:
-    """The place a citizen would name: the first Beijing district (and street) in the message, else one."""
-    districts, streets = beijing_places()
-    found = [(message.find(p), -len(p), p) for p in (*streets, *districts) if p in message]
-    return min(found)[2] if found else DEFAULT_PLACE
-
-
-def phone_for(row: int) -> str:
-    """A valid mobile number of the 139 block, one per conversation."""
-    return f"139{row % 100_000_000:08d}"
 
 
 class Chat:
@@ -261,92 +150,6 @@ def judge_case(chat: Chat, done: Conversation, text: str, labels: LabelDepartmen
     done.appeal_type = case.get("appeal_type")
     done.description_whole = case.get("description") == text.strip()
     done.right = labels.is_right(done.label, done.department)
-
-
-def share(flags: Sequence[bool]) -> float:
-    return round(sum(flags) / len(flags), 3) if flags else 0.0
-
-
-def failure_kinds(conversations: Sequence[Conversation]) -> Counter[str]:
-    """What went wrong in each conversation, one or more kinds."""
-    kinds: Counter[str] = Counter()
-    for kind, _ in _failures(conversations):
-        kinds[kind] += 1
-    return kinds
-
-
-def _failures(conversations: Sequence[Conversation]) -> Iterator[tuple[str, Conversation]]:
-    for done in conversations:
-        if done.ending != "filed":
-            yield f"not_filed:{done.ending}", done
-        elif not done.right:
-            yield f"wrong_department:{done.label}->{done.department}", done
-        for reading in set(done.readings[:-1]) if done.readings else ():
-            if reading in ("not_understood", "what_can_i_do", "status_check", "out_of_scope", "other"):
-                yield f"bot_said:{reading}", done
-            if reading == "ask_description":
-                yield "asked_to_describe_again", done
-            if reading == "ask_place" and done.place_in_message:
-                yield "asked_for_the_place_in_the_message", done
-            if reading == "not_filed":
-                yield "bot_dropped_the_appeal", done
-        if done.case_number and done.description_whole is False:
-            yield "description_not_kept_whole", done
-
-
-def scores(conversations: Sequence[Conversation]) -> dict[str, Any]:
-    """The numbers of one half and view: overall, per class, endings, failure kinds."""
-    filed = [c for c in conversations if c.ending == "filed"]
-    report: dict[str, Any] = summary(conversations)
-    report["first_answer"] = dict(Counter(c.readings[0] for c in conversations if c.readings).most_common())
-    report["endings"] = dict(Counter(c.ending for c in conversations).most_common())
-    report["appeal_types"] = dict(Counter(str(c.appeal_type) for c in filed).most_common())
-    report["category_other"] = sum(c.category == "other" for c in filed)
-    report["description_kept_whole"] = share([bool(c.description_whole) for c in filed])
-    report["departments"] = dict(Counter(str(c.department) for c in filed).most_common(12))
-    by_class: defaultdict[str, list[Conversation]] = defaultdict(list)
-    for done in conversations:
-        by_class[done.label].append(done)
-    report["per_class"] = {
-        label: summary(group) for label, group in sorted(by_class.items(), key=lambda kv: -len(kv[1]))
-    }
-    report["failure_kinds"] = dict(failure_kinds(conversations).most_common())
-    return report
-
-
-def summary(conversations: Sequence[Conversation]) -> dict[str, Any]:
-    filed = [c for c in conversations if c.ending == "filed"]
-    turns = [c.turns for c in filed]
-    return {
-        "conversations": len(conversations),
-        "case_filed_rate": share([c.ending == "filed" for c in conversations]),
-        "department_acceptable_of_filed": share([c.right for c in filed]),
-        "department_acceptable_of_all": share([c.right for c in conversations]),
-        "review_share_of_filed": share([c.review for c in filed]),
-        "department_acceptable_without_review": share([c.right for c in filed if not c.review]),
-        "median_turns_to_case": statistics.median(turns) if turns else None,
-        "not_understood": sum("not_understood" in c.readings for c in conversations),
-        "what_can_i_do": sum("what_can_i_do" in c.readings for c in conversations),
-        "handoffs": sum(c.ending == "handoff" for c in conversations),
-        "emergencies": sum(c.ending == "emergency" for c in conversations),
-        "knowledge_answers": sum(bool(c.knowledge) for c in conversations),
-    }
-
-
-def failure_rows(conversations: Sequence[Conversation]) -> dict[str, list[int]]:
-    """Row numbers of the TUNING half per failure kind (the held-out half is only counted)."""
-    rows: defaultdict[str, list[int]] = defaultdict(list)
-    for kind, done in _failures(conversations):
-        if done.half == "tuning" and len(rows[kind]) < ROWS_SHOWN:
-            rows[kind].append(done.row)
-    return dict(sorted(rows.items(), key=lambda kv: -len(kv[1])))
-
-
-def knowledge_rows(conversations: Sequence[Conversation]) -> list[dict[str, Any]]:
-    """The knowledge answers given in the TUNING half, by row number, to judge by hand."""
-    return [
-        {"row": c.row, "answer": c.knowledge[0]} for c in conversations if c.half == "tuning" and c.knowledge
-    ]
 
 
 def sample(messages: Sequence[RealMessage], per_half: int, seed: int = SEED) -> list[RealMessage]:
@@ -448,7 +251,7 @@ def save(report: dict[str, Any]) -> None:
 def show_failures(conversations: Sequence[Conversation], messages: Sequence[RealMessage]) -> None:
     """Failures of the tuning half with their text, on the terminal only."""
     text_of = {m.row: m.text for m in messages}
-    for kind, done in _failures(conversations):
+    for kind, done in failures(conversations):
         if done.half == "tuning":
             print(f"row {done.row} [{done.label}] {kind} {done.readings}: {text_of[done.row][:120]}")
     for done in conversations:

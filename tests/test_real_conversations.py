@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from bench import real_conversations, real_data
-from bench.real_conversations import Chat, Conversation, Move, converse, next_move, place_in, scores
+from bench.conversation_scores import Conversation, scores
+from bench.real_conversations import Chat, converse
 from bench.real_data import LabelDepartments, RealMessage
+from bench.scripted_citizen import DEFAULT_PLACE, Move, next_move, place_in
 from ops.stack import Stack
 
 PHONE = "13900000042"
@@ -62,7 +64,7 @@ def test_the_citizen_confirms_summaries_taps_offers_and_answers_what_is_asked() 
 
 def test_the_place_given_is_the_first_in_the_message_else_a_beijing_district() -> None:
     assert place_in("上周在通州区看到的，后来到了海淀区") == "通州区"
-    assert place_in("小区门口的下水道堵了") == real_conversations.DEFAULT_PLACE
+    assert place_in("小区门口的下水道堵了") == DEFAULT_PLACE
 
 
 def test_scores_count_filed_cases_departments_turns_and_failure_kinds() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from backend.cases import service
+from backend.cases import timeline
 from backend.cases.models import AlertKind, Case, CaseAlert, Summons
 from backend.cases.numbers import BEIJING
 from backend.cases.states import OPEN
@@ -71,7 +71,7 @@ def _flag(session: Session, case: Case, kind: AlertKind, now: datetime) -> None:
     else:
         hours = max(1, round((case.due_at - now).total_seconds() / 3600))
         note = f"临期提醒：距办理时限（{deadline}）还有约{hours}小时"
-    service.flag(session=session, case=case, kind="alert", note=note, now=now)
+    timeline.flag(session=session, case=case, kind="alert", note=note, now=now)
 
 
 def current_alerts(*, session: Session, principal: Principal, limit: int = 100) -> list[dict[str, Any]]:

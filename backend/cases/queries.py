@@ -1,4 +1,5 @@
-"""Reading cases: searches, the overdue list, the citizen's view, the event feed, and output shapes."""
+"""Reading cases: one by its number as its caller may see it, searches, the overdue list, the citizen's
+view, the event feed, and output shapes."""
 
 from __future__ import annotations
 
@@ -12,17 +13,10 @@ from sqlalchemy.orm import Session
 from backend.cases.dispatch import territorial_plan
 from backend.cases.models import Case, CaseAssignment, CaseLink, CaseUpdate, Channel
 from backend.cases.numbers import normalise_number
-from backend.cases.schemas import (
-    AlternativeOut,
-    CaseDetailOut,
-    CaseEventOut,
-    CaseOut,
-    CitizenCaseOut,
-    RatingOut,
-    SummonsOut,
-    UnitOut,
-    UpdateOut,
-)
+from backend.cases.schemas.citizens import CaseEventOut, CitizenCaseOut
+from backend.cases.schemas.detail import AlternativeOut, CaseDetailOut, CaseOut, UnitOut, UpdateOut
+from backend.cases.schemas.ratings import RatingOut
+from backend.cases.schemas.summonses import SummonsOut
 from backend.cases.states import OPEN, CaseStatus
 from backend.cases.summons import summons_out
 from backend.errors import NotFound, TooManyAttempts
@@ -352,3 +346,24 @@ def _unit_out(key: str, role: str) -> UnitOut:
 
 def _appeal_label(case: Case) -> str:
     return case.appeal_type.label
+
+
+def get_case(*, session: Session, number: str, principal: Principal) -> Case:
+    case = session.scalar(select(Case).where(Case.number == number))
+    if case is None or not visible_to(principal, case):
+        raise NotFound(f"no case {number}")
+    return case
+
+
+def submitted_case(*, session: Session, idempotency_key: str) -> Case:
+    """The case a submission with this Idempotency-Key filed."""
+    case = session.scalar(select(Case).where(Case.idempotency_key == idempotency_key))
+    if case is None:
+        raise NotFound("no case was filed with this idempotency key")
+    return case
+
+
+def visible_to(principal: Principal, case: Case) -> bool:
+    """Handling-unit staff see a case only while their unit is on it (lead or co-unit); everyone else
+    sees all. A unit the case was taken from (退单, then dispatched elsewhere) no longer reads it."""
+    return principal.sees_all_cases() or principal.unit in case.active_units()

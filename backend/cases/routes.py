@@ -7,26 +7,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
-from backend.cases import alerts, queries, service, summons
-from backend.cases.schemas import (
-    CaseCreate,
-    CaseCreated,
-    CaseDetailOut,
+from backend.cases import alerts, intake, queries, ratings, summons, timeline, transitions
+from backend.cases.schemas.citizens import (
     CaseEventOut,
-    CaseOut,
-    CheckInIn,
     CitizenCaseOut,
     CitizenLookupIn,
     IdentityRenamesIn,
     IdentityRenamesOut,
-    NoteIn,
-    RatingIn,
-    SubmissionIn,
-    SummonsIn,
-    SummonsOut,
-    TransitionIn,
-    UpdateOut,
 )
+from backend.cases.schemas.detail import CaseCreated, CaseDetailOut, CaseOut, UpdateOut
+from backend.cases.schemas.intake import CaseCreate, SubmissionIn
+from backend.cases.schemas.moves import NoteIn, TransitionIn
+from backend.cases.schemas.ratings import RatingIn
+from backend.cases.schemas.summonses import CheckInIn, SummonsIn, SummonsOut
 from backend.cases.states import CaseStatus
 from backend.db import LARGEST_ID
 from backend.deps import DB
@@ -56,7 +49,7 @@ def create_case(
     idempotency_key: IdempotencyKey = None,
 ) -> CaseCreated:
     """Accept an appeal (受理); a retry with the same Idempotency-Key returns the same case (200)."""
-    case, created = service.create_case(
+    case, created = intake.create_case(
         session=session,
         case_in=case_in,
         principal=caller,
@@ -128,15 +121,15 @@ def supervision_alert_feed(
 
 @router.get("/cases/{number}", response_model=CaseDetailOut)
 def get_case(number: str, session: DB, caller: StaffCaller) -> CaseDetailOut:
-    case = service.get_case(session=session, number=number, principal=caller)
+    case = queries.get_case(session=session, number=number, principal=caller)
     return queries.case_detail(session, case, caller)
 
 
 @router.post("/cases/{number}/transitions", response_model=CaseDetailOut)
 def move_case(number: str, move: TransitionIn, session: DB, caller: Caller) -> CaseDetailOut:
     """Move a case in its lifecycle: dispatch, acknowledge, return, start, resolve, close."""
-    case = service.get_case(session=session, number=number, principal=caller)
-    service.transition(
+    case = queries.get_case(session=session, number=number, principal=caller)
+    transitions.transition(
         session=session,
         case=case,
         move=move.move,
@@ -153,8 +146,8 @@ def move_case(number: str, move: TransitionIn, session: DB, caller: Caller) -> C
 @router.post("/cases/{number}/notes", response_model=UpdateOut, status_code=201)
 def add_note(number: str, note: NoteIn, session: DB, caller: StaffCaller) -> UpdateOut:
     """A progress note, or (public) a reply that is pushed to the citizen."""
-    case = service.get_case(session=session, number=number, principal=caller)
-    update = service.add_note(
+    case = queries.get_case(session=session, number=number, principal=caller)
+    update = timeline.add_note(
         session=session, case=case, text=note.text, public=note.public, principal=caller
     )
     detail = queries.case_detail(session, case, caller)
@@ -163,8 +156,8 @@ def add_note(number: str, note: NoteIn, session: DB, caller: StaffCaller) -> Upd
 
 @router.post("/cases/{number}/supervise", response_model=CaseDetailOut, tags=["supervision"])
 def supervise_case(number: str, note: NoteIn, session: DB, caller: Supervisor) -> CaseDetailOut:
-    case = service.get_case(session=session, number=number, principal=caller)
-    service.supervise(session=session, case=case, note=note.text, principal=caller)
+    case = queries.get_case(session=session, number=number, principal=caller)
+    timeline.supervise(session=session, case=case, note=note.text, principal=caller)
     return queries.case_detail(session, case, caller)
 
 
@@ -174,7 +167,7 @@ def summon_departments(
 ) -> CaseDetailOut:
     """吹哨: the street or township leading the case summons functional departments, each to check in
     (报到) within SUMMONS_HOURS; while the summons is open they read the case."""
-    case = service.get_case(session=session, number=number, principal=caller)
+    case = queries.get_case(session=session, number=number, principal=caller)
     summons.summon(
         session=session,
         case=case,
@@ -197,7 +190,7 @@ def check_in(
     caller: UnitStaff,
 ) -> CaseDetailOut:
     """报到: the summoned department acknowledges and says what it will do."""
-    case = service.get_case(session=session, number=number, principal=caller)
+    case = queries.get_case(session=session, number=number, principal=caller)
     summons.check_in(session=session, case=case, summons_id=summons_id, text=body.text, principal=caller)
     return queries.case_detail(session, case, caller)
 
@@ -226,8 +219,8 @@ def unanswered_summonses(
 @router.post("/cases/{number}/rating", response_model=CaseDetailOut)
 def rate_case(number: str, rating: RatingIn, session: DB, caller: Intake) -> CaseDetailOut:
     """The citizen's rating (回访), through the assistant or an operator's return call."""
-    case = service.get_case(session=session, number=number, principal=caller)
-    service.rate_case(session=session, case=case, rating_in=rating, principal=caller)
+    case = queries.get_case(session=session, number=number, principal=caller)
+    ratings.rate_case(session=session, case=case, rating_in=rating, principal=caller)
     return queries.case_detail(session, case, caller)
 
 
@@ -235,7 +228,7 @@ def rate_case(number: str, rating: RatingIn, session: DB, caller: Intake) -> Cas
 def submitted_case(submission: SubmissionIn, session: DB, caller: ServiceCaller) -> CaseCreated:
     """The case a submission filed, by its Idempotency-Key: the assistant's answer to a 409 when the
     citizen changed the report after a submission that timed out but was saved."""
-    case = service.submitted_case(session=session, idempotency_key=submission.idempotency_key)
+    case = queries.submitted_case(session=session, idempotency_key=submission.idempotency_key)
     return CaseCreated(case=queries.case_detail(session, case, caller), created=False)
 
 
@@ -261,7 +254,7 @@ def citizen_cases(
 @router.post("/citizen/renames", response_model=IdentityRenamesOut, tags=["citizens"])
 def rename_identities(renames: IdentityRenamesIn, session: DB, caller: ServiceCaller) -> IdentityRenamesOut:
     """Conversations the gateway moved to new ids (an upgrade): their cases follow."""
-    moved = service.rename_channel_identities(session=session, renames=renames.renames, principal=caller)
+    moved = intake.rename_channel_identities(session=session, renames=renames.renames, principal=caller)
     return IdentityRenamesOut(cases=moved)
 
 

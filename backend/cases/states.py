@@ -1,6 +1,6 @@
 """The case lifecycle (接-派-办-评): statuses, the moves between them, and who may make each move.
 
-Every status change goes through `backend.cases.service.transition`, which consults `MOVES`.
+Every status change goes through `backend.cases.transitions.transition`, which consults `MOVES`.
 """
 
 from __future__ import annotations

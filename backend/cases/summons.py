@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from backend.cases.models import AlertKind, Case, CaseAlert, CaseAssignment, Summons
 from backend.cases.numbers import BEIJING
-from backend.cases.service import SUMMONED, log_update
 from backend.cases.states import CaseStatus
+from backend.cases.timeline import log_update
+from backend.cases.transitions import SUMMONED
 from backend.errors import BadInput, Conflict, Forbidden, InvalidMove, NotFound
 from backend.reference.categories import categories
 from backend.reference.departments import STREET_OFFICE, departments

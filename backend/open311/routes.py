@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import FormData
 
-from backend.cases import service as cases
+from backend.cases import intake
 from backend.cases.models import Case
 from backend.cases.states import OPEN
 from backend.db import LARGEST_ID
@@ -98,7 +98,7 @@ async def post_request(request: Request, session: DB, format: Format) -> Respons
     except ValidationError as error:
         raise BadInput(_first_error(error)) from None
     principal = Principal(Role.SERVICE, f"open311:{client.name}"[:64])
-    case, _ = cases.create_case(
+    case, _ = intake.create_case(
         session=session, case_in=case_in, principal=principal, router=request.app.state.router
     )
     created = {"service_request_id": case.number, "service_notice": case.time_limit.label, "account_id": None}

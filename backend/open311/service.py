@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from backend.cases.models import Case, Channel
 from backend.cases.numbers import BEIJING
-from backend.cases.schemas import CaseCreate
+from backend.cases.schemas.intake import CaseCreate
 from backend.errors import BadInput, Forbidden, NotFound
 from backend.open311.formats import Format
 from backend.open311.models import Open311Key

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from backend.cases.schemas import CaseRouting
+from backend.cases.schemas.intake import CaseRouting
 from backend.routing.service import Classifier
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from backend.cases.dispatch import DispatchPlan, plan_dispatch
-from backend.cases.schemas import CaseRouting
+from backend.cases.schemas.intake import CaseRouting
 from backend.reference.categories import OTHER, Category, categories
 from backend.reference.departments import Department, department
 from backend.reference.time_limits import TimeLimit

@@ -8,10 +8,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from backend.cases.intake import create_case
 from backend.cases.models import Case
-from backend.cases.schemas import CaseCreate, RatingIn
-from backend.cases.service import create_case, rate_case, transition
+from backend.cases.ratings import rate_case
+from backend.cases.schemas.intake import CaseCreate
+from backend.cases.schemas.ratings import RatingIn
 from backend.cases.states import Move
+from backend.cases.transitions import transition
 from backend.staff.principal import SYSTEM, Principal
 from backend.staff.service import SERVICE
 

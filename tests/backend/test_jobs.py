@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from backend.cases.alerts import raise_alerts
 from backend.cases.models import AlertKind, CaseAlert, CaseUpdate, Satisfaction
-from backend.cases.schemas import RatingIn
-from backend.cases.service import rate_case, transition
+from backend.cases.ratings import rate_case
+from backend.cases.schemas.ratings import RatingIn
 from backend.cases.states import Move
+from backend.cases.transitions import transition
 from backend.clock import LEASES, make_clock
 from backend.settings import BackendSettings
 from backend.staff.principal import SYSTEM

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.cases.models import Case
-from backend.cases.service import archive_due
+from backend.cases.transitions import archive_due
 from backend.staff.models import AuditEntry
 from common.database import utcnow
 from tests.backend.conftest import Staffer, unit_staff
@@ -142,9 +142,10 @@ def test_a_consultation_answered_on_the_spot_is_resolved_at_acceptance(
 
 
 def test_rated_cases_are_archived_after_three_days(session: Session) -> None:
-    from backend.cases.schemas import RatingIn
-    from backend.cases.service import rate_case, transition
+    from backend.cases.ratings import rate_case
+    from backend.cases.schemas.ratings import RatingIn
     from backend.cases.states import Move
+    from backend.cases.transitions import transition
     from backend.staff.principal import SYSTEM
 
     start = utcnow() - timedelta(days=10)

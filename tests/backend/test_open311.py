@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from backend.cases.service import transition
 from backend.cases.states import Move
+from backend.cases.transitions import transition
 from backend.open311.service import issue_key
 from backend.reference.categories import categories
 from backend.staff.principal import SYSTEM

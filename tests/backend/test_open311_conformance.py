@@ -37,9 +37,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from backend.cases.models import Case
-from backend.cases.schemas import RatingIn
-from backend.cases.service import rate_case, transition
+from backend.cases.ratings import rate_case
+from backend.cases.schemas.ratings import RatingIn
 from backend.cases.states import CaseStatus, Move
+from backend.cases.transitions import transition
 from backend.open311.formats import Format, render
 from backend.open311.service import issue_key
 from backend.staff.principal import SYSTEM

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from backend.cases.schemas import RatingIn
-from backend.cases.service import rate_case, transition
+from backend.cases.ratings import rate_case
+from backend.cases.schemas.ratings import RatingIn
 from backend.cases.states import Move
+from backend.cases.transitions import transition
 from backend.staff.principal import SYSTEM
 from tests.backend.conftest import Staffer, unit_staff
 from tests.backend.factories import ZHONGGUANCUN, make_case

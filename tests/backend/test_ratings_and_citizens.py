@@ -9,11 +9,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from backend.cases.intake import create_case
 from backend.cases.models import Case
 from backend.cases.queries import MAX_FAILED_VERIFICATIONS, citizen_view
-from backend.cases.schemas import CaseCreate
-from backend.cases.service import create_case, transition
+from backend.cases.schemas.intake import CaseCreate
 from backend.cases.states import Move
+from backend.cases.transitions import transition
 from backend.errors import TooManyAttempts
 from backend.staff.principal import SYSTEM
 from backend.staff.service import SERVICE

@@ -8,10 +8,12 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from backend.cases.models import Case
+from backend.cases.ratings import rate_case
 from backend.cases.retention import anonymise_closed
-from backend.cases.schemas import RatingIn
-from backend.cases.service import add_note, rate_case, transition
+from backend.cases.schemas.ratings import RatingIn
 from backend.cases.states import Move
+from backend.cases.timeline import add_note
+from backend.cases.transitions import transition
 from backend.staff.principal import SYSTEM, Principal
 from backend.staff.roles import Role
 from common.database import utcnow

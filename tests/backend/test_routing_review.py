@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.cases.models import Case
-from backend.cases.schemas import CaseRouting
+from backend.cases.schemas.intake import CaseRouting
 from backend.routing import service as routing_service
 from backend.staff.models import AuditEntry
 from tests.backend.conftest import Staffer

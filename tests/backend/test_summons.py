@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from backend.cases.alerts import raise_alerts
 from backend.cases.models import AlertKind, Case, CaseAlert, Summons
-from backend.cases.service import transition
 from backend.cases.states import Move
+from backend.cases.transitions import transition
 from backend.staff.models import AuditEntry
 from tests.backend.conftest import Staffer, unit_staff
 from tests.backend.factories import make_case

@@ -1,14 +1,13 @@
-"""Request and response schemas of cases, separate from the tables."""
+"""What a new appeal arrives as: the case to accept, and the routing the conversation carries into it."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from backend.cases.models import AppealType, Channel, Satisfaction
-from backend.cases.states import CaseStatus, Move
+from backend.cases.models import AppealType, Channel
 from backend.reference.categories import categories
 from backend.reference.departments import departments
 from backend.reference.gazetteer import gazetteer
@@ -27,6 +26,13 @@ class Attachment(BaseModel):
 
 
 Confidence = Annotated[float, Field(ge=0, le=1)]
+
+
+def known_units(value: str | list[str] | None) -> str | list[str] | None:
+    """Check unit keys (a lead unit, co-units): ValueError for an unknown one."""
+    for key in [value] if isinstance(value, str) else value or []:
+        Unit.parse(key)
+    return value
 
 
 def _known_category(code: str | None) -> str | None:
@@ -130,12 +136,7 @@ class CaseCreate(BaseModel):
     answer: Annotated[str | None, Field(max_length=2000)] = None
     routing: CaseRouting | None = None  # the conversation's routing; without it the backend routes
 
-    @field_validator("lead_unit", "co_units")
-    @classmethod
-    def known_units(cls, value: str | list[str] | None) -> str | list[str] | None:
-        for key in [value] if isinstance(value, str) else value or []:
-            Unit.parse(key)
-        return value
+    _units = field_validator("lead_unit", "co_units")(known_units)
 
     _category = field_validator("category_code")(_known_category)
     _district = field_validator("district_code")(_known_district)
@@ -186,244 +187,8 @@ class CaseCreate(BaseModel):
         return self
 
 
-class TransitionIn(BaseModel):
-    """A move in the lifecycle, with what that move needs."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    move: Move
-    lead_unit: Annotated[str | None, Field(max_length=40)] = None
-    co_units: Annotated[list[str], Field(max_length=5)] = []
-    reason: Annotated[str | None, Field(max_length=1000)] = None
-    reply: Annotated[str | None, Field(max_length=2000)] = None
-    note: Annotated[str | None, Field(max_length=1000)] = None
-
-    @field_validator("lead_unit", "co_units")
-    @classmethod
-    def known_units(cls, value: str | list[str] | None) -> str | list[str] | None:
-        for key in [value] if isinstance(value, str) else value or []:
-            Unit.parse(key)
-        return value
-
-
-class NoteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    text: Annotated[str, Field(min_length=1, max_length=2000)]
-    public: bool = False
-
-
-class SummonsIn(BaseModel):
-    """吹哨: the functional departments a street summons to its case, and why."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    departments: Annotated[list[Annotated[str, Field(max_length=40)]], Field(min_length=1, max_length=8)]
-    reason: Annotated[str, Field(min_length=2, max_length=1000)]
-
-
-class CheckInIn(BaseModel):
-    """报到: what the summoned department will do."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    text: Annotated[str, Field(min_length=2, max_length=2000)]
-
-
-class SummonsOut(BaseModel):
-    id: int
-    number: str
-    case_status: CaseStatus
-    category_name: str | None
-    place: str
-    unit: str
-    unit_name: str
-    department: str
-    department_name: str
-    reason: str
-    summoned_by: str
-    summoned_at: datetime
-    due_at: datetime
-    checked_in_at: datetime | None
-    checked_in_by: str | None
-    check_in: str | None
-    late: bool
-    overdue: bool
-    open: bool
-    closed_at: datetime | None
-    close_reason: str | None
-
-
-class RatingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    resolved: bool
-    satisfaction: Satisfaction
-    comment: Annotated[str | None, Field(max_length=1000)] = None
-    channel_identity: Annotated[str | None, Field(max_length=160)] = None
-    sms_phone: Annotated[str | None, Field(max_length=30)] = None  # a rating answered by SMS from it
-
-
-class UpdateOut(BaseModel):
-    id: int
-    kind: str
-    from_status: str | None
-    to_status: str | None
-    actor_kind: str
-    actor: str | None
-    unit: str | None
-    unit_name: str | None
-    note: str | None
-    public: bool
-    created_at: datetime
-
-
-class RatingOut(BaseModel):
-    round: int
-    resolved: bool
-    satisfaction: Satisfaction
-    satisfaction_label: str
-    comment: str | None
-    rated_at: datetime
-
-
-class UnitOut(BaseModel):
-    key: str
-    code: str
-    name: str
-    role: str
-
-
-class CaseOut(BaseModel):
-    """A case as staff see it (contact details masked for confidential reports to units)."""
-
-    number: str
-    status: CaseStatus
-    status_label: str
-    appeal_type: AppealType
-    appeal_type_label: str
-    category_code: str | None
-    category_name: str | None
-    description: str
-    address: str | None
-    district_code: str | None
-    district: str | None
-    street_code: str | None
-    street: str | None
-    latitude: float | None
-    longitude: float | None
-    occurred_at: datetime | None
-    contact_name: str | None
-    contact_phone: str | None
-    anonymous: bool
-    confidential: bool
-    channel: str
-    sms_updates: bool
-    conversation_id: str | None
-    attachments: list[dict[str, Any]]
-    attributes: dict[str, Any]
-    time_limit: str
-    time_limit_label: str
-    accepted_at: datetime
-    due_at: datetime
-    overdue: bool
-    dispatched_at: datetime | None
-    acknowledged_at: datetime | None
-    resolved_at: datetime | None
-    rated_at: datetime | None
-    closed_at: datetime | None
-    supervised_at: datetime | None
-    lead_unit: UnitOut | None
-    co_units: list[UnitOut]
-    reply: str | None
-    reopen_count: int
-    return_count: int
-    routing_confidence: float | None
-    department_code: str | None  # the functional department smart dispatch chose
-    department_confidence: float | None
-    needs_review: bool  # routing was unsure: an operator picks the unit
-    routing_alternatives: list[AlternativeOut]
-    review_choices: list[UnitOut]  # the units to pick from while the case needs review
-
-
-class AlternativeOut(BaseModel):
-    category_code: str
-    category_name: str
-    department_code: str | None
-    department_name: str | None
-    confidence: float
-
-
-class CaseDetailOut(CaseOut):
-    timeline: list[UpdateOut]
-    ratings: list[RatingOut]
-    related: list[str]
-    summonses: list[SummonsOut]  # 吹哨报到 on this case, open and closed
-
-
-class CaseCreated(BaseModel):
-    case: CaseDetailOut
-    created: bool
-
-
 class SubmissionIn(BaseModel):
     """A submission by its Idempotency-Key, to find the case it filed."""
 
     model_config = ConfigDict(extra="forbid")
     idempotency_key: Annotated[str, Field(min_length=1, max_length=100)]
-
-
-class CitizenLookupIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    number: Annotated[str, Field(min_length=6, max_length=30)]
-    phone_last4: Annotated[str | None, Field(pattern=r"^\d{4}$")] = None
-    channel_identity: Annotated[str | None, Field(max_length=160)] = None
-
-
-class IdentityRename(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    old: Annotated[str, Field(min_length=3, max_length=160)]
-    new: Annotated[str, Field(min_length=3, max_length=160)]
-
-
-class IdentityRenamesIn(BaseModel):
-    """Conversations the gateway moved to new ids: the cases filed from them follow."""
-
-    model_config = ConfigDict(extra="forbid")
-    renames: Annotated[list[IdentityRename], Field(min_length=1, max_length=200)]
-
-
-class IdentityRenamesOut(BaseModel):
-    cases: int
-
-
-class CitizenCaseOut(BaseModel):
-    """What a citizen may see about a case, once verified: no personal data of anyone."""
-
-    number: str
-    verified: bool
-    status: CaseStatus | None = None
-    status_text: str | None = None
-    appeal_type_label: str | None = None
-    category_name: str | None = None
-    unit_name: str | None = None
-    accepted_at: datetime | None = None
-    due_at: datetime | None = None
-    time_limit_label: str | None = None
-    latest_reply: str | None = None
-    can_rate: bool = False
-
-
-class CaseEventOut(BaseModel):
-    """A public timeline entry for the gateway to push to the citizen's channel."""
-
-    id: int
-    number: str
-    kind: str
-    status: CaseStatus
-    status_text: str
-    note: str | None
-    unit_name: str | None
-    channel: str
-    channel_identity: str | None
-    conversation_id: str | None
-    time_limit_label: str
-    due_at: datetime
-    sms_to: str | None  # the phone that gets this case's updates by SMS (the gateway's service only)
-    created_at: datetime

@@ -1,0 +1,1 @@
+"""Request and response schemas of cases, separate from the tables, one module per entity."""
