@@ -49,7 +49,7 @@ def seed(stack: Stack) -> dict[str, str]:
     """This month's rated cases of three units, an overdue and a due-soon case, a summons nobody answered,
     and a hotspot scan that finds the clusters; straight into the backend's database."""
     from backend.cases.alerts import raise_alerts
-    from backend.cases.states import Role
+    from backend.staff.roles import Role
     from backend.cases.summons import summon
     from backend.db import session_factory
     from backend.staff.principal import Principal
