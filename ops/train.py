@@ -21,7 +21,7 @@ from typing import IO
 from ops.progress import TrainingProgress, clock, split_output
 
 ROOT = Path(__file__).resolve().parent.parent
-TRAINING_INPUTS = ("config.yml", "bot/domain.yml", "bot/data", "bot/dictionary", "bot/nlu")
+TRAINING_INPUTS = ("config.yml", "bot/domain.yml", "bot/data", "bot/dictionary", "bot/nlu", "bot/shared")
 # in those folders, yet never read by training: the cross-validation driver only evaluates
 NOT_READ_BY_TRAINING = ("bot/nlu/crossval.py",)
 KEEP_MODELS = 3

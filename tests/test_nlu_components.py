@@ -6,7 +6,8 @@ import re
 
 import yaml
 
-from bot.nlu.entities import COMPOUND_SURNAMES, SURNAMES, clean, satisfaction_value
+from bot.nlu.entities import COMPOUND_SURNAMES, SURNAMES, clean
+from bot.shared.rating_words import satisfaction_value
 from ops.stack import ROOT
 from tests.rasa_env import in_rasa_env
 
@@ -83,11 +84,15 @@ def test_one_character_places_are_dropped_and_a_surname_is_kept_without_its_pref
     assert [(e["entity"], e["value"], e["start"]) for e in found] == [("person_name", "马", text.index("马"))]
 
 
+def name_patterns() -> str:
+    """The training data's name patterns (bot/data/nlu/regex.yml), one a line."""
+    data = yaml.safe_load((ROOT / "bot/data/nlu/regex.yml").read_text(encoding="utf-8"))
+    return str(next(item for item in data["nlu"] if item.get("regex") == "person_name")["examples"])
+
+
 def surname_pattern() -> re.Pattern[str]:
-    """The training data's pattern for the surname after 姓 (bot/data/nlu/targeted.yml)."""
-    data = yaml.safe_load((ROOT / "bot/data/nlu/targeted.yml").read_text(encoding="utf-8"))
-    names = next(item for item in data["nlu"] if item.get("regex") == "person_name")
-    after_xing = [line[2:] for line in names["examples"].splitlines() if line.startswith("- (?<=姓)")]
+    """The training data's pattern for the surname after 姓."""
+    after_xing = [line[2:] for line in name_patterns().splitlines() if line.startswith("- (?<=姓)")]
     assert len(after_xing) == 1
     return re.compile(after_xing[0])
 
@@ -340,8 +345,7 @@ def test_a_place_keeps_its_numbered_parts() -> None:
 
 
 def test_the_clean_up_knows_the_surnames_of_the_name_patterns() -> None:
-    data = (ROOT / "bot/data/nlu/targeted.yml").read_text(encoding="utf-8")
-    listed = re.findall(r"^\s+- \^?(?:\(\?<=姓\))?\(([^)]*)\)", data, re.M)
+    listed = re.findall(r"^- \^?(?:\(\?<=姓\))?\(([^)]*)\)", name_patterns(), re.M)
     assert len(listed) == 3
     for names in listed:
         assert {name for name in names.split("|") if len(name) == 1} == SURNAMES

@@ -24,7 +24,6 @@ from bot.actions.escalation import hand_off
 from bot.actions.tracker_reading import latest_intent, latest_text
 
 OTHER_CATEGORY = "other"
-HOW_CAN_I_HELP = "您好，请问有什么可以帮您？您可以直接描述遇到的问题或想咨询的事，也可以说“查进度”“转人工”。"
 
 
 async def subject_of(text: str) -> str:
@@ -39,16 +38,12 @@ async def subject_of(text: str) -> str:
     return f"{routing.category_name}方面的问题"
 
 
-def offer(dispatcher: CollectingDispatcher, kind: str, understood: str, text: str) -> list[EventType]:
-    """One line saying how the appeal was understood, and the offer to file it (a tap or a yes)."""
-    label = APPEAL_LABELS[kind]
-    dispatcher.utter_message(
-        text=understood,
-        buttons=[
-            {"title": f"登记{label}工单", "payload": "/affirm"},
-            {"title": "不用了", "payload": "/deny"},
-        ],
-    )
+def offer(
+    dispatcher: CollectingDispatcher, kind: str, response: str, text: str, subject: str = ""
+) -> list[EventType]:
+    """One line saying how the appeal was understood (`response`, an utter_offer_* with its buttons),
+    and the offer to file it (a tap or a yes)."""
+    dispatcher.utter_message(response=response, label=APPEAL_LABELS[kind], subject=subject)
     return [SlotSet("offered_appeal", text[:2000]), SlotSet("offered_type", kind)]
 
 
@@ -69,14 +64,11 @@ class ActionFallback(Action):
             return forget_offer()
         if substantive(text):
             kind = offered_type(latest_intent(tracker), text)
-            label = APPEAL_LABELS[kind]
-            subject = await subject_of(text)
-            understood = f"我理解您是要{label}：{subject}。需要的话，我这就帮您登记成{label}工单。"
-            return offer(dispatcher, kind, understood, text)
+            return offer(dispatcher, kind, "utter_offer_appeal", text, await subject_of(text))
         if unplaced_in_a_row(tracker.events) >= 2:
             hand_off(dispatcher, tracker, "repeated_fallback")
             return []
-        dispatcher.utter_message(text=HOW_CAN_I_HELP)
+        dispatcher.utter_message(response="utter_default")
         return []
 
 

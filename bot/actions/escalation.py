@@ -15,20 +15,12 @@ from rasa_sdk.types import DomainDict
 from bot.actions.backend_client import BackendClient, BackendError
 from bot.actions.tracker_reading import latest_intent, latest_text
 
-ALL_NUMBERS = "火警119，治安报警110，急救120，燃气泄漏96777，心理危机干预010-82951332"
 REASONS = {
     "request_human": "requested",
     "angry": "anger",
     "still_unresolved": "repeat_complaint",
     "nlu_fallback": "repeated_fallback",
     "emergency": "emergency",
-}
-SAYINGS = {
-    "requested": "好的，正在为您转接人工客服。",
-    "anger": "非常抱歉给您带来不好的体验，我马上为您转接人工客服，请您稍等。",
-    "repeat_complaint": "抱歉问题还没有解决，我这就为您转接人工客服跟进。",
-    "repeated_fallback": "我为您转接人工客服，请直接告诉客服您的需要。",
-    "emergency": "同时已为您转接人工客服。",
 }
 CASE_SLOTS = (
     "description",
@@ -46,7 +38,7 @@ CASE_SLOTS = (
 
 def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> None:
     """Tell the citizen, and ask the gateway to queue the conversation with what is known so far."""
-    dispatcher.utter_message(text=SAYINGS[reason])
+    dispatcher.utter_message(response=f"utter_handoff_{reason}")
     collected = {name: tracker.get_slot(name) for name in CASE_SLOTS if tracker.get_slot(name)}
     dispatcher.utter_message(json_message={"handoff": {"reason": reason, "collected": collected}})
 
@@ -77,8 +69,10 @@ class ActionEmergency(Action):
         except BackendError:
             found = None
         if found:
-            dispatcher.utter_message(text=f"这是紧急情况（{found['label']}），请立即拨打 {found['call']}！")
+            dispatcher.utter_message(
+                response="utter_emergency_call", danger=found["label"], call=found["call"]
+            )
         else:
-            dispatcher.utter_message(text=f"如有危险，请立即拨打电话求助：{ALL_NUMBERS}。")
+            dispatcher.utter_message(response="utter_emergency_numbers")
         hand_off(dispatcher, tracker, "emergency")
         return []

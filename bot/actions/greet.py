@@ -31,8 +31,5 @@ class ActionGreet(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(
-            text=f"{salutation(datetime.now(BEIJING))}！这里是12345市民服务热线的在线服务。"
-            "您可以在这里反映问题、查询工单进度、咨询政策，请问有什么可以帮您？"
-        )
+        dispatcher.utter_message(response="utter_greet", salutation=salutation(datetime.now(BEIJING)))
         return []

@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 from bot.actions.backend_client import BackendClient, BackendError
 from bot.actions.status import find_case_number
 from bot.actions.tracker_reading import channel_identity, entity, latest_intent
-from bot.nlu.entities import NO_RATING_INTENTS, satisfaction_value
+from bot.shared.rating_words import NO_RATING_INTENTS, satisfaction_value
 
 RATING_SLOTS = ("rating_case", "rating_resolved", "rating_satisfaction", "rating_comment")
 
@@ -32,11 +32,13 @@ class ActionStartRating(Action):
                     case = await backend.lookup(
                         number, phone_last4=None, channel_identity=channel_identity(tracker)
                     )
-                reply = f"承办单位答复：{case.latest_reply}" if case.verified and case.latest_reply else ""
+                reply = case.latest_reply if case.verified and case.latest_reply else ""
             except BackendError:
                 reply = ""
         dispatcher.utter_message(
-            text=f"您好！您反映的问题（工单号 {number}）已经办结。{reply}\n想请您花一分钟做个回访评价。"
+            response="utter_rating_invite_with_reply" if reply else "utter_rating_invite",
+            number=number,
+            reply=reply,
         )
         return [
             *(SlotSet(name, None) for name in RATING_SLOTS),
@@ -99,14 +101,12 @@ class ActionSubmitRating(Action):
                     channel_identity=channel_identity(tracker),
                 )
         except BackendError:
-            dispatcher.utter_message(text="抱歉，评价暂时没能保存，稍后我们会再次邀请您评价。")
+            dispatcher.utter_message(response="utter_rating_not_saved")
             return reset
         if case.get("status") == "dispatched":
-            dispatcher.utter_message(
-                text="谢谢您的反馈。已将您的意见转给承办单位重新办理（重办），有进展会在这里通知您。"
-            )
+            dispatcher.utter_message(response="utter_rating_reopened")
         elif satisfaction == "dissatisfied":
-            dispatcher.utter_message(text="谢谢您的反馈，您的意见已记录，热线会跟进督办。")
+            dispatcher.utter_message(response="utter_rating_dissatisfied")
         else:
-            dispatcher.utter_message(text="感谢您的评价！您的满意是我们的目标，祝您生活愉快。")
+            dispatcher.utter_message(response="utter_rating_thanks")
         return reset

@@ -31,6 +31,7 @@ from bot.actions.backend_client import (
 )
 from bot.actions.tracker_reading import (
     NOT_GIVEN,
+    NOT_YET,
     attachments,
     beijing_time,
     channel,
@@ -134,7 +135,7 @@ class ValidateCaseForm(FormValidationAction):
             )
         if routing.emergency:
             danger, call = routing.emergency["label"], routing.emergency["call"]
-            dispatcher.utter_message(text=f"您描述的情况可能有危险（{danger}），请先拨打 {call}。")
+            dispatcher.utter_message(response="utter_danger_call_first", danger=danger, call=call)
         return slots
 
     async def validate_address(
@@ -147,7 +148,7 @@ class ValidateCaseForm(FormValidationAction):
         if not asked and (refuses(text) or len(text) < 2):
             return {"address": None}
         if refuses(text) or len(text) < 2:
-            dispatcher.utter_message(text="处理问题需要知道大致位置，请至少告诉我在哪个区、哪个街道或小区。")
+            dispatcher.utter_message(response="utter_address_needed")
             return {"address": None}
         description = tracker.get_slot("description") or text
         try:
@@ -168,9 +169,9 @@ class ValidateCaseForm(FormValidationAction):
             return {"address": None}
         attempts = int(tracker.get_slot("address_attempts") or 0) + 1
         if attempts >= 2:
-            dispatcher.utter_message(text="好的，地址已记录，热线工作人员会进一步确认具体位置。")
+            dispatcher.utter_message(response="utter_address_kept")
             return {"address": text[:300], "address_attempts": attempts, "routing": routing.carried()}
-        dispatcher.utter_message(text="我没能确定这是哪个区，请补充区和街道（乡镇），比如：朝阳区望京街道。")
+        dispatcher.utter_message(response="utter_address_no_district")
         return {"address": None, "address_attempts": attempts}
 
     async def validate_contact_name(
@@ -188,7 +189,7 @@ class ValidateCaseForm(FormValidationAction):
             }
         name = said_name(text)
         if name is None:
-            dispatcher.utter_message(text="没听清您的称呼，请再说一下，比如“王先生”或“李华”。")
+            dispatcher.utter_message(response="utter_name_unclear")
             return {"contact_name": None}
         return {"contact_name": name}
 
@@ -200,12 +201,9 @@ class ValidateCaseForm(FormValidationAction):
         if phone:
             return {"contact_phone": phone.stored}
         if refuses(text):
-            dispatcher.utter_message(text="好的，按匿名受理。没有电话的话，办理结果会在这里通知您。")
+            dispatcher.utter_message(response="utter_anonymous")
             return {"contact_phone": NOT_GIVEN, "contact_name": NOT_GIVEN}
-        dispatcher.utter_message(
-            text="这个号码好像不对，请留11位手机号（例如 138 0013 8000），"
-            "或带区号的座机（例如 010-6234 5678 转 123）。"
-        )
+        dispatcher.utter_message(response="utter_phone_invalid")
         return {"contact_phone": None}
 
 
@@ -218,28 +216,19 @@ class ActionSummarizeCase(Action):
     ) -> list[EventType]:
         slot = tracker.get_slot
         place = "".join(p for p in (slot("district"), slot("street")) if p)
-        lines = [
-            "请核对您要反映的内容：",
-            f"类型：{APPEAL_LABELS.get(slot('appeal_type') or 'complaint', '投诉')}",
-            f"问题：{shown_description(slot('description') or '')}",
-            f"地点：{slot('address') or '（咨询，未提供）'}"
-            + (f"（{place}）" if place and place not in (slot("address") or "") else ""),
-            f"联系人：{slot('contact_name') or NOT_GIVEN}，{shown_phone(slot('contact_phone'))}",
-        ]
-        if slot("confidential"):
-            lines.append("举报人信息：保密")
-        if slot("category_name"):
-            lines.append(
-                f"分类：{slot('category_name')}；承办单位：{slot('unit_name')}；时限：{slot('time_limit_label')}"
-            )
-        lines.append("确认无误请点“确认提交”，需要修改请直接告诉我哪里不对。")
+        address = slot("address") or NOT_YET
+        if place and place not in address:
+            address = f"{address}（{place}）"
         dispatcher.utter_message(
-            text="\n".join(lines),
-            buttons=[
-                {"title": "确认提交", "payload": "/affirm"},
-                {"title": "修改", "payload": "/deny"},
-                {"title": "不报了", "payload": "/cancel"},
-            ],
+            response="utter_case_summary_confidential" if slot("confidential") else "utter_case_summary",
+            type=APPEAL_LABELS.get(slot("appeal_type") or "", APPEAL_LABELS["complaint"]),
+            shown_description=shown_description(slot("description") or ""),
+            place=address,
+            name=slot("contact_name") or NOT_GIVEN,
+            phone=shown_phone(slot("contact_phone")),
+            category=slot("category_name") or NOT_YET,
+            unit=slot("unit_name") or NOT_YET,
+            limit=slot("time_limit_label") or NOT_YET,
         )
         return [SlotSet("submission_key", slot("submission_key") or uuid.uuid4().hex)]
 
@@ -258,33 +247,32 @@ class ActionSubmitCase(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         if not tracker.get_slot("description") or not tracker.get_slot("submission_key"):
-            dispatcher.utter_message(text="没有待提交的内容。请直接描述您要反映的问题。")
+            dispatcher.utter_message(response="utter_nothing_to_submit")
             return []
         key = f"{channel_identity(tracker)}:{tracker.get_slot('submission_key')}"
         try:
             async with BackendClient.from_settings() as backend:
                 created = await backend.create_case(new_case(tracker), idempotency_key=key)
         except BackendUnavailable:
-            dispatcher.utter_message(text=SUBMIT_FAILED)
+            dispatcher.utter_message(response="utter_submit_failed")
             return [FollowupAction("action_summarize_case")]
         except Conflict:
             return await already_filed(dispatcher, key)
         except BackendError:
-            dispatcher.utter_message(text="抱歉，有信息没能通过校验，请检查后修改。")
+            dispatcher.utter_message(response="utter_case_invalid")
             return [FollowupAction("action_correct_case")]
-        dispatcher.utter_message(text=filed(created))
+        filed(dispatcher, created)
         return [*reset_report(), SlotSet("case_id", created.number)]
 
 
-SUBMIT_FAILED = "抱歉，提交没有成功（系统暂时繁忙），您填写的内容都还在。请稍后再点一次“确认提交”。"
-
-
-def filed(created: CreatedCase) -> str:
-    return (
-        f"已为您提交！工单号：{created.number}\n"
-        f"承办单位：{created.unit_name or '热线正在确定承办单位'}\n"
-        f"办理时限：{created.time_limit_label}（{beijing_time(created.due_at)}前）\n"
-        f"有进展会在这里通知您，也可以随时发送“查进度 {created.number}”。"
+def filed(dispatcher: CollectingDispatcher, created: CreatedCase) -> None:
+    """Tell the citizen the case number, the unit and the time limit."""
+    dispatcher.utter_message(
+        response="utter_case_filed" if created.unit_name else "utter_case_filed_unit_pending",
+        number=created.number,
+        unit=created.unit_name or "",
+        time_limit=created.time_limit_label,
+        due=beijing_time(created.due_at),
     )
 
 
@@ -296,13 +284,10 @@ async def already_filed(dispatcher: CollectingDispatcher, key: str) -> list[Even
         async with BackendClient.from_settings() as backend:
             created = await backend.submitted_case(idempotency_key=key)
     except BackendError:
-        dispatcher.utter_message(text=SUBMIT_FAILED)
+        dispatcher.utter_message(response="utter_submit_failed")
         return [FollowupAction("action_summarize_case")]
-    dispatcher.utter_message(
-        text="您这条诉求其实在刚才已经提交成功了，之后改动的内容没有写进工单。"
-        "如需更正或补充，可以说“转人工”，由工作人员帮您补上。"
-    )
-    dispatcher.utter_message(text=filed(created))
+    dispatcher.utter_message(response="utter_filed_earlier")
+    filed(dispatcher, created)
     return [*reset_report(), SlotSet("case_id", created.number)]
 
 

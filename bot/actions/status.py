@@ -18,7 +18,7 @@ from bot.actions.backend_client import (
     CitizenCase,
     TooManyAttempts,
 )
-from bot.actions.tracker_reading import beijing_time, channel_identity
+from bot.actions.tracker_reading import NOT_YET, beijing_time, channel_identity
 
 # 13 digits from 20: as the hotline says it (2026112700001) or grouped by the citizen with a space or
 # a dash anywhere (20261127-00001, 2026-1127-00001, 2026 11 27 00001); bot/data/nlu/regex.yml the same.
@@ -33,16 +33,20 @@ def find_case_number(text: str) -> str | None:
     return SEPARATORS.sub("", match.group(0)) if match else None
 
 
-def describe(case: CitizenCase) -> str:
-    """A case's state in words, for the citizen it belongs to."""
-    lines = [f"工单 {case.number}（{case.category_name or '待分类'}）", f"状态：{case.status_text}"]
-    if case.unit_name:
-        lines.append(f"承办单位：{case.unit_name}")
+def describe(dispatcher: CollectingDispatcher, case: CitizenCase) -> None:
+    """Tell a case's state, to the citizen it belongs to."""
+    limit = NOT_YET
     if case.due_at and case.time_limit_label:
-        lines.append(f"办理时限：{case.time_limit_label}（{beijing_time(case.due_at)}前）")
-    if case.latest_reply:
-        lines.append(f"最新答复：{case.latest_reply}")
-    return "\n".join(lines)
+        limit = f"{case.time_limit_label}（{beijing_time(case.due_at)}前）"
+    dispatcher.utter_message(
+        response="utter_case_status",
+        number=case.number,
+        category=case.category_name or NOT_YET,
+        status=case.status_text,
+        unit=case.unit_name or NOT_YET,
+        time_limit=limit,
+        reply=case.latest_reply or NOT_YET,
+    )
 
 
 class ValidateStatusForm(FormValidationAction):
@@ -62,7 +66,7 @@ class ValidateStatusForm(FormValidationAction):
     ) -> dict[str, Any]:
         number = find_case_number(str(value or ""))
         if number is None:
-            dispatcher.utter_message(text="工单号是13位数字，比如 2026112700001，请再核对一下。")
+            dispatcher.utter_message(response="utter_case_number_invalid")
             return {"case_number": None}
         return await self._look_up(dispatcher, tracker, number, None)
 
@@ -71,12 +75,12 @@ class ValidateStatusForm(FormValidationAction):
     ) -> dict[str, Any]:
         match = LAST4.search(str(value or ""))
         if match is None:
-            dispatcher.utter_message(text="请输入手机号的后四位数字。")
+            dispatcher.utter_message(response="utter_phone_last4_invalid")
             return {"phone_last4": None}
         found = await self._look_up(dispatcher, tracker, tracker.get_slot("case_number"), match.group(1))
         if found.get("status_verified") or found.get("phone_last4") == DONE:
             return {"phone_last4": DONE, **found}
-        dispatcher.utter_message(text="后四位和工单上的不一致，请再试一次，或说“取消”。")
+        dispatcher.utter_message(response="utter_phone_last4_mismatch")
         return {"phone_last4": None}
 
     async def _look_up(
@@ -88,16 +92,16 @@ class ValidateStatusForm(FormValidationAction):
                     number, phone_last4=last4, channel_identity=channel_identity(tracker)
                 )
         except CaseNotFound:
-            dispatcher.utter_message(text=f"没有找到工单 {number}，请核对号码。")
+            dispatcher.utter_message(response="utter_case_not_found", number=number)
             return {"case_number": None}
         except TooManyAttempts:
-            dispatcher.utter_message(text="验证错误次数过多，请一小时后再试，或说“转人工”。")
+            dispatcher.utter_message(response="utter_too_many_attempts")
             return {"case_number": number, "phone_last4": DONE}
         except (BackendUnavailable, BackendError):
             dispatcher.utter_message(response="utter_service_unavailable")
             return {"case_number": number, "phone_last4": DONE}
         if case.verified:
-            dispatcher.utter_message(text=describe(case))
+            describe(dispatcher, case)
             return {"case_number": number, "status_verified": True}
         return {"case_number": number}
 
@@ -131,9 +135,7 @@ class ActionAskCaseNumber(Action):
             {"title": f"{case.number} {case.category_name or ''}".strip(), "payload": case.number}
             for case in cases
         ]
-        dispatcher.utter_message(
-            text="请告诉我工单号（13位数字），或点选您在这里提交过的工单：", buttons=buttons
-        )
+        dispatcher.utter_message(response="utter_ask_case_number_or_pick", buttons=buttons)
         return []
 
 
@@ -160,10 +162,8 @@ class ActionListMyCases(Action):
             dispatcher.utter_message(response="utter_service_unavailable")
             return []
         if not cases:
-            dispatcher.utter_message(text="您在这里还没有提交过工单。需要反映问题的话，直接描述给我就行。")
+            dispatcher.utter_message(response="utter_no_cases")
             return []
-        lines = [f"您在这里提交的工单（最近{len(cases)}件）："]
-        lines += [f"{i}. {c.number} {c.category_name or ''}：{c.status_text}" for i, c in enumerate(cases, 1)]
-        lines.append("想看某一件的详情，发送“查进度 工单号”即可。")
-        dispatcher.utter_message(text="\n".join(lines))
+        listed = [f"{i}. {c.number} {c.category_name or ''}：{c.status_text}" for i, c in enumerate(cases, 1)]
+        dispatcher.utter_message(response="utter_my_cases", count=len(cases), cases="\n".join(listed))
         return []

@@ -15,6 +15,7 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 KNOWN_CHANNELS = ("webchat", "telegram", "wechat", "phone")
 REFUSALS = re.compile(r"不留|不方便|不想(说|留|透露)|匿名|保密|不告诉|不愿(意)?(透露|留)|算了吧?不留")
 NOT_GIVEN = "不愿透露"
+NOT_YET = "—"  # shown for a field of a case that has no value yet
 
 
 def channel_identity(tracker: Tracker) -> str:

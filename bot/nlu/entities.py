@@ -23,12 +23,11 @@ import re
 from typing import Any
 
 from bot.nlu.letters import is_letter
+from bot.shared.rating_words import NO_RATING_INTENTS, satisfaction_value
 
 PATTERN_EXTRACTOR = "RegexEntityExtractor"
 PATTERN_ENTITIES = frozenset({"phone_number", "case_number"})
 ANSWER_INTENTS = frozenset({"inform", "correct_info"})
-# "暖气费一般几月份交" asks a question: 一般 is no rating there.
-NO_RATING_INTENTS = frozenset({"ask_question", "check_status", "report_issue"})
 JOINED_ENTITIES = frozenset({"address"})
 JOINABLE_GAP = re.compile(r"\w{0,2}")  # no space or punctuation, at most two characters
 
@@ -74,7 +73,7 @@ def joined(entities: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
 
 SURNAME_GIVEN = re.compile(r"姓(\w{1,2})")
 # The common one-character surnames, the same as the name patterns of the training data
-# (bot/data/nlu/targeted.yml; a test keeps the two equal).
+# (bot/data/nlu/regex.yml; a test keeps the two equal).
 SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵"
     "万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟"
@@ -142,36 +141,6 @@ PLACE_END = re.compile(r"那边|这边|那儿|这儿|那里|这里|那块|附近
 CHINESE_NUMERALS = re.compile(r"[零〇一二两三四五六七八九十百千万几]+")
 # The word of degree right before a rating is part of it, as in the annotations ("非常不满意").
 DEGREE_BEFORE = re.compile(r"(?:非常|特别|十分|相当|极其|超级|很|太|挺|真|超)$")
-SATISFACTION_RULES = (  # first match wins; the values are the rating form's
-    # "不太满意", "不是很满意": a negation a few characters before 满意 is no satisfaction; 差 but not 差不多.
-    # Stars and marks as people give them in apps: one or two stars, zero, a fail (不及格) are
-    # dissatisfied; three stars, a pass, 60 or 70 basic; four or five stars, full marks, 100 satisfied.
-    (
-        "dissatisfied",
-        re.compile(
-            r"不[^满]{0,3}满意|没那么满意|差(?!不多)|太次|不行|不认可|失望|不咋地|不怎么样"
-            r"|[一二两12]颗?星(?!期)|(?<![\d一二三四五六七八九十百])[零0]分|负分|不及格"
-        ),
-    ),
-    (
-        "basically_satisfied",
-        re.compile(
-            r"基本|还行|还可以|还成|一般|凑合|将就|马马虎虎|还算|过得去|说得过去|勉强|中规中矩|差不多"
-            r"|[三3]颗?星|及格|[六七67][十0]分"
-        ),
-    ),
-    ("satisfied", re.compile(r"满意|很好|挺好|蛮好|不错|点赞|好评|[四五45]颗?星|满分|一百分|100分")),
-)
-
-
-def satisfaction_value(said: str) -> str | None:
-    """One of satisfied / basically_satisfied / dissatisfied, or None for no rating at all."""
-    if said in {value for value, _ in SATISFACTION_RULES}:
-        return said
-    for value, words in SATISFACTION_RULES:
-        if words.search(said):
-            return value
-    return None
 
 
 def with_degree(entity: dict[str, Any], text: str) -> dict[str, Any]:

@@ -224,8 +224,28 @@ def tracker(
     )
 
 
+RESPONSES: dict[str, list[dict[str, Any]]] = yaml.safe_load(
+    (ROOT / "bot" / "domain.yml").read_text(encoding="utf-8")
+)["responses"]
+
+
+def shown(message: dict[str, Any]) -> dict[str, Any]:
+    """A dispatched message as the citizen gets it: a response is filled in from domain.yml with the
+    action's arguments, as Rasa fills it (its buttons first, then any the action added). A `{name}`
+    the action did not give fails the test (Rasa would show the braces)."""
+    name = message.get("response")
+    if not name:
+        return message
+    template = RESPONSES[name][0]
+    values = {k: v for k, v in message.items() if k != "response"}
+    filled = {"text": template["text"].format_map(values)}
+    buttons = [{**b, "title": b["title"].format_map(values)} for b in template.get("buttons", [])]
+    filled["buttons"] = buttons + list(message.get("buttons") or [])
+    return filled
+
+
 def texts(dispatcher: CollectingDispatcher) -> list[str]:
-    return [m.get("text") or m.get("response") or "" for m in dispatcher.messages]
+    return [shown(m).get("text") or "" for m in dispatcher.messages]
 
 
 def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from bot.actions.appeal_words import offered_type, substantive
 from bot.actions.appeals import ActionAcceptAppeal, ActionFallback
 from bot.actions.questions import ActionAnswerQuestion
 from bot.actions.report import ActionSummarizeCase
-from tests.bot.conftest import FakeBackend, slot_events, texts, tracker
+from tests.bot.conftest import FakeBackend, shown, slot_events, texts, tracker
 from tests.bot.test_report_actions import validate
 
 UNPLACED = "我们村后山这两年一直有人开矿放炮 好几家房子墙都震裂了 井水也浑了"
@@ -28,7 +28,7 @@ async def run(
 
 
 def buttons(dispatcher: CollectingDispatcher) -> list[str]:
-    return [b["payload"] for m in dispatcher.messages for b in m.get("buttons") or []]
+    return [b["payload"] for m in dispatcher.messages for b in shown(m).get("buttons") or []]
 
 
 def handed_off(dispatcher: CollectingDispatcher) -> bool:

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.escalation import ActionEmergency, ActionHandoff
 from bot.actions.rating import ActionStartRating, ActionSubmitRating, ValidateRatingForm
 from bot.actions.status import ActionAskCaseNumber, ActionListMyCases, ValidateStatusForm, find_case_number
-from tests.bot.conftest import IDENTITY, FakeBackend, slot_events, texts, tracker
+from tests.bot.conftest import IDENTITY, RESPONSES, FakeBackend, shown, slot_events, texts, tracker
 
 NUMBER = "2026112700007"
 
@@ -86,7 +86,7 @@ async def test_the_case_number_question_offers_this_channels_latest_cases(
     backend.add_case("2026112700009", identity="telegram-1")
     dispatcher = CollectingDispatcher()
     await ActionAskCaseNumber().run(dispatcher, tracker(text="查进度", intent="check_status"), domain)
-    [asked] = dispatcher.messages
+    [asked] = [shown(m) for m in dispatcher.messages]
     payloads = [b["payload"] for b in asked["buttons"]]
     # three of this channel's cases, each button sends its number; never another channel's
     assert len(payloads) == 3 and set(payloads) <= {f"202611270000{n}" for n in range(1, 5)}
@@ -97,12 +97,12 @@ async def test_the_case_number_question_offers_this_channels_latest_cases(
 async def test_the_case_number_question_without_cases_or_backend(backend: FakeBackend, domain: dict) -> None:
     dispatcher = CollectingDispatcher()
     await ActionAskCaseNumber().run(dispatcher, tracker(text="查进度", intent="check_status"), domain)
-    assert texts(dispatcher) == ["utter_ask_status_form_case_number"]
+    assert texts(dispatcher) == [RESPONSES["utter_ask_status_form_case_number"][0]["text"]]
     backend.add_case(NUMBER)
     backend.failures = 10
     dispatcher = CollectingDispatcher()
     await ActionAskCaseNumber().run(dispatcher, tracker(text="查进度", intent="check_status"), domain)
-    assert texts(dispatcher) == ["utter_ask_status_form_case_number"]
+    assert texts(dispatcher) == [RESPONSES["utter_ask_status_form_case_number"][0]["text"]]
 
 
 async def test_my_cases_lists_this_channels_cases(backend: FakeBackend, domain: dict) -> None:
