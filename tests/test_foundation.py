@@ -95,7 +95,15 @@ def test_the_model_is_the_one_trained_from_this_checkout(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("RASA_MODEL", raising=False)
-    for name in ("config.yml", "bot/domain.yml", "bot/data/nlu.yml", "bot/dictionary/d.txt", "bot/nlu/c.py"):
+    inputs = (
+        "config.yml",
+        "bot/domain.yml",
+        "bot/data/nlu.yml",
+        "bot/dictionary/d.txt",
+        "bot/nlu/c.py",
+        "bot/shared/s.py",
+    )
+    for name in inputs:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(name)
     (tmp_path / "models").mkdir()
