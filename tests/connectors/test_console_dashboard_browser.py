@@ -49,10 +49,10 @@ def seed(stack: Stack) -> dict[str, str]:
     """This month's rated cases of three units, an overdue and a due-soon case, a summons nobody answered,
     and a hotspot scan that finds the clusters; straight into the backend's database."""
     from backend.cases.alerts import raise_alerts
-    from backend.staff.roles import Role
     from backend.cases.summons import summon
     from backend.db import session_factory
     from backend.staff.principal import Principal
+    from backend.staff.roles import Role
     from backend.stats.scans import ClusterRule, scan_hotspots
     from common.database import make_engine
     from tests.backend.factories import ZHONGGUANCUN, make_case, make_rated_case
