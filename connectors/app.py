@@ -172,7 +172,7 @@ def start_sms(
     }
     core.add_adapter(SmsAdapter(provider, core.sessions, templates))
     log.info("SMS is on (Alibaba Cloud SMS)")
-    return SmsUpdates(core), provider
+    return SmsUpdates(core, core.sessions), provider
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -207,7 +207,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         console_backend = httpx.AsyncClient(
             base_url=settings.backend_url.rstrip("/"), timeout=settings.backend_timeout_s
         )
-        takeover = Takeover(core)
+        takeover = Takeover(core, bot=rasa, sessions=sessions)
         hub = ConsoleHub(takeover, settings.console_disconnect_grace_s)
         core.listeners.append(hub.listener)
         telegram: TelegramRunner | None = None
@@ -221,6 +221,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         feed = CaseFeed(
             sessions=sessions,
             core=core,
+            bot=rasa,
             sms=sms,
             backend_url=settings.backend_url,
             token=settings.backend_service_token.get_secret_value(),
@@ -238,6 +239,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             settings=settings,
             sessions=sessions,
             core=core,
+            bot=rasa,
             webchat=webchat,
             uploads=uploads,
             chat_limiter=RateLimiter(limit=settings.chat_messages_per_minute),
@@ -320,7 +322,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             raise HTTPException(401, "the service token is required")
         if not await database_up(request):
             return JSONResponse({"status": "unavailable"}, 503)
-        rasa = wired(request).core.rasa
+        rasa = wired(request).bot
         telegram = wired(request).telegram
         return JSONResponse(
             {

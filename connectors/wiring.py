@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the parts import the routes' modules, which import this one
     from connectors.console.hub import ConsoleHub
     from connectors.console.takeover import Takeover
     from connectors.core.conversation import ConversationCore
+    from connectors.core.rasa_pool import RasaPool
     from connectors.push.feed import CaseFeed
     from connectors.settings import GatewaySettings
     from connectors.sms.channel import SmsUpdates
@@ -36,6 +37,7 @@ class Gateway:
     settings: GatewaySettings
     sessions: async_sessionmaker[AsyncSession]
     core: ConversationCore
+    bot: RasaPool  # the Rasa servers, for what is not a citizen's turn (health, a conversation's slots)
     webchat: WebChatAdapter
     uploads: Path  # the citizens' photos, as stored files
     chat_limiter: RateLimiter  # messages a minute per citizen

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.console.auth import Operator
 from connectors.console.takeover import TakeoverError
@@ -26,9 +26,16 @@ from connectors.core.models import (
 )
 
 
-async def add_note(*, core: ConversationCore, conversation_id: int, operator: Operator, text: str) -> Message:
+async def add_note(
+    *,
+    core: ConversationCore,
+    sessions: async_sessionmaker[AsyncSession],
+    conversation_id: int,
+    operator: Operator,
+    text: str,
+) -> Message:
     """Keep a note on the conversation for staff alone, and show it on every console."""
-    async with core.sessions() as session:
+    async with sessions() as session:
         conversation = await session.get(Conversation, conversation_id)
         if conversation is None:
             raise TakeoverError(404, "没有这个会话")

@@ -45,7 +45,11 @@ async def note(conversation_id: int, body: NoteIn, request: Request, operator: H
     """A note for staff only: in the console's transcript, never sent to the citizen."""
     try:
         added = await add_note(
-            core=wired(request).core, conversation_id=conversation_id, operator=operator, text=body.text
+            core=wired(request).core,
+            sessions=wired(request).sessions,
+            conversation_id=conversation_id,
+            operator=operator,
+            text=body.text,
         )
     except TakeoverError as error:
         raise HTTPException(error.status, error.message) from None

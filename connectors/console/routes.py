@@ -215,7 +215,7 @@ async def conversation_detail(conversation_id: int, request: Request, operator: 
     )
     collected = dict(handoff.get("collected") or {})
     try:
-        tracker = await wired(request).core.rasa.tracker(conversation.sender_id)
+        tracker = await wired(request).bot.tracker(conversation.sender_id)
     except RasaUnavailable:
         tracker = {}  # the transcript is still useful without the bot's slots
     slots = {k: v for k, v in (tracker.get("slots") or {}).items() if v not in (None, [], "")}

@@ -8,9 +8,10 @@ conversation the gateway sends nothing to the bot, and the bot resumes with its 
 from __future__ import annotations
 
 import logging
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.console.auth import Operator
 from connectors.core.conversation import ConversationCore
@@ -34,13 +35,28 @@ class TakeoverError(Exception):
         self.message = message
 
 
+class HandBackBot(Protocol):
+    """What taking over and handing back asks of the bot: pause and resume its dialogue, read where a
+    form stood, and re-ask the form's question."""
+
+    async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None: ...
+
+    async def tracker(self, sender_id: str) -> dict[str, Any]: ...
+
+    async def execute(self, sender_id: str, action: str) -> list[dict[str, Any]]: ...
+
+
 class Takeover:
-    def __init__(self, core: ConversationCore) -> None:
-        self.core = core
+    def __init__(
+        self, core: ConversationCore, *, bot: HandBackBot, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        self.core = core  # the conversation's turn lock, delivery, hand-offs and events
+        self.bot = bot
+        self.sessions = sessions
 
     async def claim(self, conversation_id: int, operator: Operator) -> Conversation:
         """Hold a waiting conversation, or a live bot conversation, for this operator alone."""
-        async with self.core.sessions() as session:
+        async with self.sessions() as session:
             result = await session.execute(
                 update(Conversation)
                 .where(
@@ -70,7 +86,7 @@ class Takeover:
 
     async def transfer(self, conversation_id: int, operator: Operator, to: Operator) -> Conversation:
         """Move a held conversation to another operator: its holder may, and an admin may move anyone's."""
-        async with self.core.sessions() as session:
+        async with self.sessions() as session:
             conversation = await session.get(Conversation, conversation_id)
             if conversation is None:
                 raise TakeoverError(404, "没有这个会话")
@@ -87,7 +103,7 @@ class Takeover:
         """Give the conversation back to the bot (resume), or close the operator's part of it."""
         conversation = await self._held(conversation_id, operator)
         try:
-            await self.core.rasa.append_events(conversation.sender_id, [{"event": "resume"}])
+            await self.bot.append_events(conversation.sender_id, [{"event": "resume"}])
         except RasaUnavailable as error:
             raise TakeoverError(503, "智能助手暂时不可用，暂不能转回；请继续人工服务或稍后再试") from error
         conversation = await self.core.handoffs.set_handling(conversation.id, Handling.BOT)
@@ -104,20 +120,20 @@ class Takeover:
         Going on means: mark the form active again and ask its current question (our forms' questions
         are the responses `utter_ask_<form>_<slot>`), so the citizen's next answer fills the slot."""
         try:
-            tracker = await self.core.rasa.tracker(conversation.sender_id)
+            tracker = await self.bot.tracker(conversation.sender_id)
             loop = (tracker.get("active_loop") or {}).get("name")
             if not loop:
                 return
             slot = (tracker.get("slots") or {}).get("requested_slot")
             async with self.core.lock(conversation.sender_id):
                 if close:
-                    raw = await self.core.rasa.execute(conversation.sender_id, "action_deactivate_loop")
+                    raw = await self.bot.execute(conversation.sender_id, "action_deactivate_loop")
                 else:
-                    await self.core.rasa.append_events(
+                    await self.bot.append_events(
                         conversation.sender_id, [{"event": "active_loop", "name": loop}]
                     )
                     raw = (
-                        await self.core.rasa.execute(conversation.sender_id, f"utter_ask_{loop}_{slot}")
+                        await self.bot.execute(conversation.sender_id, f"utter_ask_{loop}_{slot}")
                         if slot
                         else []
                     )
@@ -130,7 +146,7 @@ class Takeover:
 
     async def requeue(self, username: str) -> list[int]:
         """Put the conversations of an operator who went away back in the queue."""
-        async with self.core.sessions() as session:
+        async with self.sessions() as session:
             held = list(
                 await session.scalars(
                     select(Conversation.id).where(
@@ -144,7 +160,7 @@ class Takeover:
         return held
 
     async def _held(self, conversation_id: int, operator: Operator) -> Conversation:
-        async with self.core.sessions() as session:
+        async with self.sessions() as session:
             conversation = await session.get(Conversation, conversation_id)
         if conversation is None:
             raise TakeoverError(404, "没有这个会话")
@@ -154,7 +170,7 @@ class Takeover:
 
     async def _tracker_event(self, conversation: Conversation, event: str) -> None:
         try:
-            await self.core.rasa.append_events(
+            await self.bot.append_events(
                 conversation.sender_id, [{"event": event, "timestamp": utcnow().timestamp()}]
             )
         except RasaUnavailable as error:

@@ -5,6 +5,7 @@ the outbox otherwise; everything stored is told to the listeners (the operators'
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -108,6 +109,25 @@ class Transcript:
         await session.commit()
         if ids:
             self.outbox.wake()
+
+    def queue_stored(self, session: AsyncSession, messages: Sequence[Message]) -> None:
+        """Queue messages stored in the caller's transaction (a case update, an SMS) for delivery; call
+        `wake` after it commits."""
+        self.outbox.enqueue(session, messages)
+
+    def wake(self) -> None:
+        """Deliver what was queued now, not at the outbox's next round."""
+        self.outbox.wake()
+
+    async def release_held(self, channel: str, identity: str) -> int:
+        """The citizen wrote: the messages held for their channel's window can go now; return how many."""
+        async with self.sessions() as session:
+            conversation_id = await session.scalar(
+                select(Conversation.id).where(
+                    Conversation.channel == channel, Conversation.identity == identity
+                )
+            )
+        return 0 if conversation_id is None else await self.outbox.release(conversation_id)
 
     async def deliver(self, conversation_id: int, replies: list[Reply], author: str) -> list[Reply]:
         """Store and send messages that answer nothing (operators, case updates) through the outbox."""

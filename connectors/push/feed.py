@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from sqlalchemy import delete, select
@@ -73,19 +73,31 @@ def compose(event: dict[str, Any]) -> str | None:
     return None
 
 
+class RatingBot(Protocol):
+    """What the feed asks of the bot: start the rating dialogue, and whether the bot is up at all."""
+
+    async def trigger_intent(
+        self, sender_id: str, intent: str, entities: dict[str, Any]
+    ) -> list[dict[str, Any]]: ...
+
+    async def healthy(self) -> bool: ...
+
+
 class CaseFeed:
     def __init__(
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
         core: ConversationCore,
+        bot: RatingBot,
         backend_url: str,
         token: str,
         timeout_s: float,
         sms: SmsUpdates | None = None,
     ) -> None:
         self.sessions = sessions
-        self.core = core
+        self.core = core  # its turn order (lock, bot_slot) and transcript
+        self.bot = bot
         self.sms = sms
         self._http = httpx.AsyncClient(
             base_url=backend_url.rstrip("/"), timeout=timeout_s, headers={"Authorization": f"Bearer {token}"}
@@ -125,7 +137,7 @@ class CaseFeed:
         for event in events:
             await self._take(event)
         if events:
-            self.core.outbox.wake()
+            self.core.transcript.wake()
         return len(events)
 
     async def push_renames(self) -> int:
@@ -176,7 +188,7 @@ class CaseFeed:
                 )
                 session.add(message)
                 await session.flush()
-                self.core.outbox.enqueue(session, [message])
+                self.core.transcript.queue_stored(session, [message])
                 if event["kind"] in ("resolve", "resolve_on_spot"):
                     session.add(
                         PendingRating(
@@ -201,14 +213,14 @@ class CaseFeed:
                 continue
             try:
                 async with self.core.lock(conversation.sender_id), self.core.bot_slot():
-                    raw = await self.core.rasa.trigger_intent(
+                    raw = await self.bot.trigger_intent(
                         conversation.sender_id, RATING_INTENT, {"case_number": rating.case_number}
                     )
                     await self._finish_rating(rating.event_id, conversation.id, raw)
             except BotBusy:
                 break  # the bot is saturated: the rest next round
             except (RasaUnavailable, RasaRefused) as error:
-                if isinstance(error, RasaUnavailable) and not await self.core.rasa.healthy():
+                if isinstance(error, RasaUnavailable) and not await self.bot.healthy():
                     log.warning("could not start a rating yet: %s", error)
                     break  # the bot is down: every rating waits
                 self._postpone(rating.event_id, error)

@@ -108,8 +108,9 @@ class SmsAdapter:
 class SmsUpdates:
     """Case events told by SMS, and the ratings answered by SMS."""
 
-    def __init__(self, core: ConversationCore) -> None:
+    def __init__(self, core: ConversationCore, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.core = core
+        self.sessions = sessions
         self._submitting = asyncio.Lock()  # the webhook and the feed's rounds both submit
 
     async def tell(self, session: AsyncSession, event: dict[str, Any], case: dict[str, Any]) -> None:
@@ -133,7 +134,7 @@ class SmsUpdates:
         )
         session.add(message)
         await session.flush()
-        self.core.outbox.enqueue(session, [message])
+        self.core.transcript.queue_stored(session, [message])
         if template == "resolved":
             session.add(
                 SmsRating(event_id=event["id"], conversation_id=conversation.id, case_number=event["number"])
@@ -141,7 +142,7 @@ class SmsUpdates:
 
     async def answer(self, phone: str, text: str) -> bool:
         """Store a citizen's SMS and the rating it answers; False when no conversation has this phone."""
-        async with self.core.sessions() as session:
+        async with self.sessions() as session:
             conversation = await session.scalar(
                 select(Conversation).where(Conversation.channel == CHANNEL, Conversation.identity == phone)
             )
@@ -181,7 +182,7 @@ class SmsUpdates:
             return await self._submit(backend)
 
     async def _submit(self, backend: httpx.AsyncClient) -> int:
-        async with self.core.sessions() as session:
+        async with self.sessions() as session:
             answered = list(await session.scalars(select(SmsRating).where(SmsRating.state == "answered")))
             phones = {
                 c.id: c.identity
@@ -206,7 +207,7 @@ class SmsUpdates:
         return taken
 
     async def _settle(self, rating_id: int, *, ok: bool) -> int:
-        async with self.core.sessions() as session:
+        async with self.sessions() as session:
             rating = await session.get_one(SmsRating, rating_id)
             if rating.state != "answered":  # another gateway process settled it first
                 return 0
@@ -228,9 +229,9 @@ class SmsUpdates:
             )
             session.add(message)
             await session.flush()
-            self.core.outbox.enqueue(session, [message])
+            self.core.transcript.queue_stored(session, [message])
             await session.commit()
-        self.core.outbox.wake()
+        self.core.transcript.wake()
         return 1
 
 

@@ -18,12 +18,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, Response
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from connectors.core.conversation import ConversationCore
 from connectors.core.messages import Inbound, Reply
-from connectors.core.models import Conversation, SeenInbound
+from connectors.core.models import SeenInbound
 from connectors.wechat.api import WeChatError
 from connectors.wechat.channel import CHANNEL
 from connectors.wechat.crypto import DecryptError, SignatureError, check
@@ -203,14 +202,7 @@ class WeChatCallbacks:
 
     async def _release_held(self, core: ConversationCore, openid: str) -> None:
         """The citizen wrote: messages held for the 48-hour window can go now."""
-        async with core.sessions() as session:
-            conversation_id = await session.scalar(
-                select(Conversation.id).where(
-                    Conversation.channel == CHANNEL, Conversation.identity == openid
-                )
-            )
-        if conversation_id is not None:
-            await core.outbox.release(conversation_id)
+        await core.transcript.release_held(CHANNEL, openid)
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -145,7 +145,9 @@ def test_a_failing_send_does_not_stop_the_others(tmp_path: Path) -> None:
 
 async def a_failed_rating_trigger_does_not_block_later_ones(tmp_path: Path, fake: FakeRasa) -> None:
     async with core_on(tmp_path, fake) as (core, _):
-        feed = CaseFeed(sessions=core.sessions, core=core, backend_url=fake.url, token="t", timeout_s=5)  # type: ignore[attr-defined]
+        feed = CaseFeed(
+            sessions=core.sessions, core=core, bot=core.rasa, backend_url=fake.url, token="t", timeout_s=5
+        )  # type: ignore[attr-defined]
         async with core.sessions() as session:
             for event_id, chat in ((1, "4001"), (2, "4002")):
                 conversation = Conversation(channel="telegram", identity=chat, sender_id=f"telegram-{chat}")
