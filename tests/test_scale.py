@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from connectors.core.rasa_pool import RasaPool
 from ops.databases import ensure
 from ops.stack import Stack
-from tests.backend.conftest import POSTGRES_ADMIN_URL, postgres_available
+from tests.postgres import POSTGRES_ADMIN_URL, postgres_available
 
 pytestmark = [pytest.mark.stack, pytest.mark.postgres]
 

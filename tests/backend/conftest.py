@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from backend.app import create_app
@@ -22,21 +20,10 @@ from backend.staff.principal import Principal
 from backend.staff.roles import Role
 from backend.staff.service import create_staff, login
 from common.database import make_engine
+from tests.postgres import scratch_database
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "JIESU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 SERVICE_TOKEN = "service-token-for-tests"
 PASSWORD = "correct horse battery"
-
-
-def postgres_available() -> bool:
-    try:
-        with create_engine(POSTGRES_ADMIN_URL).connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means "not available"
-        return False
-    return True
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -49,19 +36,11 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         yield engine
         engine.dispose()
         return
-    if not postgres_available():
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}")
-    name = f"jiesu_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
-    migrate(engine)
-    yield engine
-    engine.dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database() as url:
+        engine = make_engine(url)
+        migrate(engine)
+        yield engine
+        engine.dispose()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,24 +10,18 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from ops.stack import Stack, wait_until
-from tests.backend.conftest import POSTGRES_ADMIN_URL, postgres_available
 from tests.backend.factories import payload
 from tests.fakes.tcp_proxy import TcpProxy
+from tests.postgres import POSTGRES_ADMIN_URL, scratch_database
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 def database() -> Iterator[str]:
-    if not postgres_available():
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}")
-    name = f"jiesu_outage_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield name
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    """A scratch database's name."""
+    with scratch_database("jiesu_outage") as url:
+        yield url.rsplit("/", 1)[1]
 
 
 def count_cases(name: str) -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,10 +24,10 @@ from connectors.core.models import Base, Conversation, Message, SeenUpdate, Send
 from connectors.upgrade import upgrade
 from ops.stack import Stack, wait_until
 from tests.aio import run
-from tests.backend.conftest import POSTGRES_ADMIN_URL, postgres_available
 from tests.connectors.test_console import ADMIN_PASSWORD, PASSWORD, backend_post, console, login
 from tests.fakes.rasa import TOKEN as RASA_TOKEN
 from tests.fakes.rasa import FakeRasa
+from tests.postgres import scratch_database
 
 KEY = "a-gateway-secret-for-tests"
 TOKEN = "Zm9vYmFyLWEtY2l0aXplbnMtb3duLXRva2Vu"  # an earlier version's web chat token
@@ -207,19 +206,8 @@ def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'gateway.db'}", f"sqlite:///{tmp_path / 'rasa_tracker.db'}", "INTEGER"
         return
-    if not postgres_available():
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}")
-    names = [f"jiesu_test_{uuid.uuid4().hex[:10]}" for _ in range(2)]
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        for name in names:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-    yield f"{base}/{names[0]}", f"{base}/{names[1]}", "SERIAL"
-    with admin.connect() as connection:
-        for name in names:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database() as gateway, scratch_database() as tracker:
+        yield gateway, tracker, "SERIAL"
 
 
 async def upgrade_twice(gateway_url: str, tracker_url: str) -> list[tuple[str, str, str]]:

@@ -3,19 +3,18 @@ SQLite and PostgreSQL: from empty, and from a database made before migrations by
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Engine, MetaData, String, Table, create_engine, inspect, select, text
+from sqlalchemy import Column, Engine, MetaData, String, Table, inspect, select, text
 
 from common.database import make_engine
 from connectors.core.models import Base, Conversation
 from connectors.upgrade import migrate
-from tests.backend.conftest import POSTGRES_ADMIN_URL, postgres_available
+from tests.postgres import scratch_database
 
 VERSION_TABLE = "gateway_alembic_version"
 
@@ -28,18 +27,10 @@ def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         yield engine
         engine.dispose()
         return
-    if not postgres_available():
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}")
-    name = f"jiesu_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
-    yield engine
-    engine.dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database() as url:
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
 
 
 def differences(engine: Engine) -> list[object]:
