@@ -19,32 +19,46 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.appeal_words import APPEAL_LABELS, excerpt, offered_type, puts_off, substantive
-from bot.actions.backend_client import BackendClient, BackendError
+from bot.actions.backend_client import BackendClient, BackendError, Routing
 from bot.actions.escalation import hand_off
 from bot.actions.tracker_reading import latest_intent, latest_text
 
 OTHER_CATEGORY = "other"
 
 
-async def subject_of(text: str) -> str:
-    """What the appeal is about in a few words: the routing API's category, else the citizen's own."""
+async def routed(text: str) -> Routing | None:
+    """The routing API's reading of the appeal (None when the backend cannot be reached)."""
     try:
         async with BackendClient.from_settings() as backend:
-            routing = await backend.route(text)
+            return await backend.route(text)
     except BackendError:
-        return f"“{excerpt(text)}”"
-    if routing.category_code == OTHER_CATEGORY:
+        return None
+
+
+def subject_of(text: str, routing: Routing | None) -> str:
+    """What the appeal is about in a few words: the routing API's category, else the citizen's own."""
+    if routing is None or routing.category_code == OTHER_CATEGORY:
         return f"“{excerpt(text)}”"
     return f"{routing.category_name}方面的问题"
 
 
 def offer(
-    dispatcher: CollectingDispatcher, kind: str, response: str, text: str, subject: str = ""
+    dispatcher: CollectingDispatcher,
+    kind: str,
+    response: str,
+    text: str,
+    routing: Routing | None = None,
 ) -> list[EventType]:
     """One line saying how the appeal was understood (`response`, an utter_offer_* with its buttons),
-    and the offer to file it (a tap or a yes)."""
-    dispatcher.utter_message(response=response, label=APPEAL_LABELS[kind], subject=subject)
-    return [SlotSet("offered_appeal", text[:2000]), SlotSet("offered_type", kind)]
+    and the offer to file it (a tap or a yes). Its routing is kept with it (offered_routing), so that
+    filing it does not route it again (validate_case_form takes the kept one)."""
+    dispatcher.utter_message(response=response, label=APPEAL_LABELS[kind], subject=subject_of(text, routing))
+    offered = text[:2000]
+    return [
+        SlotSet("offered_appeal", offered),
+        SlotSet("offered_type", kind),
+        SlotSet("offered_routing", routing.kept(offered) if routing else None),
+    ]
 
 
 class ActionFallback(Action):
@@ -64,7 +78,7 @@ class ActionFallback(Action):
             return forget_offer()
         if substantive(text):
             kind = offered_type(latest_intent(tracker), text)
-            return offer(dispatcher, kind, "utter_offer_appeal", text, await subject_of(text))
+            return offer(dispatcher, kind, "utter_offer_appeal", text, await routed(text))
         if unplaced_in_a_row(tracker.events) >= 2:
             hand_off(dispatcher, tracker, "repeated_fallback")
             return []
@@ -101,9 +115,11 @@ class ActionAcceptAppeal(Action):
         return [
             SlotSet("description", offered),
             SlotSet("appeal_type", tracker.get_slot("offered_type") or "complaint"),
-            *forget_offer(),
+            SlotSet("offered_appeal", None),
+            SlotSet("offered_type", None),
+            # offered_routing stays until the report form takes it with the description
         ]
 
 
 def forget_offer() -> list[EventType]:
-    return [SlotSet("offered_appeal", None), SlotSet("offered_type", None)]
+    return [SlotSet("offered_appeal", None), SlotSet("offered_type", None), SlotSet("offered_routing", None)]

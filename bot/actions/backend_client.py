@@ -69,6 +69,21 @@ class Routing:
             "alternatives": list(self.alternatives),
         }
 
+    def kept(self, text: str) -> dict[str, Any]:
+        """This routing of `text`, to keep in a slot (offered_routing) until the text is filed."""
+        return {"text": text, **asdict(self), "alternatives": list(self.alternatives)}
+
+    @classmethod
+    def kept_for(cls, slot: Any, text: str) -> Routing | None:
+        """The routing kept in a slot, if it is the routing of `text`."""
+        if not isinstance(slot, dict) or slot.get("text") != text:
+            return None
+        fields = {k: v for k, v in slot.items() if k != "text"}
+        try:
+            return cls(**{**fields, "alternatives": tuple(fields.get("alternatives") or ())})
+        except TypeError:  # kept by an earlier version with other fields: route again
+            return None
+
 
 @dataclass(frozen=True)
 class CitizenCase:

@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.appeal_words import offered_type
-from bot.actions.appeals import offer, subject_of
+from bot.actions.appeals import offer, routed
 from bot.actions.backend_client import Answer, BackendClient, BackendError
 from bot.actions.tracker_reading import latest_text
 
@@ -45,11 +45,12 @@ class ActionAnswerQuestion(Action):
                 )
             return []
         kind = offered_type("ask_question", question)
+        routing = await routed(question)
         if answer:
-            return offer(dispatcher, kind, "utter_offer_answered", question)
+            return offer(dispatcher, kind, "utter_offer_answered", question, routing)
         # "no exact answer" only to a question: a grievance asked as a question is taken as one
         if kind != "consultation":
             response = "utter_offer_grievance"
         else:
             response = "utter_offer_not_known" if found else "utter_offer_knowledge_unreachable"
-        return offer(dispatcher, kind, response, question, await subject_of(question))
+        return offer(dispatcher, kind, response, question, routing)

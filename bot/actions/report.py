@@ -28,6 +28,7 @@ from bot.actions.backend_client import (
     Conflict,
     CreatedCase,
     NewCase,
+    Routing,
 )
 from bot.actions.tracker_reading import (
     NOT_GIVEN,
@@ -115,11 +116,15 @@ class ValidateCaseForm(FormValidationAction):
         phone = find_phone(text, bare_local=False)
         if phone and not tracker.get_slot("contact_phone"):
             slots["contact_phone"] = phone.stored
-        async with BackendClient.from_settings() as backend:
-            try:
-                routing = await backend.route(text, tracker.get_slot("address"))
-            except BackendError:
-                return slots  # the backend routes it again at acceptance
+        routing = Routing.kept_for(tracker.get_slot("offered_routing"), text)
+        if routing is not None:  # the offered words, routed when they were offered: once is enough
+            slots["offered_routing"] = None
+        if routing is None or tracker.get_slot("address"):
+            async with BackendClient.from_settings() as backend:
+                try:
+                    routing = await backend.route(text, tracker.get_slot("address"))
+                except BackendError:
+                    return slots  # the backend routes it again at acceptance
         slots.update(
             category_code=routing.category_code,
             category_name=routing.category_name,

@@ -43,8 +43,10 @@ async def test_an_unplaced_message_with_substance_is_offered_with_its_type_and_s
     [said] = texts(dispatcher)
     assert "投诉" in said and "施工扰民" in said and "没太明白" not in said
     assert buttons(dispatcher) == ["/affirm", "/deny"]
+    kept = slots.pop("offered_routing")
     assert slots == {"offered_appeal": UNPLACED, "offered_type": "complaint"}
     assert json.loads(backend.last("/api/v1/routing").content)["text"] == UNPLACED
+    assert kept["text"] == UNPLACED and kept["category_code"] == "construction_noise"  # kept for filing
 
 
 async def test_the_subject_is_the_citizens_words_when_routing_cannot_name_it(
@@ -102,6 +104,7 @@ async def test_a_knowledge_answer_offers_the_question_as_a_consultation(
     slots, dispatcher = await run(ActionAnswerQuestion(), domain, text="暖气几号来", intent="ask_question")
     answer, offer = texts(dispatcher)
     assert "11月15日" in answer and "仅供参考" in answer and "咨询" in offer
+    assert slots.pop("offered_routing")["text"] == "暖气几号来"
     assert slots == {"offered_appeal": "暖气几号来", "offered_type": "consultation"}
     assert buttons(dispatcher) == ["/affirm", "/deny"]
 
@@ -114,6 +117,7 @@ async def test_no_exact_answer_says_what_it_understood_and_offers_it(
     slots, dispatcher = await run(ActionAnswerQuestion(), domain, text=QUESTION, intent="ask_question")
     [said] = texts(dispatcher)
     assert "没有准确的答案" in said and "咨询" in said and "入学与学位" in said and "停车" not in said
+    assert slots.pop("offered_routing")["category_code"] == "enrolment"
     assert slots == {"offered_appeal": QUESTION, "offered_type": "consultation"}
     # in the middle of a report the question is answered and nothing is offered
     slots, dispatcher = await run(
@@ -204,7 +208,8 @@ async def test_an_unplaced_answer_that_puts_the_offer_off_is_not_offered_in_turn
         ActionFallback(), domain, text="先不登 我再想想", intent="nlu_fallback", slots=offered
     )
     assert dispatcher.messages == [{**dispatcher.messages[0], "response": "utter_not_filed"}]
-    assert slots == {"offered_appeal": None, "offered_type": None} and not backend.requests
+    assert slots == {"offered_appeal": None, "offered_type": None, "offered_routing": None}
+    assert not backend.requests
 
 
 async def test_a_button_pressed_without_words_is_asked_for_them(backend: FakeBackend, domain: dict) -> None:
@@ -215,3 +220,32 @@ async def test_a_button_pressed_without_words_is_asked_for_them(backend: FakeBac
     slots, _ = await validate(domain, text="/report_issue", set_now={"description": "/report_issue"})
     assert slots["description"] is None and slots["requested_slot"] == "description"
     assert not backend.requests
+
+
+async def test_filing_the_offered_words_does_not_route_them_again(backend: FakeBackend, domain: dict) -> None:
+    """Route once per case: the routing of the offer is the case's; only a place said since routes anew."""
+    backend.routing = {**backend.routing, "category": {"code": "construction_noise", "name": "施工扰民"}}
+    offered, _ = await run(ActionFallback(), domain, text=UNPLACED, intent="nlu_fallback")
+    routed = len([r for r in backend.requests if r.url.path == "/api/v1/routing"])
+    accepted, _ = await run(ActionAcceptAppeal(), domain, text="好", intent="affirm", slots=offered)
+    assert "offered_routing" not in accepted  # kept for the form
+    slots, _ = await validate(
+        domain,
+        text="好",
+        intent="affirm",
+        slots={**offered, **accepted},
+        set_now={"description": accepted["description"]},
+    )
+    assert len([r for r in backend.requests if r.url.path == "/api/v1/routing"]) == routed == 1
+    assert slots["category_code"] == "construction_noise" and slots["category_name"] == "施工扰民"
+    assert slots["routing"]["category_code"] == "construction_noise" and slots["offered_routing"] is None
+    # other words than the offered ones are routed as always
+    slots, _ = await validate(
+        domain,
+        text="楼下早上五点就开始装修",
+        intent="report_issue",
+        slots=offered,
+        set_now={"description": "楼下早上五点就开始装修"},
+    )
+    assert len([r for r in backend.requests if r.url.path == "/api/v1/routing"]) == 2
+    assert "offered_routing" not in slots
