@@ -64,15 +64,15 @@ def evaluate(classifier: Classifier) -> dict[str, Any]:
     gold_cat = [str(i["category"]) for i in items]
     pred_cat = [r.category.code for r in results]
     with_dept = [
-        (cats[g].department, r.department.code)
+        (cats[g].department_code, r.department.code)
         for g, r in zip(gold_cat, results, strict=True)
-        if cats[g].department
+        if cats[g].department_code
     ]
     realistic = [k for k, i in enumerate(items) if 15 <= len(str(i["text"])) <= 300]
     realistic_dept = [
-        (cats[gold_cat[k]].department, results[k].department.code)
+        (cats[gold_cat[k]].department_code, results[k].department.code)
         for k in realistic
-        if cats[gold_cat[k]].department
+        if cats[gold_cat[k]].department_code
     ]
     districts = place_scores(
         [

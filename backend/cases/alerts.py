@@ -64,7 +64,9 @@ def raise_alerts(*, session: Session, share: float, now: datetime | None = None)
 
 
 def _flag(session: Session, case: Case, kind: AlertKind, now: datetime) -> None:
-    session.add(CaseAlert(case=case, kind=kind, unit=case.lead_unit, due_at=case.due_at, created_at=now))
+    session.add(
+        CaseAlert(case=case, kind=kind, unit_code=case.lead_unit_code, due_at=case.due_at, created_at=now)
+    )
     deadline = case.due_at.astimezone(BEIJING).strftime("%m月%d日 %H:%M")
     if kind == AlertKind.OVERDUE:
         note = f"超期提醒：已超过办理时限（{deadline}），请尽快办理"
@@ -94,8 +96,8 @@ def current_alerts(*, session: Session, principal: Principal, limit: int = 100) 
     if principal.role == Role.UNIT_STAFF:
         query = query.where(
             or_(
-                case_alert & (Case.lead_unit == principal.unit),
-                (Summons.department == principal.unit) | (Summons.unit == principal.unit),
+                case_alert & (Case.lead_unit_code == principal.unit_code),
+                (Summons.department_code == principal.unit_code) | (Summons.unit_code == principal.unit_code),
             )
         )
     rows = session.execute(query.order_by(CaseAlert.id.desc()).limit(limit)).all()
@@ -124,8 +126,8 @@ def alert_out(alert: CaseAlert, case: Case) -> dict[str, Any]:
         "number": case.number,
         "category_name": category.name if category else None,
         "place": gazetteer().place_name(case.district_code, case.street_code),
-        "unit": alert.unit,
-        "unit_name": Unit.parse(alert.unit).name if alert.unit else None,
+        "unit_code": alert.unit_code,
+        "unit_name": Unit.parse(alert.unit_code).name if alert.unit_code else None,
         "status": case.status,
         "due_at": alert.due_at,
         "summons_id": alert.summons_id,

@@ -39,11 +39,11 @@ def plan_dispatch(
     `department_code` is the functional department routing chose (else the category's)."""
     if unsure:
         return territorial_plan(district_code=district_code, street_code=street_code)
-    if category is not None and category.code != OTHER and category.department:
+    if category is not None and category.code != OTHER and category.department_code:
         if category.territorial and street_code:
             return DispatchPlan(Unit(STREET_OFFICE, street_code), basis="street")
         if not category.territorial:
-            return DispatchPlan(Unit(department_code or category.department), basis="department")
+            return DispatchPlan(Unit(department_code or category.department_code), basis="department")
     if district_code:
         return DispatchPlan(Unit(DISTRICT_GOVERNMENT, district_code), basis="fallback")
     return None

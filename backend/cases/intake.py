@@ -163,7 +163,7 @@ def _new_case(session: Session, case_in: CaseCreate, router: Suggester | None, n
         accepted_at=now,
     )
     if routing is not None:
-        _take_routing(case, routing, chosen_unit=case_in.lead_unit is not None)
+        _take_routing(case, routing, chosen_unit=case_in.lead_unit_code is not None)
     category = categories().get(case.category_code) if case.category_code else None
     emergency = routing is not None and routing.emergency
     limit = TimeLimit.EMERGENCY if emergency else category.time_limit if category else TimeLimit.GENERAL
@@ -188,14 +188,14 @@ def _take_routing(case: Case, routing: CaseRouting, *, chosen_unit: bool) -> Non
 def _dispatch_at_acceptance(
     session: Session, case: Case, case_in: CaseCreate, principal: Principal, now: datetime
 ) -> None:
-    if case_in.lead_unit:
+    if case_in.lead_unit_code:
         transition(
             session=session,
             case=case,
             move=Move.DISPATCH,
             principal=principal,
-            lead_unit=case_in.lead_unit,
-            co_units=case_in.co_units,
+            lead_unit_code=case_in.lead_unit_code,
+            co_unit_codes=case_in.co_unit_codes,
             now=now,
         )
     elif dispatch_plan(case) is not None:

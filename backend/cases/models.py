@@ -79,7 +79,7 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_status_due_at", "status", "due_at"),
-        Index("ix_cases_lead_unit_status", "lead_unit", "status"),
+        Index("ix_cases_lead_unit_code_status", "lead_unit_code", "status"),
         Index("ix_cases_category_street", "category_code", "street_code"),
         Index("ix_cases_accepted_at", "accepted_at"),
     )
@@ -116,7 +116,7 @@ class Case(Base):
 
     status: Mapped[CaseStatus] = mapped_column(StrEnumType(CaseStatus, 16), default=CaseStatus.ACCEPTED)
     time_limit: Mapped[TimeLimit] = mapped_column(StrEnumType(TimeLimit, 12), default=TimeLimit.GENERAL)
-    lead_unit: Mapped[str | None] = mapped_column(String(40))
+    lead_unit_code: Mapped[str | None] = mapped_column(String(40))
     reply: Mapped[str | None] = mapped_column(Text)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     return_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -156,7 +156,7 @@ class Case(Base):
 
     def active_units(self) -> list[str]:
         """Unit keys currently on the case: the lead first, then co-handlers."""
-        return [a.unit for a in self.assignments if a.active]
+        return [a.unit_code for a in self.assignments if a.active]
 
 
 class CaseUpdate(Base):
@@ -172,7 +172,7 @@ class CaseUpdate(Base):
     to_status: Mapped[CaseStatus | None] = mapped_column(StrEnumType(CaseStatus, 16))
     actor_kind: Mapped[Role] = mapped_column(StrEnumType(Role, 16))
     actor: Mapped[str | None] = mapped_column(String(64))  # staff username, "assistant", "system"
-    unit: Mapped[str | None] = mapped_column(String(40))
+    unit_code: Mapped[str | None] = mapped_column(String(40))
     note: Mapped[str | None] = mapped_column(Text)
     public: Mapped[bool] = mapped_column(Boolean, default=False)  # shown and pushed to the citizen
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -188,7 +188,7 @@ class CaseAssignment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    unit: Mapped[str] = mapped_column(String(40), index=True)
+    unit_code: Mapped[str] = mapped_column(String(40), index=True)
     role: Mapped[str] = mapped_column(String(8))  # lead | co | summoned
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -267,7 +267,9 @@ class CaseAlert(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     kind: Mapped[AlertKind] = mapped_column(StrEnumType(AlertKind, 12))
-    unit: Mapped[str | None] = mapped_column(String(40), index=True)  # the lead unit (or department) flagged
+    unit_code: Mapped[str | None] = mapped_column(
+        String(40), index=True
+    )  # the lead unit (or department) flagged
     due_at: Mapped[datetime]  # the deadline it is about
     summons_id: Mapped[int | None] = mapped_column(
         ForeignKey("summonses.id", ondelete="CASCADE"), unique=True
@@ -284,12 +286,12 @@ class Summons(Base):
     is resolved, returned or dispatched elsewhere."""
 
     __tablename__ = "summonses"
-    __table_args__ = (Index("ix_summonses_department_closed_at", "department", "closed_at"),)
+    __table_args__ = (Index("ix_summonses_department_code_closed_at", "department_code", "closed_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    unit: Mapped[str] = mapped_column(String(40), index=True)  # the street office that summoned
-    department: Mapped[str] = mapped_column(String(40))  # the functional department summoned
+    unit_code: Mapped[str] = mapped_column(String(40), index=True)  # the street office that summoned
+    department_code: Mapped[str] = mapped_column(String(40))  # the functional department summoned
     reason: Mapped[str] = mapped_column(Text)
     summoned_by: Mapped[str] = mapped_column(String(64))
     summoned_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -41,7 +41,7 @@ def search_cases(
     principal: Principal,
     q: str | None = None,
     status: CaseStatus | None = None,
-    unit: str | None = None,
+    unit_code: str | None = None,
     district_code: str | None = None,
     category_code: str | None = None,
     overdue: bool | None = None,
@@ -57,8 +57,10 @@ def search_cases(
         query = query.where(_matches(q))
     if status is not None:
         query = query.where(Case.status == status)
-    if unit:
-        query = query.where(Case.assignments.any((CaseAssignment.unit == unit) & CaseAssignment.active))
+    if unit_code:
+        query = query.where(
+            Case.assignments.any((CaseAssignment.unit_code == unit_code) & CaseAssignment.active)
+        )
     if district_code:
         query = query.where(Case.district_code == district_code)
     if category_code:
@@ -75,7 +77,9 @@ def search_cases(
 def _visible(query: Select[tuple[Case]], principal: Principal) -> Select[tuple[Case]]:
     if principal.sees_all_cases():
         return query
-    return query.where(Case.assignments.any((CaseAssignment.unit == principal.unit) & CaseAssignment.active))
+    return query.where(
+        Case.assignments.any((CaseAssignment.unit_code == principal.unit_code) & CaseAssignment.active)
+    )
 
 
 def _matches(q: str) -> ColumnElement[bool]:
@@ -158,7 +162,7 @@ def citizen_details(case: Case) -> CitizenCaseOut:
         status_text=case.status.citizen_text,
         appeal_type_label=_appeal_label(case),
         category_name=category.name if category else None,
-        unit_name=Unit.parse(case.lead_unit).name if case.lead_unit else None,
+        unit_name=Unit.parse(case.lead_unit_code).name if case.lead_unit_code else None,
         accepted_at=case.accepted_at,
         due_at=case.due_at,
         time_limit_label=case.time_limit.label,
@@ -200,7 +204,7 @@ def events_after(*, session: Session, after: int, limit: int = 100) -> list[Case
             status=update.to_status or case.status,
             status_text=(update.to_status or case.status).citizen_text,
             note=update.note,
-            unit_name=Unit.parse(update.unit).name if update.unit else None,
+            unit_name=Unit.parse(update.unit_code).name if update.unit_code else None,
             channel=case.channel,
             channel_identity=case.channel_identity,
             conversation_id=case.conversation_id,
@@ -233,8 +237,8 @@ def case_detail(
                 to_status=u.to_status,
                 actor_kind=u.actor_kind,
                 actor=u.actor,
-                unit=u.unit,
-                unit_name=Unit.parse(u.unit).name if u.unit else None,
+                unit_code=u.unit_code,
+                unit_name=Unit.parse(u.unit_code).name if u.unit_code else None,
                 note=u.note,
                 public=u.public,
                 created_at=u.created_at,
@@ -302,8 +306,8 @@ def _fields(case: Case, principal: Principal, now: datetime) -> dict[str, object
         "rated_at": case.rated_at,
         "closed_at": case.closed_at,
         "supervised_at": case.supervised_at,
-        "lead_unit": _unit_out(case.lead_unit, "lead") if case.lead_unit else None,
-        "co_units": [_unit_out(a.unit, "co") for a in case.assignments if a.active and a.role == "co"],
+        "lead_unit": _unit_out(case.lead_unit_code, "lead") if case.lead_unit_code else None,
+        "co_units": [_unit_out(a.unit_code, "co") for a in case.assignments if a.active and a.role == "co"],
         "reply": case.reply,
         "reopen_count": case.reopen_count,
         "return_count": case.return_count,
@@ -366,4 +370,4 @@ def submitted_case(*, session: Session, idempotency_key: str) -> Case:
 def visible_to(principal: Principal, case: Case) -> bool:
     """Handling-unit staff see a case only while their unit is on it (lead or co-unit); everyone else
     sees all. A unit the case was taken from (退单, then dispatched elsewhere) no longer reads it."""
-    return principal.sees_all_cases() or principal.unit in case.active_units()
+    return principal.sees_all_cases() or principal.unit_code in case.active_units()

@@ -41,7 +41,7 @@ def summon(
     *,
     session: Session,
     case: Case,
-    departments_codes: list[str],
+    department_codes: list[str],
     reason: str,
     principal: Principal,
     limit: timedelta,
@@ -50,24 +50,24 @@ def summon(
     """吹哨: the case's lead street summons functional departments to check in within `limit`."""
     now = now or utcnow()
     _check_summoner(case, principal)
-    codes = _departments(departments_codes)
+    codes = _departments(department_codes)
     if not reason.strip():
         raise BadInput("a summons (吹哨) needs a reason")
-    already = {s.department for s in case.summonses if s.is_open}
+    already = {s.department_code for s in case.summonses if s.is_open}
     if repeated := sorted(set(codes) & already):
         raise Conflict(f"already summoned and not yet closed: {', '.join(repeated)}")
     made = []
     for code in codes:
         summons = Summons(
-            unit=case.lead_unit,
-            department=code,
+            unit_code=case.lead_unit_code,
+            department_code=code,
             reason=reason.strip(),
             summoned_by=principal.name,
             summoned_at=now,
             due_at=now + limit,
         )
         case.summonses.append(summons)
-        case.assignments.append(CaseAssignment(unit=code, role=SUMMONED, assigned_at=now))
+        case.assignments.append(CaseAssignment(unit_code=code, role=SUMMONED, assigned_at=now))
         made.append(summons)
     names = "、".join(departments()[code].name for code in codes)
     deadline = (now + limit).astimezone(BEIJING).strftime("%m月%d日 %H:%M")
@@ -76,7 +76,7 @@ def summon(
         case=case,
         kind="summon",
         principal=principal,
-        unit=case.lead_unit,
+        unit_code=case.lead_unit_code,
         note=f"吹哨：召集{names}，请于{deadline}前报到。事由：{reason.strip()}",
         now=now,
     )
@@ -94,9 +94,9 @@ def summon(
 def _check_summoner(case: Case, principal: Principal) -> None:
     if principal.role not in (Role.UNIT_STAFF, Role.ADMIN):
         raise Forbidden("only the street or township leading the case can summon departments (吹哨)")
-    if principal.role == Role.UNIT_STAFF and principal.unit != case.lead_unit:
+    if principal.role == Role.UNIT_STAFF and principal.unit_code != case.lead_unit_code:
         raise Forbidden("only the lead unit of a case can summon departments")
-    if not case.lead_unit or Unit.parse(case.lead_unit).code != STREET_OFFICE:
+    if not case.lead_unit_code or Unit.parse(case.lead_unit_code).code != STREET_OFFICE:
         raise InvalidMove(f"case {case.number} is not led by a street or township office")
     if case.status not in SUMMONABLE:
         raise InvalidMove(f"cannot summon departments on case {case.number}: it is {case.status.label}")
@@ -131,7 +131,7 @@ def check_in(
         raise NotFound(f"case {case.number} has no summons {summons_id}")
     if principal.role not in (Role.UNIT_STAFF, Role.ADMIN):
         raise Forbidden("only the summoned department checks in (报到)")
-    if principal.role == Role.UNIT_STAFF and principal.unit != summons.department:
+    if principal.role == Role.UNIT_STAFF and principal.unit_code != summons.department_code:
         raise Forbidden("only the summoned department checks in (报到)")
     if not summons.is_open:
         raise InvalidMove(f"summons {summons_id} is closed ({summons.close_reason})")
@@ -146,8 +146,8 @@ def check_in(
         case=case,
         kind="check_in",
         principal=principal,
-        unit=summons.department,
-        note=f"报到{late}：{departments()[summons.department].name}：{text.strip()}",
+        unit_code=summons.department_code,
+        note=f"报到{late}：{departments()[summons.department_code].name}：{text.strip()}",
         now=now,
     )
     audit(
@@ -180,7 +180,7 @@ def raise_summons_alerts(*, session: Session, now: datetime | None = None) -> in
             CaseAlert(
                 case=case,
                 kind=AlertKind.SUMMONS_LATE,
-                unit=summons.department,
+                unit_code=summons.department_code,
                 due_at=summons.due_at,
                 summons_id=summons.id,
                 created_at=now,
@@ -192,8 +192,8 @@ def raise_summons_alerts(*, session: Session, now: datetime | None = None) -> in
             case=case,
             kind="alert",
             principal=SYSTEM,
-            unit=summons.department,
-            note=f"报到超时提醒：{departments()[summons.department].name}未在{deadline}前报到",
+            unit_code=summons.department_code,
+            note=f"报到超时提醒：{departments()[summons.department_code].name}未在{deadline}前报到",
             now=now,
         )
     session.flush()
@@ -219,7 +219,9 @@ def list_summonses(
     if state == "overdue":
         query = query.where(Summons.due_at < now)
     if principal.role == Role.UNIT_STAFF:
-        query = query.where(or_(Summons.department == principal.unit, Summons.unit == principal.unit))
+        query = query.where(
+            or_(Summons.department_code == principal.unit_code, Summons.unit_code == principal.unit_code)
+        )
     order = (Summons.due_at.asc(),) if state != "all" else (Summons.summoned_at.desc(),)
     found = session.scalars(query.order_by(*order, Summons.id).limit(limit))
     return [summons_out(s, now) for s in found]
@@ -235,10 +237,10 @@ def summons_out(summons: Summons, now: datetime) -> dict[str, Any]:
         "case_status": case.status,
         "category_name": category.name if category else None,
         "place": gazetteer().place_name(case.district_code, case.street_code),
-        "unit": summons.unit,
-        "unit_name": Unit.parse(summons.unit).name,
-        "department": summons.department,
-        "department_name": departments()[summons.department].name,
+        "unit_code": summons.unit_code,
+        "unit_name": Unit.parse(summons.unit_code).name,
+        "department_code": summons.department_code,
+        "department_name": departments()[summons.department_code].name,
         "reason": summons.reason,
         "summoned_by": summons.summoned_by,
         "summoned_at": summons.summoned_at,

@@ -24,7 +24,7 @@ def record(
     after: CaseStatus | None,
     principal: Principal,
     *,
-    unit: str | None = None,
+    unit_code: str | None = None,
     note: str | None = None,
     public: bool = False,
     now: datetime,
@@ -35,7 +35,7 @@ def record(
         to_status=after,
         actor_kind=principal.role,
         actor=principal.name,
-        unit=unit,
+        unit_code=unit_code,
         note=note,
         public=public,
         created_at=now,
@@ -54,7 +54,7 @@ def add_note(
     now: datetime | None = None,
 ) -> CaseUpdate:
     """A progress note or a reply to the citizen (public) from the hotline or a unit on the case."""
-    if principal.role == Role.UNIT_STAFF and principal.unit not in case.active_units():
+    if principal.role == Role.UNIT_STAFF and principal.unit_code not in case.active_units():
         raise Forbidden("only units on the case can add notes")
     if principal.role not in (Role.OPERATOR, Role.UNIT_STAFF, Role.SUPERVISOR, Role.ADMIN):
         raise Forbidden(f"{principal.role} may not add notes")
@@ -65,7 +65,7 @@ def add_note(
         None,
         None,
         principal,
-        unit=principal.unit,
+        unit_code=principal.unit_code,
         note=text,
         public=public,
         now=now or utcnow(),
@@ -91,7 +91,9 @@ def supervise(
         raise InvalidMove(f"case {case.number} is no longer open")
     now = now or utcnow()
     case.supervised_at = now
-    record(session, case, "supervise", None, None, principal, unit=case.lead_unit, note=note, now=now)
+    record(
+        session, case, "supervise", None, None, principal, unit_code=case.lead_unit_code, note=note, now=now
+    )
     audit(session=session, principal=principal, action="case.supervise", target=case.number)
     return case
 
@@ -102,14 +104,14 @@ def log_update(
     case: Case,
     kind: str,
     principal: Principal,
-    unit: str | None,
+    unit_code: str | None,
     note: str,
     now: datetime,
 ) -> CaseUpdate:
     """A timeline entry that moves no status (吹哨, 报到, an alert), not shown to the citizen."""
-    return record(session, case, kind, None, None, principal, unit=unit, note=note, now=now)
+    return record(session, case, kind, None, None, principal, unit_code=unit_code, note=note, now=now)
 
 
 def flag(*, session: Session, case: Case, kind: str, note: str, now: datetime) -> CaseUpdate:
     """A system entry in the case's timeline that moves nothing (an overdue alert); not public."""
-    return record(session, case, kind, None, None, SYSTEM, unit=case.lead_unit, note=note, now=now)
+    return record(session, case, kind, None, None, SYSTEM, unit_code=case.lead_unit_code, note=note, now=now)

@@ -47,8 +47,8 @@ def transition(
     case: Case,
     move: Move,
     principal: Principal,
-    lead_unit: str | None = None,
-    co_units: list[str] | tuple[str, ...] = (),
+    lead_unit_code: str | None = None,
+    co_unit_codes: list[str] | tuple[str, ...] = (),
     reason: str | None = None,
     reply: str | None = None,
     note: str | None = None,
@@ -61,12 +61,16 @@ def transition(
         raise Forbidden(f"{principal.role} may not {move} a case")
     if case.status not in rule.sources:
         raise InvalidMove(f"cannot {move} case {case.number}: it is {case.status.label} ({case.status})")
-    if move in UNIT_MOVES and principal.role == Role.UNIT_STAFF and principal.unit != case.lead_unit:
+    if (
+        move in UNIT_MOVES
+        and principal.role == Role.UNIT_STAFF
+        and principal.unit_code != case.lead_unit_code
+    ):
         raise Forbidden("only the lead unit of a case can do this")
     before, in_review = case.status, case.needs_review
     if move in CLOSES_SUMMONSES:
         close_summonses(case, reason=move, now=now)
-    unit, text = _apply(session, case, move, lead_unit, list(co_units), reason, reply, note, now)
+    unit, text = _apply(session, case, move, lead_unit_code, list(co_unit_codes), reason, reply, note, now)
     detail: dict[str, object] = {"from": before, "to": rule.target}
     if move == Move.DISPATCH:
         detail["unit"] = unit
@@ -80,7 +84,7 @@ def transition(
         before,
         rule.target,
         principal,
-        unit=unit,
+        unit_code=unit,
         note=text,
         public=move in PUBLIC_MOVES,
         now=now,
@@ -135,8 +139,8 @@ def _apply(
     session: Session,
     case: Case,
     move: Move,
-    lead_unit: str | None,
-    co_units: list[str],
+    lead_unit_code: str | None,
+    co_unit_codes: list[str],
     reason: str | None,
     reply: str | None,
     note: str | None,
@@ -144,10 +148,10 @@ def _apply(
 ) -> tuple[str | None, str | None]:
     """Apply a move's own effects; return the unit concerned and the timeline note."""
     if move == Move.DISPATCH:
-        plan = _manual_plan(lead_unit, co_units) if lead_unit else dispatch_plan(case)
+        plan = _manual_plan(lead_unit_code, co_unit_codes) if lead_unit_code else dispatch_plan(case)
         if plan is None:
-            raise BadInput("no unit to dispatch to: give lead_unit, or a category and place")
-        if lead_unit:
+            raise BadInput("no unit to dispatch to: give lead_unit_code, or a category and place")
+        if lead_unit_code:
             case.needs_review = False  # a person chose the unit
         _assign(session, case, plan, now)
         case.dispatched_at, case.acknowledged_at, case.started_at = now, None, None
@@ -157,7 +161,7 @@ def _apply(
         if not reason:
             raise BadInput("returning a case (退单) needs a reason")
         case.returned_at, case.return_count = now, case.return_count + 1
-        return case.lead_unit, reason
+        return case.lead_unit_code, reason
     if move == Move.ACKNOWLEDGE:
         case.acknowledged_at = now
     elif move == Move.START:
@@ -168,7 +172,7 @@ def _apply(
         if not reply:
             raise BadInput("resolving a case (办结) needs the reply to the citizen")
         case.reply, case.resolved_at = reply, now
-        return case.lead_unit, reply
+        return case.lead_unit_code, reply
     elif move == Move.RATE:
         case.rated_at = now
     elif move == Move.REOPEN:
@@ -178,13 +182,13 @@ def _apply(
         case.due_at = due_at(now, case.time_limit)
     elif move == Move.CLOSE:
         case.closed_at = now
-    return case.lead_unit, note
+    return case.lead_unit_code, note
 
 
-def _manual_plan(lead_unit: str, co_units: list[str]) -> DispatchPlan:
+def _manual_plan(lead_unit_code: str, co_unit_codes: list[str]) -> DispatchPlan:
     try:
-        lead = Unit.parse(lead_unit)
-        co = tuple(Unit.parse(u) for u in co_units if u != lead_unit)
+        lead = Unit.parse(lead_unit_code)
+        co = tuple(Unit.parse(u) for u in co_unit_codes if u != lead_unit_code)
     except ValueError as error:
         raise BadInput(str(error)) from None
     return DispatchPlan(lead, co, basis="manual")
@@ -193,7 +197,7 @@ def _manual_plan(lead_unit: str, co_units: list[str]) -> DispatchPlan:
 def _assign(session: Session, case: Case, plan: DispatchPlan, now: datetime) -> None:
     for assignment in case.assignments:
         assignment.active = False
-    case.assignments.append(CaseAssignment(unit=plan.lead.key, role="lead", assigned_at=now))
+    case.assignments.append(CaseAssignment(unit_code=plan.lead.key, role="lead", assigned_at=now))
     for unit in plan.co_handlers:
-        case.assignments.append(CaseAssignment(unit=unit.key, role="co", assigned_at=now))
-    case.lead_unit = plan.lead.key
+        case.assignments.append(CaseAssignment(unit_code=unit.key, role="co", assigned_at=now))
+    case.lead_unit_code = plan.lead.key

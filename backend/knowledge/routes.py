@@ -39,7 +39,7 @@ def search(
                 "topic": h.entry.topic,
                 "question": h.question,
                 "answer": h.entry.answer,
-                "department": h.entry.department,
+                "department_code": h.entry.department_code,
                 "score": round(h.score, 3),
             }
             for h in found.hits
@@ -53,7 +53,7 @@ def entries() -> list[dict[str, Any]]:
         {
             "id": e.id,
             "topic": e.topic,
-            "department": e.department,
+            "department_code": e.department_code,
             "questions": list(e.questions),
             "answer": e.answer,
         }

@@ -97,7 +97,7 @@ def _close_together(patterns: tuple[re.Pattern[str], ...], text: str) -> bool:
 class Entry:
     id: str
     topic: str
-    department: str | None
+    department_code: str | None
     subjects: Subjects
     questions: tuple[str, ...]
     answer: str
@@ -171,7 +171,7 @@ def load_entries(path: Path = DATA) -> list[Entry]:
         Entry(
             id=item["id"],
             topic=item["topic"],
-            department=item.get("department"),
+            department_code=item.get("department"),
             subjects=Subjects.parse(item["subjects"], item.get("not_about", [])),
             questions=tuple(item["questions"]),
             answer=" ".join(item["answer"].split()),

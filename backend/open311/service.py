@@ -160,7 +160,7 @@ def request_out(case: Case) -> dict[str, Any]:
         "service_name": category.name if category else None,
         "service_code": case.category_code,
         "description": WITHHELD if case.confidential else public_text(case.description, case),
-        "agency_responsible": Unit.parse(case.lead_unit).name if case.lead_unit else None,
+        "agency_responsible": Unit.parse(case.lead_unit_code).name if case.lead_unit_code else None,
         "service_notice": None,
         "requested_datetime": w3c(case.accepted_at),
         # the spec: "for requests with status=closed, this will be the date the request was closed"

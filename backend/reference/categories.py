@@ -31,7 +31,7 @@ class Category:
     name: str
     group_code: str
     group_name: str
-    department: str | None  # None: responsibility unclear (dispatched to the district government)
+    department_code: str | None  # None: responsibility unclear (dispatched to the district government)
     territorial: bool  # a community-level matter for the street office of the place
     time_limit: TimeLimit
     keywords: tuple[str, ...]
@@ -54,7 +54,7 @@ def categories() -> dict[str, Category]:
                 name=leaf["name"],
                 group_code=group["code"],
                 group_name=group["name"],
-                department=department,
+                department_code=department,
                 territorial=bool(leaf.get("territorial", False)),
                 time_limit=TimeLimit(leaf["time_limit"]),
                 keywords=tuple(leaf.get("keywords", ())),

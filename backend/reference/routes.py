@@ -21,7 +21,7 @@ def list_categories() -> list[dict[str, Any]]:
             "name": c.name,
             "group": c.group_name,
             "group_code": c.group_code,
-            "department": c.department,
+            "department_code": c.department_code,
             "territorial": c.territorial,
             "time_limit": c.time_limit,
             "time_limit_label": c.time_limit.label,

@@ -54,7 +54,7 @@ class Routing:
             needs_review=self.needs_review,
             emergency=self.emergency is not None,
             alternatives=[
-                {"category_code": c.code, "department_code": c.department, "confidence": round(p, 3)}
+                {"category_code": c.code, "department_code": c.department_code, "confidence": round(p, 3)}
                 for c, p in self.alternatives
             ],
         )
@@ -85,8 +85,8 @@ class Routing:
             "alternatives": [
                 {
                     "category": {"code": c.code, "name": c.name},
-                    "department": {"code": c.department, "name": department(c.department).name}
-                    if c.department
+                    "department": {"code": c.department_code, "name": department(c.department_code).name}
+                    if c.department_code
                     else None,
                     "confidence": round(p, 3),
                 }
@@ -110,7 +110,7 @@ class Classifier:
         self.model = model
         self.places = places
         self.cats = categories()
-        owners = (self.cats[code].department for code in model.classes if code != OTHER)
+        owners = (self.cats[code].department_code for code in model.classes if code != OTHER)
         self._sizes = Counter(owner for owner in owners if owner)
 
     @classmethod
@@ -176,7 +176,7 @@ class Classifier:
         """
         mass: defaultdict[str, float] = defaultdict(float)
         for code, p in zip(classes, row, strict=True):
-            owner = self.cats[code].department
+            owner = self.cats[code].department_code
             if owner and code != OTHER:
                 mass[owner] += float(p)
         best = max(mass, key=lambda owner: mass[owner] / self._sizes[owner] ** DEPARTMENT_SIZE_EXPONENT)

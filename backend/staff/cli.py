@@ -116,7 +116,7 @@ def _first_error(error: ValidationError) -> str:
 def list_staff(session: Session, _: argparse.Namespace, console: Console) -> None:
     rows = [("id", "username", "name", "role", "unit", "active")]
     for s in service.list_staff(session=session):
-        unit = f"{s.unit} ({Unit.parse(s.unit).name})" if s.unit else "-"
+        unit = f"{s.unit_code} ({Unit.parse(s.unit_code).name})" if s.unit_code else "-"
         rows.append((str(s.id), s.username, s.display_name, s.role, unit, "yes" if s.active else "no"))
     _table(console, rows)
 
@@ -128,10 +128,10 @@ def create(session: Session, args: argparse.Namespace, console: Console) -> None
         display_name=args.name or args.username,
         password=password,
         role=Role(args.role),
-        unit=args.unit,
+        unit_code=args.unit,
     )
     staff = service.add_staff(session=session, staff_in=staff_in, principal=CLI)
-    console.say(f"created {staff.username} ({staff.role}{', ' + staff.unit if staff.unit else ''})")
+    console.say(f"created {staff.username} ({staff.role}{', ' + staff.unit_code if staff.unit_code else ''})")
     if generated:
         console.say(f"password (shown once): {password}")
 

@@ -21,7 +21,7 @@ class Staff(Base):
     display_name: Mapped[str] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(StrEnumType(Role, 16))  # other than service/system
-    unit: Mapped[str | None] = mapped_column(String(40))  # unit key, for handling-unit staff
+    unit_code: Mapped[str | None] = mapped_column(String(40))  # unit key, for handling-unit staff
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -11,7 +11,7 @@ from backend.staff.roles import Role
 class Principal:
     role: Role
     name: str
-    unit: str | None = None
+    unit_code: str | None = None
     staff_id: int | None = None
 
     def sees_all_cases(self) -> bool:

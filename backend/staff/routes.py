@@ -42,8 +42,8 @@ def staff_out(staff: Staff) -> StaffOut:
         username=staff.username,
         display_name=staff.display_name,
         role=staff.role,
-        unit=staff.unit,
-        unit_name=Unit.parse(staff.unit).name if staff.unit else None,
+        unit_code=staff.unit_code,
+        unit_name=Unit.parse(staff.unit_code).name if staff.unit_code else None,
         active=staff.active,
     )
 

@@ -21,7 +21,7 @@ class StaffOut(BaseModel):
     username: str
     display_name: str
     role: Role
-    unit: str | None
+    unit_code: str | None
     unit_name: str | None
     active: bool
 
@@ -47,7 +47,7 @@ class StaffCreate(BaseModel):
     display_name: Annotated[str, Field(min_length=1, max_length=64)]
     password: Annotated[str, Field(min_length=10, max_length=200)]
     role: Role
-    unit: Annotated[str | None, Field(max_length=40)] = None
+    unit_code: Annotated[str | None, Field(max_length=40)] = None
 
 
 class StaffPatch(BaseModel):

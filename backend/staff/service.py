@@ -67,18 +67,18 @@ def create_staff(
     password: str,
     display_name: str,
     role: Role,
-    unit: str | None,
+    unit_code: str | None,
 ) -> Staff:
     if role not in STAFF_ROLES:
         raise BadInput(f"not a staff role: {role}")
     if role == Role.UNIT_STAFF:
-        if not unit:
+        if not unit_code:
             raise BadInput("handling-unit staff need a unit")
         try:
-            Unit.parse(unit)
+            Unit.parse(unit_code)
         except ValueError as error:
             raise BadInput(str(error)) from None
-    elif unit:
+    elif unit_code:
         raise BadInput("only handling-unit staff belong to a unit")
     if len(password) < 10:
         raise BadInput("password must have at least 10 characters")
@@ -89,7 +89,7 @@ def create_staff(
         display_name=display_name,
         password_hash=hash_password(password),
         role=role,
-        unit=unit,
+        unit_code=unit_code,
     )
     session.add(staff)
     session.flush()
@@ -124,14 +124,14 @@ def add_staff(*, session: Session, staff_in: StaffCreate, principal: Principal) 
         password=staff_in.password,
         display_name=staff_in.display_name,
         role=staff_in.role,
-        unit=staff_in.unit,
+        unit_code=staff_in.unit_code,
     )
     audit(
         session=session,
         principal=principal,
         action="staff.create",
         target=staff.username,
-        detail={"role": staff.role, "unit": staff.unit},
+        detail={"role": staff.role, "unit": staff.unit_code},
     )
     return staff
 
@@ -196,7 +196,7 @@ def ensure_admin(*, session: Session, password: str | None) -> None:
             password=password,
             display_name="系统管理员",
             role=Role.ADMIN,
-            unit=None,
+            unit_code=None,
         )
 
 
@@ -327,4 +327,4 @@ def authenticate(
 
 
 def principal_of(staff: Staff) -> Principal:
-    return Principal(staff.role, staff.username, staff.unit, staff.id)
+    return Principal(staff.role, staff.username, staff.unit_code, staff.id)

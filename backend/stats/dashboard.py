@@ -118,13 +118,13 @@ def deadlines(
     """Open cases by lead unit now: how many, how many due soon (临期), how many overdue (超期);
     the units with most overdue first. Unit staff see their own unit."""
     now = now or utcnow()
-    query = select(Case.lead_unit, Case.due_at, near_deadline(now, share)).where(Case.status.in_(OPEN))
+    query = select(Case.lead_unit_code, Case.due_at, near_deadline(now, share)).where(Case.status.in_(OPEN))
     if principal.role == Role.UNIT_STAFF:
-        query = query.where(Case.lead_unit == principal.unit)
+        query = query.where(Case.lead_unit_code == principal.unit_code)
     rows: dict[str | None, dict[str, Any]] = {}
     for unit, due, near in session.execute(query):
         name = Unit.parse(unit).name if unit else "待派单"
-        row = rows.setdefault(unit, {"unit": unit, "name": name, "open": 0, "due_soon": 0, "overdue": 0})
+        row = rows.setdefault(unit, {"unit_code": unit, "name": name, "open": 0, "due_soon": 0, "overdue": 0})
         row["open"] += 1
         if now > due:
             row["overdue"] += 1
@@ -141,20 +141,22 @@ def check_in_rates(
     now = now or utcnow()
     query = select(Summons).where(Summons.summoned_at >= start, Summons.summoned_at < end)
     if principal.role == Role.UNIT_STAFF:
-        query = query.where((Summons.department == principal.unit) | (Summons.unit == principal.unit))
+        query = query.where(
+            (Summons.department_code == principal.unit_code) | (Summons.unit_code == principal.unit_code)
+        )
     rows: dict[str, dict[str, Any]] = {}
     for summons in session.scalars(query):
-        row = rows.setdefault(summons.department, _check_in_row(summons.department))
+        row = rows.setdefault(summons.department_code, _check_in_row(summons.department_code))
         _count_summons(row, summons, now)
     for row in rows.values():
         row["check_in_rate"] = round(row["on_time"] / row["due"], 4) if row["due"] else None
-    return sorted(rows.values(), key=lambda r: (-r["summoned"], r["department"]))
+    return sorted(rows.values(), key=lambda r: (-r["summoned"], r["department_code"]))
 
 
-def _check_in_row(department: str) -> dict[str, Any]:
+def _check_in_row(department_code: str) -> dict[str, Any]:
     return {
-        "department": department,
-        "name": departments()[department].name,
+        "department_code": department_code,
+        "name": departments()[department_code].name,
         "summoned": 0,
         "due": 0,
         "on_time": 0,

@@ -62,7 +62,7 @@ def rates(
     start: date | None = None,
     end: date | None = None,
     group_by: GroupBy = GroupBy.NONE,
-    unit: Annotated[str | None, Query(max_length=40)] = None,
+    unit_code: Annotated[str | None, Query(max_length=40)] = None,
     district_code: Annotated[str | None, Query(max_length=6)] = None,
     category_code: Annotated[str | None, Query(max_length=40)] = None,
 ) -> dict[str, Any]:
@@ -74,7 +74,7 @@ def rates(
         start=begin,
         end=finish,
         group_by=group_by,
-        unit=unit,
+        unit_code=unit_code,
         district_code=district_code,
         category_code=category_code,
     )

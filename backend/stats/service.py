@@ -77,7 +77,7 @@ def three_rates(
     start: datetime,
     end: datetime,
     group_by: GroupBy,
-    unit: str | None = None,
+    unit_code: str | None = None,
     district_code: str | None = None,
     category_code: str | None = None,
     now: datetime | None = None,
@@ -86,9 +86,9 @@ def three_rates(
     now = now or utcnow()
     query = select(Case).where(Case.accepted_at >= start, Case.accepted_at < end)
     if not principal.sees_all_cases():
-        unit = principal.unit
-    if unit:
-        query = query.where(Case.lead_unit == unit)
+        unit_code = principal.unit_code
+    if unit_code:
+        query = query.where(Case.lead_unit_code == unit_code)
     if district_code:
         query = query.where(Case.district_code == district_code)
     if category_code:
@@ -123,7 +123,7 @@ def _mondays(start: datetime, end: datetime) -> list[str]:
 
 def _count(row: RateRow, case: Case, rating: Rating | None, now: datetime) -> None:
     row.accepted += 1
-    if case.lead_unit and case.dispatched_at:
+    if case.lead_unit_code and case.dispatched_at:
         row.dispatched += 1
         window_end = case.dispatched_at + case.time_limit.response_window
         if case.acknowledged_at or now > window_end:
@@ -153,7 +153,7 @@ def _latest_ratings(session: Session, case_ids: Iterable[int]) -> dict[int, Rati
 
 def _group_key(case: Case, group_by: GroupBy) -> str | None:
     if group_by == GroupBy.UNIT:
-        return case.lead_unit
+        return case.lead_unit_code
     if group_by == GroupBy.DISTRICT:
         return case.district_code
     if group_by == GroupBy.STREET:

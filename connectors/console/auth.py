@@ -84,7 +84,7 @@ async def log_in(request: Request, username: str, password: str) -> Operator:
         username=staff["username"],
         display_name=staff["display_name"],
         role=staff["role"],
-        unit=staff.get("unit"),
+        unit=staff.get("unit_code"),
         unit_name=staff.get("unit_name"),
         expires_at=datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00")),
     )

@@ -26,21 +26,25 @@ SERVICE_TOKEN = "service-token-for-tests"
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """A migrated database of each kind, created from empty for this test session."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{Path(tmp_path_factory.mktemp('db')) / 'backend.db'}"
-        engine = make_engine(url)
-        migrate(engine)
+def empty_database(kind: str, folder: Path) -> Iterator[Engine]:
+    """An empty database of this kind ("sqlite" in `folder`, or a scratch PostgreSQL database)."""
+    if kind == "sqlite":
+        engine = make_engine(f"sqlite:///{folder / 'test.db'}")
         yield engine
         engine.dispose()
         return
     with scratch_database() as url:
         engine = make_engine(url)
-        migrate(engine)
         yield engine
         engine.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A migrated database of each kind, created from empty for this test session."""
+    for engine in empty_database(request.param, tmp_path_factory.mktemp("db")):
+        migrate(engine)
+        yield engine
 
 
 @pytest.fixture
@@ -90,7 +94,12 @@ class Staffer:
 
     def __init__(self, session: Session, username: str, role: Role, unit: str | None = None) -> None:
         self.staff = create_staff(
-            session=session, username=username, password=PASSWORD, display_name=username, role=role, unit=unit
+            session=session,
+            username=username,
+            password=PASSWORD,
+            display_name=username,
+            role=role,
+            unit_code=unit,
         )
         token, _ = login(
             session=session, username=username, password=PASSWORD, address="test", ttl=timedelta(hours=1)

@@ -165,7 +165,7 @@ def test_every_staff_action_is_audited(
     case = make_case(session, category_code="other", district_code=None, street_code=None)
     client.post(
         f"/api/v1/cases/{case.number}/transitions",
-        json={"move": "dispatch", "lead_unit": "housing"},
+        json={"move": "dispatch", "lead_unit_code": "housing"},
         headers=operator.headers,
     )
     unit = unit_staff(session, "housing")
@@ -196,7 +196,7 @@ def test_staff_units_and_roles_are_checked(session: Session) -> None:
             password=PASSWORD,
             display_name="x",
             role=Role.UNIT_STAFF,
-            unit=None,
+            unit_code=None,
         )
     with pytest.raises(BadInput):
         create_staff(
@@ -205,15 +205,25 @@ def test_staff_units_and_roles_are_checked(session: Session) -> None:
             password=PASSWORD,
             display_name="x",
             role=Role.UNIT_STAFF,
-            unit="street_office:000",
+            unit_code="street_office:000",
         )
     with pytest.raises(BadInput):
         create_staff(
-            session=session, username="u3", password="short", display_name="x", role=Role.OPERATOR, unit=None
+            session=session,
+            username="u3",
+            password="short",
+            display_name="x",
+            role=Role.OPERATOR,
+            unit_code=None,
         )
     with pytest.raises(BadInput):
         create_staff(
-            session=session, username="u4", password=PASSWORD, display_name="x", role=Role.SERVICE, unit=None
+            session=session,
+            username="u4",
+            password=PASSWORD,
+            display_name="x",
+            role=Role.SERVICE,
+            unit_code=None,
         )
 
 
@@ -290,7 +300,7 @@ def test_concurrent_wrong_passwords_are_all_counted(engine: Engine) -> None:
             password=PASSWORD,
             display_name=name,
             role=Role.OPERATOR,
-            unit=None,
+            unit_code=None,
         )
         session.commit()
 

@@ -39,7 +39,7 @@ from tests.backend.factories import make_case, payload
         ({"attachments": [{"kind": "photo", "ref": ""}]}, "attachments"),
         ({"attachments": [{"kind": "photo", "ref": f"f{i}"} for i in range(11)]}, "attachments"),
         ({"unexpected": 1}, "unexpected"),
-        ({"lead_unit": "street_office:1"}, "street office"),
+        ({"lead_unit_code": "street_office:1"}, "street office"),
     ],
 )
 def test_bad_case_input_is_refused_clearly_and_writes_nothing(
@@ -127,6 +127,6 @@ def test_migrations_create_exactly_the_models_schema(engine: Engine) -> None:
 def test_the_assistant_cannot_choose_units_and_nothing_is_written(
     client: TestClient, session: Session, service_headers: dict[str, str]
 ) -> None:
-    answer = client.post("/api/v1/cases", json=payload(lead_unit="housing"), headers=service_headers)
+    answer = client.post("/api/v1/cases", json=payload(lead_unit_code="housing"), headers=service_headers)
     assert answer.status_code == 403
     assert session.scalar(select(func.count()).select_from(Case)) == 0

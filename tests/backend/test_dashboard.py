@@ -108,13 +108,13 @@ def test_deadlines_count_open_cases_due_soon_and_overdue_per_unit(
     make_case(session, now=now)  # fresh
     make_case(session, category_code="heating_not_warm", now=now - timedelta(hours=30))  # 24 h: overdue
     rows = client.get("/api/v1/stats/deadlines", headers=supervisor.headers).json()["rows"]
-    assert [(r["unit"], r["open"], r["due_soon"], r["overdue"]) for r in rows] == [
+    assert [(r["unit_code"], r["open"], r["due_soon"], r["overdue"]) for r in rows] == [
         ("urban_enforcement", 3, 1, 1),
         ("heating", 1, 0, 1),
     ]
     unit = unit_staff(session, "heating")
     mine = client.get("/api/v1/stats/deadlines", headers=unit.headers).json()["rows"]
-    assert [r["unit"] for r in mine] == ["heating"]
+    assert [r["unit_code"] for r in mine] == ["heating"]
 
 
 def test_clusters_group_similar_appeals_of_one_street_and_a_supervisor_marks_a_topic(

@@ -38,7 +38,7 @@ def test_dispatch_follows_the_rules(
     session: Session, overrides: dict[str, object], lead: str, lead_name: str | None
 ) -> None:
     case = make_case(session, **overrides)
-    assert case.status == "dispatched" and case.lead_unit == lead
+    assert case.status == "dispatched" and case.lead_unit_code == lead
     if lead_name:
         assert case.updates[-1].note == f"派至{lead_name}"
 
@@ -47,20 +47,20 @@ def test_without_a_place_an_unclear_case_waits_for_the_hotline(
     client: TestClient, session: Session, operator: Staffer
 ) -> None:
     case = make_case(session, category_code="other", district_code=None, street_code=None)
-    assert case.status == "accepted" and case.lead_unit is None
+    assert case.status == "accepted" and case.lead_unit_code is None
     bad = client.post(
         f"/api/v1/cases/{case.number}/transitions", json={"move": "dispatch"}, headers=operator.headers
     )
     assert bad.status_code == 422 and "lead_unit" in bad.json()["detail"]
     unknown = client.post(
         f"/api/v1/cases/{case.number}/transitions",
-        json={"move": "dispatch", "lead_unit": "street_office:999"},
+        json={"move": "dispatch", "lead_unit_code": "street_office:999"},
         headers=operator.headers,
     )
     assert unknown.status_code == 422
     done = client.post(
         f"/api/v1/cases/{case.number}/transitions",
-        json={"move": "dispatch", "lead_unit": "civil_affairs", "co_units": ["housing", "hrss"]},
+        json={"move": "dispatch", "lead_unit_code": "civil_affairs", "co_unit_codes": ["housing", "hrss"]},
         headers=operator.headers,
     ).json()
     assert done["lead_unit"]["key"] == "civil_affairs"

@@ -38,7 +38,7 @@ def admin_token() -> str:
             password="fuzz password 123",
             display_name="fuzz",
             role=Role.ADMIN,
-            unit=None,
+            unit_code=None,
         )
         token, _ = login(
             session=session,

@@ -243,7 +243,7 @@ def test_overdue_alerts_flag_due_soon_then_overdue_once_each(session: Session) -
     assert session.scalar(select(CaseAlert).where(CaseAlert.case_id == fumes.id)) is None
     notes = [u for u in heating.updates if u.kind == "alert"]
     assert [u.note[:4] for u in notes] == ["临期提醒", "超期提醒"] and not any(u.public for u in notes)
-    assert all(alert.unit == "heating" for alert in session.scalars(select(CaseAlert)))
+    assert all(alert.unit_code == "heating" for alert in session.scalars(select(CaseAlert)))
 
 
 def test_a_reopened_case_is_flagged_again_for_its_new_deadline(session: Session) -> None:
@@ -278,7 +278,7 @@ def test_the_console_lists_alerts_to_the_unit_and_the_supervisors_only(
     power = unit_staff(session, "power")
     water = unit_staff(session, "water")
     everything = client.get("/api/v1/supervision/alerts", headers=supervisor.headers).json()
-    assert {a["unit"] for a in everything} == {"heating", "power"}
+    assert {a["unit_code"] for a in everything} == {"heating", "power"}
     [own] = client.get("/api/v1/supervision/alerts", headers=heat.headers).json()
     assert own["number"] == heating.number and own["kind"] == "overdue" and own["kind_label"] == "超期"
     assert own["unit_name"] == "北京市热力集团及供热单位" and own["place"] == "朝阳区望京街道"

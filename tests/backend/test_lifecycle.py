@@ -100,7 +100,12 @@ def test_a_returned_case_is_redispatched_by_the_hotline_and_keeps_its_history(
     assert returned["status"] == "returned" and returned["return_count"] == 1
     assert move(client, case.number, unit, "acknowledge").status_code == 409
     again = move(
-        client, case.number, operator, "dispatch", lead_unit="street_office:110105026", co_units=["housing"]
+        client,
+        case.number,
+        operator,
+        "dispatch",
+        lead_unit_code="street_office:110105026",
+        co_unit_codes=["housing"],
     ).json()
     assert again["status"] == "dispatched"
     assert again["lead_unit"]["name"] == "朝阳区望京街道办事处"

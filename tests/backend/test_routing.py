@@ -252,7 +252,7 @@ def test_a_department_with_many_categories_does_not_win_by_their_number() -> Non
     model = SimpleNamespace(classes=classes)
     classifier = Classifier(model, place_finder())  # type: ignore[arg-type]
     row = np.zeros(len(classes))
-    housing = [at for at, code in enumerate(classes) if cats[code].department == "housing"]
+    housing = [at for at, code in enumerate(classes) if cats[code].department_code == "housing"]
     assert len(housing) >= 6
     row[housing] = 0.42 / len(housing)
     row[classes.index("school_management")] = 0.40

@@ -133,7 +133,7 @@ def test_an_unsure_routing_goes_to_the_street_and_an_operator_picks_the_unit(
 
     picked = client.post(
         f"/api/v1/cases/{case['number']}/transitions",
-        json={"move": "dispatch", "lead_unit": "urban_enforcement"},
+        json={"move": "dispatch", "lead_unit_code": "urban_enforcement"},
         headers=operator.headers,
     )
     assert picked.status_code == 200, picked.text
@@ -159,7 +159,7 @@ def test_an_unsure_routing_without_a_place_waits_at_the_hotline_dispatch_desk(
     assert [c["key"] for c in case["review_choices"]] == ["ecology_environment", "urban_enforcement"]
     picked = client.post(
         f"/api/v1/cases/{case['number']}/transitions",
-        json={"move": "dispatch", "lead_unit": "ecology_environment"},
+        json={"move": "dispatch", "lead_unit_code": "ecology_environment"},
         headers=operator.headers,
     ).json()
     assert picked["status"] == "dispatched" and picked["needs_review"] is False

@@ -54,7 +54,7 @@ def test_an_admin_creates_deactivates_reactivates_and_resets_a_password(
         "username": "wangli",
         "display_name": "王丽",
         "role": "operator",
-        "unit": None,
+        "unit_code": None,
         "unit_name": None,
         "active": True,
     }

@@ -60,7 +60,7 @@ def snapshot(run: Run) -> tuple[object, ...]:
     with run.session() as s:
         return (
             s.execute(
-                select(Staff.username, Staff.active, Staff.password_hash, Staff.role, Staff.unit)
+                select(Staff.username, Staff.active, Staff.password_hash, Staff.role, Staff.unit_code)
             ).all(),
             s.execute(select(Open311Key.name, Open311Key.active)).all(),
             s.scalar(select(func.count(AuditEntry.id))),

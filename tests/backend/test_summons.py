@@ -28,7 +28,7 @@ def street_case(session: Session, **overrides: object) -> Case:
         description="小区一楼住户把院子圈起来盖了个彩钢房，还往外扩了两米",
         **overrides,
     )
-    assert case.lead_unit == WANGJING_OFFICE
+    assert case.lead_unit_code == WANGJING_OFFICE
     return case
 
 
@@ -41,7 +41,7 @@ def summon(
 ):  # type: ignore[no-untyped-def]
     return client.post(
         f"/api/v1/cases/{number}/summonses",
-        json={"departments": departments, "reason": reason},
+        json={"department_codes": departments, "reason": reason},
         headers=street.headers,
     )
 
@@ -57,7 +57,7 @@ def test_the_lead_street_summons_and_the_departments_find_and_read_the_case(
     answer = summon(client, street, case.number, ["urban_enforcement", "planning"])
     assert answer.status_code == 201, answer.text
     summonses = answer.json()["summonses"]
-    assert [s["department"] for s in summonses] == ["urban_enforcement", "planning"]
+    assert [s["department_code"] for s in summonses] == ["urban_enforcement", "planning"]
     assert all(s["open"] and not s["overdue"] and s["checked_in_at"] is None for s in summonses)
     due = datetime.fromisoformat(summonses[0]["due_at"]) - datetime.fromisoformat(summonses[0]["summoned_at"])
     assert due == timedelta(hours=24)  # SUMMONS_HOURS by default
@@ -102,7 +102,7 @@ def test_a_bad_summons_is_refused_and_changes_nothing(client: TestClient, sessio
     assert summon(client, street, case.number, ["planning"]).status_code == 201
     again = summon(client, street, case.number, ["planning", "housing"])
     assert again.status_code == 409  # planning's summons is still open
-    assert [s.department for s in session.scalars(select(Summons))] == ["planning"]
+    assert [s.department_code for s in session.scalars(select(Summons))] == ["planning"]
 
 
 def test_the_summoned_department_checks_in_once(client: TestClient, session: Session) -> None:
@@ -178,7 +178,7 @@ def test_an_overdue_summons_raises_one_alert_for_its_department(
     assert (raised[AlertKind.SUMMONS_LATE], again[AlertKind.SUMMONS_LATE]) == (1, 0)
     session.commit()
     alert = session.scalar(select(CaseAlert).where(CaseAlert.kind == "summons_late"))
-    assert alert is not None and alert.unit == "planning" and alert.summons_id == made[0].id
+    assert alert is not None and alert.unit_code == "planning" and alert.summons_id == made[0].id
     mine = client.get("/api/v1/supervision/alerts", headers=planning.headers).json()
     assert [(a["kind_label"], a["number"]) for a in mine] == [("报到超时", case.number)]
     assert client.get("/api/v1/supervision/alerts", headers=enforcement.headers).json() == []
@@ -186,7 +186,7 @@ def test_an_overdue_summons_raises_one_alert_for_its_department(
         "summons_late"
     ]
     unanswered = client.get("/api/v1/supervision/summonses", headers=supervisor.headers).json()
-    assert [(s["department"], s["overdue"]) for s in unanswered] == [("planning", True)]
+    assert [(s["department_code"], s["overdue"]) for s in unanswered] == [("planning", True)]
     assert client.get("/api/v1/supervision/summonses", headers=planning.headers).status_code == 403
     timeline = client.get(f"/api/v1/cases/{case.number}", headers=street.headers).json()["timeline"]
     assert any(u["kind"] == "alert" and u["note"].startswith("报到超时提醒") for u in timeline)
@@ -217,7 +217,7 @@ def test_check_in_rate_per_department(client: TestClient, session: Session, supe
     answer = client.get("/api/v1/stats/check-ins", headers=supervisor.headers).json()["rows"]
     assert answer == [
         {
-            "department": "planning",
+            "department_code": "planning",
             "name": "北京市规划和自然资源委员会",
             "summoned": 4,
             "due": 3,

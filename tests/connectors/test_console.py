@@ -70,7 +70,7 @@ def console_stack(
     admin = login(running, "admin", ADMIN_PASSWORD)
     for username, role, unit in staff:
         body = {"username": username, "display_name": f"{username}名", "password": PASSWORD, "role": role}
-        answer = backend_post(running, "/api/v1/staff", admin, {**body, "unit": unit})
+        answer = backend_post(running, "/api/v1/staff", admin, {**body, "unit_code": unit})
         assert answer.status_code == 201, answer.text
     return running
 
@@ -513,8 +513,8 @@ def test_the_review_queue_and_a_pick_through_the_console_api(stack: Stack) -> No
     ]
     heat = console(stack, "heat")
     path = f"/console/api/backend/api/v1/cases/{number}/transitions"
-    assert heat.post(path, json={"move": "dispatch", "lead_unit": "heating"}).status_code in (403, 404)
-    picked = op.post(path, json={"move": "dispatch", "lead_unit": "ecology_environment"})
+    assert heat.post(path, json={"move": "dispatch", "lead_unit_code": "heating"}).status_code in (403, 404)
+    picked = op.post(path, json={"move": "dispatch", "lead_unit_code": "ecology_environment"})
     assert picked.status_code == 200, picked.text
     assert (
         picked.json()["lead_unit"]["key"] == "ecology_environment" and picked.json()["needs_review"] is False

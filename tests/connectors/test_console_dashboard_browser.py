@@ -87,7 +87,7 @@ def seed(stack: Stack) -> dict[str, str]:
         summon(
             session=session,
             case=summoned,
-            departments_codes=["urban_enforcement"],
+            department_codes=["urban_enforcement"],
             reason="垃圾外溢占道，请城管到场",
             principal=Principal(Role.ADMIN, "admin"),
             limit=timedelta(hours=24),

@@ -53,7 +53,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory, module_rasa: FakeRasa) -> Ite
     admin = login(running, "admin", ADMIN_PASSWORD)
     for username, role, unit in STAFF:
         body = {"username": username, "display_name": f"{username}名", "password": "a long staff password"}
-        body |= {"role": role, "unit": unit}
+        body |= {"role": role, "unit_code": unit}
         assert backend_post(running, "/api/v1/staff", admin, body).status_code == 201
     yield running
     running.stop()

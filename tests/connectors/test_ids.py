@@ -54,7 +54,13 @@ def stack(tmp_path: Path, fake_rasa: FakeRasa) -> Iterator[Stack]:
 def staff(stack: Stack) -> None:
     admin = login(stack, "admin", ADMIN_PASSWORD)
     for username, role, unit in (("op1", "operator", None), ("heat", "unit_staff", "heating")):
-        body = {"username": username, "display_name": "名", "password": PASSWORD, "role": role, "unit": unit}
+        body = {
+            "username": username,
+            "display_name": "名",
+            "password": PASSWORD,
+            "role": role,
+            "unit_code": unit,
+        }
         assert backend_post(stack, "/api/v1/staff", admin, body).status_code == 201
 
 

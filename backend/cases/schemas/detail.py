@@ -20,7 +20,7 @@ class UpdateOut(BaseModel):
     to_status: str | None
     actor_kind: str
     actor: str | None
-    unit: str | None
+    unit_code: str | None
     unit_name: str | None
     note: str | None
     public: bool

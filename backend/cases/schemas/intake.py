@@ -131,12 +131,12 @@ class CaseCreate(BaseModel):
     conversation_id: Annotated[str | None, Field(max_length=160)] = None
     attachments: Annotated[list[Attachment], Field(max_length=10)] = []
     attributes: Annotated[dict[str, str | int | float | bool], Field(max_length=20)] = {}
-    lead_unit: Annotated[str | None, Field(max_length=40)] = None
-    co_units: Annotated[list[str], Field(max_length=5)] = []
+    lead_unit_code: Annotated[str | None, Field(max_length=40)] = None
+    co_unit_codes: Annotated[list[str], Field(max_length=5)] = []
     answer: Annotated[str | None, Field(max_length=2000)] = None
     routing: CaseRouting | None = None  # the conversation's routing; without it the backend routes
 
-    _units = field_validator("lead_unit", "co_units")(known_units)
+    _units = field_validator("lead_unit_code", "co_unit_codes")(known_units)
 
     _category = field_validator("category_code")(_known_category)
     _district = field_validator("district_code")(_known_district)

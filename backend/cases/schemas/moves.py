@@ -16,13 +16,13 @@ class TransitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     move: Move
-    lead_unit: Annotated[str | None, Field(max_length=40)] = None
-    co_units: Annotated[list[str], Field(max_length=5)] = []
+    lead_unit_code: Annotated[str | None, Field(max_length=40)] = None
+    co_unit_codes: Annotated[list[str], Field(max_length=5)] = []
     reason: Annotated[str | None, Field(max_length=1000)] = None
     reply: Annotated[str | None, Field(max_length=2000)] = None
     note: Annotated[str | None, Field(max_length=1000)] = None
 
-    _units = field_validator("lead_unit", "co_units")(known_units)
+    _units = field_validator("lead_unit_code", "co_unit_codes")(known_units)
 
 
 class NoteIn(BaseModel):

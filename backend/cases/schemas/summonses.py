@@ -14,7 +14,7 @@ class SummonsIn(BaseModel):
     """吹哨: the functional departments a street summons to its case, and why."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    departments: Annotated[list[Annotated[str, Field(max_length=40)]], Field(min_length=1, max_length=8)]
+    department_codes: Annotated[list[Annotated[str, Field(max_length=40)]], Field(min_length=1, max_length=8)]
     reason: Annotated[str, Field(min_length=2, max_length=1000)]
 
 
@@ -31,9 +31,9 @@ class SummonsOut(BaseModel):
     case_status: CaseStatus
     category_name: str | None
     place: str
-    unit: str
+    unit_code: str
     unit_name: str
-    department: str
+    department_code: str
     department_name: str
     reason: str
     summoned_by: str

@@ -98,7 +98,7 @@ function actions(c) {
     box.append(el("h2", {}, "智能派单不确定，请选择承办单位"), pickButtons(c, openCase));
   }
   if (["operator", "admin"].includes(role) && ["accepted", "returned"].includes(c.status)) {
-    buttons.push(unit, move("dispatch", () => ({ lead_unit: unit.value.trim() || null })));
+    buttons.push(unit, move("dispatch", () => ({ lead_unit_code: unit.value.trim() || null })));
   }
   if (["unit_staff", "admin"].includes(role)) {
     if (c.status === "dispatched") buttons.push(move("acknowledge", () => ({})));
@@ -136,7 +136,7 @@ function pickButtons(c, after) {
   return el("div", { class: "row picks" }, c.review_choices.map((unit) => el("button", {
     type: "button", class: "secondary pick", "data-unit": unit.key, onclick: async () => {
       try {
-        await backend(`cases/${c.number}/transitions`, { method: "POST", body: { move: "dispatch", lead_unit: unit.key } });
+        await backend(`cases/${c.number}/transitions`, { method: "POST", body: { move: "dispatch", lead_unit_code: unit.key } });
         $("review-result").textContent = `工单 ${c.number} 已派至${unit.name}`;
         after(c.number);
       } catch (error) { failed(error); }

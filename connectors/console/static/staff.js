@@ -107,10 +107,10 @@ $("staff-unit").addEventListener("change", showUnit);
 function staffBody() {
   const role = $("staff-role").value;
   const body = { username: $("staff-username").value.trim(), display_name: $("staff-name").value.trim(),
-    password: $("staff-password").value, role, unit: null };
+    password: $("staff-password").value, role, unit_code: null };
   if (role === "unit_staff") {
     const code = $("staff-unit").value;
-    body.unit = TERRITORIAL[code] ? (($("staff-area").value && `${code}:${$("staff-area").value}`) || "") : code;
+    body.unit_code = TERRITORIAL[code] ? (($("staff-area").value && `${code}:${$("staff-area").value}`) || "") : code;
   }
   return body;
 }
@@ -119,7 +119,7 @@ function invalid(body) {
   if (!USERNAME.test(body.username)) return ["staff-username", "用户名须为3到64位字母、数字或 . _ -"];
   if (!body.display_name) return ["staff-name", "请填写姓名"];
   if (body.role === "unit_staff" && !$("staff-unit").value) return ["staff-unit", "承办单位人员须选择所属单位"];
-  if (body.role === "unit_staff" && !body.unit) return ["staff-area", `请选择${TERRITORIAL[$("staff-unit").value]}`];
+  if (body.role === "unit_staff" && !body.unit_code) return ["staff-area", `请选择${TERRITORIAL[$("staff-unit").value]}`];
   if (body.password.length < 10) return ["staff-password", "初始密码至少10位"];
   return null;
 }
