@@ -41,7 +41,7 @@ class Operator:
     username: str
     display_name: str
     role: str
-    unit: str | None
+    unit_code: str | None
     unit_name: str | None
     backend_token: str
 
@@ -84,7 +84,7 @@ async def log_in(request: Request, username: str, password: str) -> Operator:
         username=staff["username"],
         display_name=staff["display_name"],
         role=staff["role"],
-        unit=staff.get("unit_code"),
+        unit_code=staff.get("unit_code"),
         unit_name=staff.get("unit_name"),
         expires_at=datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00")),
     )
@@ -122,7 +122,9 @@ async def _login(session: AsyncSession, token: str) -> ConsoleSession | None:
 
 
 def _operator(record: ConsoleSession, token: str) -> Operator:
-    return Operator(record.username, record.display_name, record.role, record.unit, record.unit_name, token)
+    return Operator(
+        record.username, record.display_name, record.role, record.unit_code, record.unit_name, token
+    )
 
 
 async def end_revoked(

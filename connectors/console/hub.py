@@ -41,7 +41,9 @@ class ConsoleHub:
         """An overdue alert (督办提醒), sent to the consoles of its unit and of the supervisors."""
         frame = {"type": "case_alert", "alert": alert}
         for socket, operator in list(self.sockets.items()):
-            if operator.role in ALERTED_ROLES or (operator.unit and operator.unit == alert["unit_code"]):
+            if operator.role in ALERTED_ROLES or (
+                operator.unit_code and operator.unit_code == alert["unit_code"]
+            ):
                 await self._send(socket, frame)
 
     async def _send(self, socket: WebSocket, frame: dict[str, Any]) -> None:

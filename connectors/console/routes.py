@@ -135,7 +135,7 @@ def _me(operator: Any) -> dict[str, Any]:
         "username": operator.username,
         "display_name": operator.display_name,
         "role": operator.role,
-        "unit": operator.unit,
+        "unit_code": operator.unit_code,
         "unit_name": operator.unit_name,
         "handles_conversations": operator.handles_conversations,
     }
