@@ -78,11 +78,31 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (creates it from empty)."""
+    """Bring the schema to the newest migration (creates it from empty).
+
+    On SQLite, Alembic's batch mode changes a table by copying it and dropping the old one. With foreign
+    keys enforced, dropping the old `cases` deletes every row that refers to it (ON DELETE CASCADE):
+    a database at 0007 lost its cases' timelines, assignments, ratings and summonses in 0008. So foreign
+    keys are off while migrating (SQLite ignores the pragma inside a transaction, hence on the driver's
+    connection before it begins), and every reference is checked before the migration commits."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(
+                            f"the migration left {len(broken)} rows referring to none: {broken[:3]}"
+                        )
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:

@@ -78,7 +78,11 @@ async def compact(engine: AsyncEngine) -> None:
 
 
 def migrate(connection: Connection) -> None:
-    """Bring the gateway's tables to the newest migration (creates them in an empty database)."""
+    """Bring the gateway's tables to the newest migration (creates them in an empty database).
+
+    Its migrations change tables in place. One that copies a table on SQLite (Alembic's batch mode)
+    must run with foreign keys off, as backend.db.migrate does, or the copy deletes the messages of
+    every conversation (ON DELETE CASCADE)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection

@@ -122,3 +122,35 @@ def test_0009_renames_the_code_columns_and_keeps_every_row(at_0008: Engine) -> N
 
     assert codes(at_0008, after=False) == before
     assert "ix_cases_lead_unit_status" in {i["name"] for i in inspect(at_0008).get_indexes("cases")}
+
+
+def test_sqlites_table_copies_delete_no_row_that_refers_to_a_case(tmp_path: Path) -> None:
+    """0008 changes `cases` in batch mode (copy, drop, rename). With foreign keys enforced the drop
+    deleted the rows that refer to a case (ON DELETE CASCADE): migrate keeps them off while it runs."""
+    from backend.db import migrate
+
+    for engine in empty_database("sqlite", tmp_path):
+        to_revision(engine, "0007")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO cases (id, number, appeal_type, description, anonymous, confidential,"
+                    " channel, attachments, attributes, status, time_limit, reopen_count, return_count,"
+                    " failed_verifications, accepted_at, due_at, updated_at, lead_unit)"
+                    " VALUES (1, '2026120700001', 'complaint', '路灯不亮', false, false, 'phone', '[]', '{}',"
+                    " 'dispatched', 'general', 0, 0, 0, :now, :due, :now, :street)"
+                ),
+                {"now": NOW, "due": NOW + timedelta(days=7), "street": STREET},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO case_updates (id, case_id, kind, actor_kind, public, created_at, unit)"
+                    " VALUES (1, 1, 'dispatch', 'operator', false, :now, :street)"
+                ),
+                {"now": NOW, "street": STREET},
+            )
+        migrate(engine)
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM cases")) == 1
+            assert connection.scalar(text("SELECT count(*) FROM case_updates")) == 1
+            assert connection.scalar(text("PRAGMA foreign_keys")) == 1  # on again for the service
