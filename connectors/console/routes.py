@@ -27,7 +27,8 @@ STATIC_FOLDERS = frozenset({STATIC, STATIC / "vendor"})  # vendor/: third-party 
 PUBLIC_FILES = frozenset({"login.html", "login.js", "console.css"})
 LIVE_WINDOW = timedelta(minutes=30)
 BACKEND_PATHS = re.compile(
-    r"^api/v1/(cases(/\d{13}(/(transitions|notes|supervise|rating))?)?|supervision/(overdue|alerts|summonses)"
+    r"^api/v1/(cases(/\d{13}(/(transitions|notes|supervise|rating|summonses(/\d{1,9}/check-in)?))?)?"
+    r"|supervision/(overdue|alerts|summonses)"
     r"|stats/(rates|hotspots|hotspot-scans(/(latest|\d{1,9}))?|ranking|places|deadlines|check-ins|topics"
     r"|clusters(/\d{1,9}/topic)?)"
     r"|categories|departments|places|routing|knowledge/search|audit|auth/me"

@@ -76,10 +76,53 @@ export async function openCase(number) {
     el("ul", { class: "timeline" }, c.timeline.map((u) => el("li", {},
       el("div", {}, `${when(u.created_at)} · ${u.actor || ""} · ${label(MOVE, u.kind)}${u.to_status ? " → " + label(STATUS, u.to_status) : ""}`),
       u.note ? el("div", { class: "muted" }, u.note) : null))),
-    actions(c));
+    summonses(c), actions(c));
   $("case-title").focus();  // who opened it by keyboard goes on from the case
 }
 const kv = (k, v) => [el("dt", {}, k), el("dd", {}, v)];
+const OPEN = ["dispatched", "acknowledged", "in_progress"];
+
+// 吹哨报到: the street leading an open case summons functional departments with a reason; a summoned
+// department checks in (报到) with what it will do. The backend decides who may; the page offers each
+// form only to the unit it is for.
+function summonses(c) {
+  const me = state.me;
+  const box = el("section", { id: "summonses", "aria-label": "吹哨报到" });
+  if (!c.summonses.length && !(me.unit_code && c.lead_unit && me.unit_code === c.lead_unit.key && OPEN.includes(c.status))) return box;
+  box.append(el("h2", {}, "吹哨报到"));
+  if (c.summonses.length) {
+    box.append(el("ul", { class: "timeline" }, c.summonses.map((s) => el("li", { "data-summons": s.id },
+      el("div", {}, `${when(s.summoned_at)} · ${s.unit_name}吹哨 → ${s.department_name} · `,
+        el("span", { class: s.overdue ? "overdue" : "" }, s.checked_in_at ? `已报到（${when(s.checked_in_at)}${s.late ? "，超时" : ""}）`
+          : s.open ? `待报到，${when(s.due_at)}前${s.overdue ? "（已超时）" : ""}` : "已结束")),
+      el("div", { class: "muted" }, `事由：${s.reason}`),
+      s.check_in ? el("div", {}, `报到：${s.check_in}`) : null,
+      s.open && !s.checked_in_at && me.unit_code === s.department_code ? checkInForm(c, s) : null))));
+  }
+  if (me.unit_code && c.lead_unit && me.unit_code === c.lead_unit.key && OPEN.includes(c.status)) box.append(summonForm(c));
+  return box;
+}
+
+function checkInForm(c, s) {
+  const text = el("input", { id: `check-in-${s.id}`, placeholder: "报到：本部门将如何处置", "aria-label": "报到内容" });
+  const send = el("button", { type: "button", onclick: () => text.value.trim().length >= 2
+    ? post(`cases/${c.number}/summonses/${s.id}/check-in`, { text: text.value.trim() }, c.number)
+    : failed(new Error("请写明本部门将如何处置")) }, "报到");
+  return el("div", { class: "row" }, text, send);
+}
+
+function summonForm(c) {
+  const reason = el("input", { id: "summon-reason", placeholder: "吹哨事由：需要哪些部门到场、做什么", "aria-label": "吹哨事由" });
+  const picks = el("fieldset", { class: "row picks" }, el("legend", {}, "召集职能部门"));
+  backend("departments").then((all) => picks.append(...all.map((d) =>
+    el("label", {}, el("input", { type: "checkbox", value: d.code, name: "summon-department" }), d.name)))).catch(failed);
+  const send = el("button", { type: "button", id: "summon-send", onclick: () => {
+    const codes = [...picks.querySelectorAll("input:checked")].map((i) => i.value);
+    if (!codes.length || reason.value.trim().length < 2) { failed(new Error("请选择要召集的部门并写明事由")); return; }
+    post(`cases/${c.number}/summonses`, { department_codes: codes, reason: reason.value.trim() }, c.number);
+  } }, "吹哨");
+  return el("div", {}, picks, el("div", { class: "row" }, reason, send));
+}
 
 async function post(path, body, number) {
   try { await backend(path, { method: "POST", body }); openCase(number); } catch (error) { failed(error); }

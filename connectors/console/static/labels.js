@@ -16,7 +16,7 @@ export const URGENCY = { emergency: "紧急", utility: "水电气热", general: 
 export const ROLE = { operator: "接线员", unit_staff: "承办单位", supervisor: "督办", admin: "管理员" };
 export const MOVE = { dispatch: "派单", acknowledge: "签收", return: "退单", start: "开始办理", resolve: "办结",
   resolve_on_spot: "直接办结", rate: "回访", reopen: "重办", close: "归档", accept: "受理", note: "备注",
-  supervise: "督办", link: "关联工单" };
+  supervise: "督办", link: "关联工单", summon: "吹哨", check_in: "报到", alert: "督办提醒" };
 
 export const label = (names, code) => (code ? names[code] || "其他" : "");
 export const UNIT_KIND = { all: "全部承办单位", street: "街道（乡镇）", department: "职能部门", district: "区政府" };
