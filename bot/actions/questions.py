@@ -45,12 +45,11 @@ class ActionAnswerQuestion(Action):
                 )
             return []
         kind = offered_type("ask_question", question)
-        routing = await routed(question)
-        if answer:
-            return offer(dispatcher, kind, "utter_offer_answered", question, routing)
+        if answer:  # the offer names no subject: routing waits until the citizen files it, if ever
+            return offer(dispatcher, kind, "utter_offer_answered", question)
         # "no exact answer" only to a question: a grievance asked as a question is taken as one
         if kind != "consultation":
             response = "utter_offer_grievance"
         else:
             response = "utter_offer_not_known" if found else "utter_offer_knowledge_unreachable"
-        return offer(dispatcher, kind, response, question, routing)
+        return offer(dispatcher, kind, response, question, await routed(question))
