@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import WebSocket
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.websockets import WebSocketState
 
 from connectors.core.conversation import ConversationCore
 from connectors.core.ids import identity_of_credential
@@ -111,6 +112,8 @@ class WebChatAdapter:
         )
         pages = self.sockets.get(conversation.identity, set())
         for socket in list(pages):
+            if socket.application_state == WebSocketState.CONNECTING:
+                continue  # counted but not yet open: the page reads the transcript once it is
             try:
                 await socket.send_json({"type": "message", **reply.public()})
             except (RuntimeError, OSError):

@@ -132,18 +132,22 @@ async def socket(websocket: WebSocket, sender: str) -> None:
     """Carry one page's conversation: citizen messages in, replies and typing signals out."""
     core, webchat, limiter, max_chars = parts(websocket)
     identity = identity_of_credential(sender)
-    await websocket.accept()  # accepted to say why in Chinese: a refused handshake tells the page nothing
-    if not await webchat.known(identity):
-        await websocket.send_json({"type": "error", "status": 404, "detail": UNKNOWN_SENDER})
-        await websocket.close(code=CLOSE_UNKNOWN_SENDER)
-        return
+    known = await webchat.known(identity)
     pages = webchat.sockets[identity]
-    if len(pages) >= wired(websocket).settings.chat_sockets_per_sender:
-        await websocket.send_json({"type": "error", "status": 429, "detail": TOO_MANY_PAGES})
-        await websocket.close(code=CLOSE_TOO_MANY_PAGES)
-        return
-    pages.add(websocket)
+    # The page is counted before the handshake completes, so a page that sees itself open is already counted.
+    counted = known and len(pages) < wired(websocket).settings.chat_sockets_per_sender
+    if counted:
+        pages.add(websocket)
     try:
+        await websocket.accept()  # accepted to say why in Chinese: a refused handshake tells the page nothing
+        if not known:
+            await websocket.send_json({"type": "error", "status": 404, "detail": UNKNOWN_SENDER})
+            await websocket.close(code=CLOSE_UNKNOWN_SENDER)
+            return
+        if not counted:
+            await websocket.send_json({"type": "error", "status": 429, "detail": TOO_MANY_PAGES})
+            await websocket.close(code=CLOSE_TOO_MANY_PAGES)
+            return
         while True:
             data = await websocket.receive_json()
             if not isinstance(data, dict):
