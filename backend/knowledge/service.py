@@ -2,7 +2,8 @@
 
 An entry answers only a question about its subject: the best entries by TF-IDF are tried in order, and
 the first one whose declared subjects (kb.yml) the question states (in its opening or in a sentence that
-asks, subject.focus) answers; none answers otherwise.
+asks, subject.focus) answers; none answers otherwise, nor when the question states a subject next to the
+entry's that its answer does not cover (its not_about) or one no entry covers (kb.yml's not_about_any).
 """
 
 from __future__ import annotations
@@ -64,22 +65,22 @@ class Subjects:
     """What an entry is about (kb.yml's header): alternatives of patterns that all occur close together."""
 
     alternatives: tuple[tuple[re.Pattern[str], ...], ...]
-    excluded: tuple[re.Pattern[str], ...] = ()
+    excluded: tuple[tuple[re.Pattern[str], ...], ...] = ()  # written as the subjects are
 
     @classmethod
     def parse(cls, about: list[str], not_about: list[str]) -> Subjects:
-        return cls(
-            alternatives=tuple(
-                tuple(re.compile(part.strip()) for part in item.split(" & ")) for item in about
-            ),
-            excluded=tuple(re.compile(item) for item in not_about),
-        )
+        return cls(alternatives=_alternatives(about), excluded=_alternatives(not_about))
 
     def named_in(self, folded: str) -> bool:
         """Whether a folded question names one of the subjects and none of the excluded ones."""
-        if any(pattern.search(folded) for pattern in self.excluded):
+        if any(_close_together(patterns, folded) for patterns in self.excluded):
             return False
         return any(_close_together(patterns, folded) for patterns in self.alternatives)
+
+
+def _alternatives(items: list[str]) -> tuple[tuple[re.Pattern[str], ...], ...]:
+    """Each item's patterns, split at ` & ` (parts that must all occur close together)."""
+    return tuple(tuple(re.compile(part.strip()) for part in item.split(" & ")) for item in items)
 
 
 def _close_together(patterns: tuple[re.Pattern[str], ...], text: str) -> bool:
@@ -166,13 +167,15 @@ class KnowledgeBase:
 
 
 def load_entries(path: Path = DATA) -> list[Entry]:
+    """The entries of kb.yml, each also not about the subjects no entry is about (its not_about_any)."""
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    nobody = document.get("not_about_any", [])
     return [
         Entry(
             id=item["id"],
             topic=item["topic"],
             department_code=item.get("department"),
-            subjects=Subjects.parse(item["subjects"], item.get("not_about", [])),
+            subjects=Subjects.parse(item["subjects"], [*item.get("not_about", []), *nobody]),
             questions=tuple(item["questions"]),
             answer=" ".join(item["answer"].split()),
         )

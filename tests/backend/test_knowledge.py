@@ -94,6 +94,28 @@ def test_a_neighbouring_subject_the_entry_does_not_cover_stops_it() -> None:
     assert birth is None or birth.entry.id != "medical_reimbursement"
 
 
+def test_a_subject_the_entry_does_not_cover_may_be_a_thing_and_its_aspect() -> None:
+    food = Subjects.parse(["食品"], ["许可证 & 办理|申请"])
+    assert not food.named_in("食品许可证怎么申请")
+    assert food.named_in("没有许可证的小店卖过期食品")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "食品经营许可证到期了怎么延续",  # was food safety: a licence is the licensing office's subject
+        "我们厂生产一次性餐盒，属于食品相关产品，出厂前要做哪些检测",  # packaging is not food
+    ],
+)
+def test_a_licence_or_a_product_of_another_kind_is_not_the_trades_subject(question: str) -> None:
+    assert knowledge_base().answer(question) is None
+
+
+def test_a_business_without_a_licence_is_still_a_complaint_about_it() -> None:
+    hit = knowledge_base().answer("楼下小卖部没有营业执照卖过期食品怎么举报")
+    assert hit is not None and hit.entry.id == "food_safety"
+
+
 LETTER_ABOUT_A_BIRTH_PERMIT = (
     "二胎准生证问题您好 结婚后户口迁到老公家 老公那边街道说要回我原来户口所在地办 来回跑了三趟了，"
     "请问准生证到底该在男方还是女方户口所在地办理？"
