@@ -116,6 +116,25 @@ def test_a_business_without_a_licence_is_still_a_complaint_about_it() -> None:
     assert hit is not None and hit.entry.id == "food_safety"
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "学校暑假只放两周，其余时间全在补课",  # was off-campus training: the school's own time table
+        "初三下学期学校周六周日都要补课，这样合规吗",
+    ],
+)
+def test_a_schools_own_classes_are_not_off_campus_training(question: str) -> None:
+    assert knowledge_base().answer(question) is None
+
+
+@pytest.mark.parametrize(
+    "question", ["班主任让孩子去他家补课，一节课收两百", "数学老师暑假在外面开班补课，每人收三千"]
+)
+def test_paid_tutoring_outside_the_time_table_still_is(question: str) -> None:
+    hit = knowledge_base().answer(question)
+    assert hit is not None and hit.entry.id == "off_campus_training"
+
+
 LETTER_ABOUT_A_BIRTH_PERMIT = (
     "二胎准生证问题您好 结婚后户口迁到老公家 老公那边街道说要回我原来户口所在地办 来回跑了三趟了，"
     "请问准生证到底该在男方还是女方户口所在地办理？"
