@@ -135,6 +135,24 @@ def test_paid_tutoring_outside_the_time_table_still_is(question: str) -> None:
     assert hit is not None and hit.entry.id == "off_campus_training"
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "燃气服务热线打了十几遍都没人接",  # was the hotlines' numbers: the caller has the number
+        "社保咨询电话的客服态度太差",
+        "急救电话占线打不进去",  # was the emergency numbers
+        "12345热线形同虚设，打过去也不管",  # was what 12345 handles
+    ],
+)
+def test_a_complaint_about_a_hotline_is_not_a_question_for_its_number(question: str) -> None:
+    assert knowledge_base().answer(question) is None
+
+
+def test_a_leak_is_still_a_leak_when_the_gas_line_is_busy() -> None:
+    hit = knowledge_base().answer("家里燃气漏了，燃气公司电话打不通怎么办")
+    assert hit is not None and hit.entry.id == "gas_leak"
+
+
 LETTER_ABOUT_A_BIRTH_PERMIT = (
     "二胎准生证问题您好 结婚后户口迁到老公家 老公那边街道说要回我原来户口所在地办 来回跑了三趟了，"
     "请问准生证到底该在男方还是女方户口所在地办理？"
