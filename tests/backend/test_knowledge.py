@@ -153,6 +153,25 @@ def test_a_leak_is_still_a_leak_when_the_gas_line_is_busy() -> None:
     assert hit is not None and hit.entry.id == "gas_leak"
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "物业办门禁卡收费不合理",  # was consumer complaints: a fee of another kind than a shop's
+        "开发商虚假宣传怎么投诉",  # a home's seller is housing's subject
+    ],
+)
+def test_a_fee_or_a_seller_of_another_kind_is_not_a_consumer_complaint(question: str) -> None:
+    assert knowledge_base().answer(question) is None
+
+
+@pytest.mark.parametrize(
+    "question", ["楼下理发店收费不合理，剪个头要三百", "超市收费不合理，标价和结账不一样"]
+)
+def test_a_shops_unfair_price_still_is(question: str) -> None:
+    hit = knowledge_base().answer(question)
+    assert hit is not None and hit.entry.id == "consumer_complaint"
+
+
 LETTER_ABOUT_A_BIRTH_PERMIT = (
     "二胎准生证问题您好 结婚后户口迁到老公家 老公那边街道说要回我原来户口所在地办 来回跑了三趟了，"
     "请问准生证到底该在男方还是女方户口所在地办理？"
