@@ -172,6 +172,38 @@ def test_a_shops_unfair_price_still_is(question: str) -> None:
     assert hit is not None and hit.entry.id == "consumer_complaint"
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "这家酒店有停车场吗？",  # was parking fees: a car park as a place, not its fees
+        "推荐一家评分高的烧烤",  # was cooking fumes: barbecue as a meal
+        "这家店有外卖吗",  # was food safety: a delivery, nothing wrong with the food
+        "外卖骑手闯红灯",  # was food safety: the trade's riders
+        "电动车电池充电起火谁负责",  # was sorting waste: a battery not thrown away
+        "114查号台怎么收费",  # was hospital booking: 114 as directory enquiries
+        "快递公司泄露了我的个人信息",  # was the hotline's privacy: someone else's leak
+    ],
+)
+def test_a_thing_named_for_another_matter_than_the_entrys_gets_no_answer(question: str) -> None:
+    assert knowledge_base().answer(question) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("停车场收费太贵", "parking_fee_rules"),
+        ("路边烧烤烟太大熏得开不了窗", "cooking_fumes"),
+        ("外卖里吃出了头发", "food_safety"),
+        ("用完的电池放哪个桶", "garbage_hazardous_recyclable"),
+        ("用114预约挂号要带什么", "hospital_booking"),
+        ("找12345反映问题会泄露个人信息吗", "hotline_privacy"),
+    ],
+)
+def test_the_same_thing_for_the_entrys_matter_still_gets_it(question: str, entry: str) -> None:
+    hit = knowledge_base().answer(question)
+    assert hit is not None and hit.entry.id == entry
+
+
 LETTER_ABOUT_A_BIRTH_PERMIT = (
     "二胎准生证问题您好 结婚后户口迁到老公家 老公那边街道说要回我原来户口所在地办 来回跑了三趟了，"
     "请问准生证到底该在男方还是女方户口所在地办理？"
