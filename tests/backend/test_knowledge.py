@@ -204,6 +204,33 @@ def test_the_same_thing_for_the_entrys_matter_still_gets_it(question: str, entry
     assert hit is not None and hit.entry.id == entry
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "被公司辞退了经济补偿金怎么算",  # was unemployment benefit: severance is the employer's
+        "养老保险补贴怎么申请",  # was the old people's subsidy: a subsidy of insurance contributions
+        "退役军人生活困难补助怎么申请",  # was temporary assistance: a group's own scheme
+        "退休人员72岁了，医保报销比例是多少",  # was retiring: a retiree's age
+    ],
+)
+def test_a_benefit_of_another_kind_gets_no_answer(question: str) -> None:
+    assert knowledge_base().answer(question) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("被辞退了能领失业金吗", "unemployment_benefit"),
+        ("高龄老人补贴怎么领", "elderly_subsidy"),
+        ("生大病家里生活困难有没有救助", "temporary_assistance"),
+        ("我今年58岁，什么时候能办退休", "pension_retirement"),
+    ],
+)
+def test_the_benefit_itself_still_gets_its_answer(question: str, entry: str) -> None:
+    hit = knowledge_base().answer(question)
+    assert hit is not None and hit.entry.id == entry
+
+
 LETTER_ABOUT_A_BIRTH_PERMIT = (
     "二胎准生证问题您好 结婚后户口迁到老公家 老公那边街道说要回我原来户口所在地办 来回跑了三趟了，"
     "请问准生证到底该在男方还是女方户口所在地办理？"
