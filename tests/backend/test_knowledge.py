@@ -231,6 +231,37 @@ def test_the_benefit_itself_still_gets_its_answer(question: str, entry: str) -> 
     assert hit is not None and hit.entry.id == entry
 
 
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("共享单车押金一直不退", "rental_deposit"),  # a bike's deposit, not a home's
+        ("十字路口的红绿灯坏了", "street_light"),  # traffic lights
+        ("电动车电瓶没电了", "power_outage"),  # a battery run flat
+        ("农田灌溉没水了", "water_outage"),  # water for fields
+        ("学士学位证怎么查询真伪", "school_degree_check"),  # a graduate's degree
+        ("我的身份证被人冒用办了营业执照", "id_card"),  # an identity misused
+    ],
+)
+def test_a_neighbour_of_the_entrys_thing_gets_no_answer_from_it(question: str, entry: str) -> None:
+    hit = knowledge_base().answer(question)
+    assert hit is None or hit.entry.id != entry
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("退租了房东扣着押金不给", "rental_deposit"),
+        ("小区门口的路灯坏了好几天", "street_light"),
+        ("家里停电好几个小时了", "power_outage"),
+        ("二手房的学位有没有被占用怎么查", "school_degree_check"),
+        ("身份证快到期了去哪换", "id_card"),
+    ],
+)
+def test_the_entrys_own_thing_still_gets_it(question: str, entry: str) -> None:
+    hit = knowledge_base().answer(question)
+    assert hit is not None and hit.entry.id == entry
+
+
 LETTER_ABOUT_A_BIRTH_PERMIT = (
     "二胎准生证问题您好 结婚后户口迁到老公家 老公那边街道说要回我原来户口所在地办 来回跑了三趟了，"
     "请问准生证到底该在男方还是女方户口所在地办理？"
