@@ -176,6 +176,7 @@ def test_a_shops_unfair_price_still_is(question: str) -> None:
     "question",
     [
         "这家酒店有停车场吗？",  # was parking fees: a car park as a place, not its fees
+        "这个地方有停车位吗",  # was residential parking: a place one visits
         "推荐一家评分高的烧烤",  # was cooking fumes: barbecue as a meal
         "这家店有外卖吗",  # was food safety: a delivery, nothing wrong with the food
         "外卖骑手闯红灯",  # was food safety: the trade's riders
@@ -192,6 +193,7 @@ def test_a_thing_named_for_another_matter_than_the_entrys_gets_no_answer(questio
     ("question", "entry"),
     [
         ("停车场收费太贵", "parking_fee_rules"),
+        ("小区地下车位只卖不租", "parking_residential"),
         ("路边烧烤烟太大熏得开不了窗", "cooking_fumes"),
         ("外卖里吃出了头发", "food_safety"),
         ("用完的电池放哪个桶", "garbage_hazardous_recyclable"),
