@@ -242,6 +242,7 @@ def test_the_benefit_itself_still_gets_its_answer(question: str, entry: str) -> 
         ("农田灌溉没水了", "water_outage"),  # water for fields
         ("学士学位证怎么查询真伪", "school_degree_check"),  # a graduate's degree
         ("我的身份证被人冒用办了营业执照", "id_card"),  # an identity misused
+        ("对上次反映的问题答复不满意", "hotline_time_limits"),  # a reply disputed, not awaited
     ],
 )
 def test_a_neighbour_of_the_entrys_thing_gets_no_answer_from_it(question: str, entry: str) -> None:
@@ -257,6 +258,7 @@ def test_a_neighbour_of_the_entrys_thing_gets_no_answer_from_it(question: str, e
         ("家里停电好几个小时了", "power_outage"),
         ("二手房的学位有没有被占用怎么查", "school_degree_check"),
         ("身份证快到期了去哪换", "id_card"),
+        ("请问我反映的问题什么时候能答复", "hotline_time_limits"),
     ],
 )
 def test_the_entrys_own_thing_still_gets_it(question: str, entry: str) -> None:
