@@ -11,7 +11,8 @@ abstained (no answer), as GET /api/v1/knowledge/search decides with `answered`:
   row number, view, a few words of subject, the entries that would rightly answer, the entry answered
   when judged and the judgement. The matcher is run again on those rows and every row whose answer
   changed since it was judged is flagged (read them with `--show changed` and judge them again).
-  Skipped with a message when the folder is absent.
+  The rows are scored by set (SETS): a set whose wrong answers guided a change is a tuning set from
+  then on. Skipped with a message when the folder is absent.
 
     .venv/bin/python -m bench.knowledge_eval [--show changed|all] [--sample N]
 """
@@ -55,7 +56,7 @@ FIELDS = ("file", "row", "view", "set", "about", "acceptable", "answered", "judg
 SETS = {
     "tuning": "judged first; its misses guided the subjects and the threshold",
     "check": "judged after the matcher was settled; its wrong answers then guided the salutation rule",
-    "fresh": "drawn and judged after the salutation rule (2026-12-07); never used to change anything",
+    "fresh1207": "seed 1207, judged after the salutation rule; its wrong answers then guided kb.yml's rules",
 }
 
 
@@ -72,7 +73,7 @@ class Judged:
     file: str
     row: int
     view: str  # full or chat60 (VIEWS)
-    set: str  # tuning, check or fresh (SETS)
+    set: str  # a key of SETS
     about: str  # the subject in a few words of our own
     acceptable: frozenset[str]
     answered: str
@@ -146,6 +147,8 @@ def read_table(path: Path = JUDGEMENTS) -> list[Judged]:
         for r in rows
     ]
     for item in table:  # the table must agree with itself
+        if item.set not in SETS:
+            raise ValueError(f"{item.file} row {item.row}: set {item.set!r} is none of {', '.join(SETS)}")
         if item.judgement != judge(item.answered, item.acceptable):
             raise ValueError(f"{item.file} row {item.row}: judged {item.judgement}, answered {item.answered}")
     return table

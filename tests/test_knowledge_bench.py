@@ -55,6 +55,17 @@ def test_a_judgement_that_disagrees_with_its_labels_is_refused(tmp_path: Path) -
         read_table(table)
 
 
+def test_a_row_of_a_set_the_bench_does_not_know_is_refused(tmp_path: Path) -> None:
+    table = tmp_path / "judgements.csv"
+    table.write_text(
+        "file,row,view,set,about,acceptable,answered,judgement\n"
+        f"{DEV_FILE},2,full,fresh9999,停车收费,parking_fee_rules,-,abstained\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="set 'fresh9999'"):
+        read_table(table)
+
+
 def test_a_row_answered_otherwise_since_it_was_judged_is_flagged() -> None:
     kb = knowledge_base()
     judged = [
