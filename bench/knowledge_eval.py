@@ -14,7 +14,7 @@ abstained (no answer), as GET /api/v1/knowledge/search decides with `answered`:
   The rows are scored by set (SETS): a set whose wrong answers guided a change is a tuning set from
   then on. Skipped with a message when the folder is absent.
 
-    .venv/bin/python -m bench.knowledge_eval [--show changed|all] [--sample N]
+    .venv/bin/python -m bench.knowledge_eval [--show changed|all] [--sample N --seed S]
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ SETS = {
     "tuning": "judged first; its misses guided the subjects and the threshold",
     "check": "judged after the matcher was settled; its wrong answers then guided the salutation rule",
     "fresh1207": "seed 1207, judged after the salutation rule; its wrong answers then guided kb.yml's rules",
+    "fresh": "seed 1208, drawn and judged after kb.yml's subject rules; never used to change anything",
 }
 
 
