@@ -85,12 +85,12 @@ from rasa.core.actions.action import RemoteAction
 from bot.server import validate_action_result
 schema = RemoteAction.action_response_format_spec()
 samples = [
-    {"events": [{"event": "slot", "name": "case_id", "value": "2026112800001"}],
+    {"events": [{"event": "slot", "name": "filed_case_number", "value": "2026112800001"}],
      "responses": [{"text": "好"}]},
     {"events": [], "responses": []},
-    {"events": [{"name": "case_id"}]},
+    {"events": [{"name": "filed_case_number"}]},
     {"events": "not a list"},
-    {"events": [{"event": "slot", "name": "case_id", "value": 1}], "responses": ["plain text"]},
+    {"events": [{"event": "slot", "name": "filed_case_number", "value": 1}], "responses": ["plain text"]},
 ]
 verdicts = []
 for sample in samples:

@@ -32,7 +32,7 @@ CASE_SLOTS = (
     "contact_name",
     "contact_phone",
     "appeal_type",
-    "case_id",
+    "filed_case_number",
 )
 
 

@@ -267,7 +267,7 @@ class ActionSubmitCase(Action):
             dispatcher.utter_message(response="utter_case_invalid")
             return [FollowupAction("action_correct_case")]
         filed(dispatcher, created)
-        return [*reset_report(), SlotSet("case_id", created.number)]
+        return [*reset_report(), SlotSet("filed_case_number", created.number)]
 
 
 def filed(dispatcher: CollectingDispatcher, created: CreatedCase) -> None:
@@ -293,7 +293,7 @@ async def already_filed(dispatcher: CollectingDispatcher, key: str) -> list[Even
         return [FollowupAction("action_summarize_case")]
     dispatcher.utter_message(response="utter_filed_earlier")
     filed(dispatcher, created)
-    return [*reset_report(), SlotSet("case_id", created.number)]
+    return [*reset_report(), SlotSet("filed_case_number", created.number)]
 
 
 def new_case(tracker: Tracker) -> NewCase:

@@ -245,7 +245,7 @@ COLLECTED_SLOTS = frozenset(
         "contact_name",
         "contact_phone",
         "appeal_type",
-        "case_id",
+        "filed_case_number",
         "attachments",
         "location",
         "routing",  # the conversation's routing in codes: a case made from it carries it

@@ -179,7 +179,7 @@ async def test_submitting_creates_the_case_once_with_an_idempotency_key(
     assert (sent["latitude"], sent["longitude"]) == (39.99671, 116.47061)
     assert "20261127" in texts(dispatcher)[0] and "7天内办结" in texts(dispatcher)[0]
     slots = slot_events(events)
-    assert slots["case_id"].startswith("20261127") and slots["description"] is None
+    assert slots["filed_case_number"].startswith("20261127") and slots["description"] is None
     assert slots["attachments"] is None and slots["location"] is None
 
 
@@ -212,7 +212,7 @@ async def test_a_correction_after_a_submission_that_timed_out_but_was_saved_find
     assert "已经提交成功" in texts(dispatcher)[0] and "转人工" in texts(dispatcher)[0]
     assert number in texts(dispatcher)[1]
     slots = slot_events(events)
-    assert slots["case_id"] == number and slots["submission_key"] is None  # the report is done: no 409 loop
+    assert slots["filed_case_number"] == number and slots["submission_key"] is None  # the report is done: no 409 loop
     assert list(backend.cases) == [number]
 
 

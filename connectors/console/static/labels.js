@@ -11,7 +11,7 @@ export const CHANNEL = { webchat: "网页", telegram: "电报", wechat: "微信"
   open311: "开放接口", other: "其他渠道" };
 export const SLOT = { description: "问题描述", address: "地址", district: "区", street: "街道", category_code: "事项分类代码",
   category_name: "事项分类", unit_name: "承办单位", contact_name: "姓名", contact_phone: "联系电话",
-  appeal_type: "诉求类型", case_id: "工单号" };
+  appeal_type: "诉求类型", filed_case_number: "工单号" };
 export const URGENCY = { emergency: "紧急", utility: "水电气热", general: "一般", complex: "复杂" };
 export const ROLE = { operator: "接线员", unit_staff: "承办单位", supervisor: "督办", admin: "管理员" };
 export const MOVE = { dispatch: "派单", acknowledge: "签收", return: "退单", start: "开始办理", resolve: "办结",
