@@ -70,6 +70,14 @@ def test_small_talk_that_says_more_is_left_to_the_fallback() -> None:
         assert as_appeal(small_talk, ranked(("greet", 0.9), ("thank", 0.1))) is None, small_talk
 
 
+def test_out_of_scope_that_says_too_much_for_chatter_is_left_to_the_fallback() -> None:
+    said = "通州区梨园镇那个新盖的小区底商 开了家KTV 天天唱到后半夜两三点 白天还有人在门口发传单堵着路"
+    read = as_appeal(said, ranked(("out_of_scope", 0.5), ("report_issue", 0.3), ("suggest", 0.2)))
+    assert read == [("report_issue", 0.3), ("suggest", 0.2)]
+    for chatter in ("今儿北京天气咋样啊", "帮我订一张明天去上海的高铁票 二等座靠窗"):
+        assert as_appeal(chatter, ranked(("out_of_scope", 0.8), ("ask_question", 0.2))) is None, chatter
+
+
 def test_short_messages_keep_their_reading() -> None:
     for said in ("还是没修好 都第三回了", "查一下我上周报的那个", "楼下着火了 快来人"):
         assert as_appeal(said, ranked(("still_unresolved", 0.6), ("report_issue", 0.4))) is None

@@ -14,6 +14,10 @@ A message read as small talk (a greeting, thanks, a goodbye, "are you a bot") th
 that ("领导您好，教育局网站一直打不开，请问…") is no small talk: without that reading the NLU is not sure what
 it is, and the assistant takes it in the citizen's own words (the fallback offers to file it).
 
+A message of 40 characters of words or more read as out of scope is no chatter: every out-of-scope
+example the model learned from is under 30, and a citizen who writes that much about something is
+describing an appeal in words the model has not seen. It loses that reading the same way.
+
 A message that declares its type ("…想投诉一下", "特此举报", "投诉xx单位…") is a report whatever
 else it asks: the citizen said what they want.
 """
@@ -57,6 +61,7 @@ SMALL_TALK_WORDS = re.compile(
     re.IGNORECASE,
 )
 SMALL_TALK_SAYS_MORE = 10  # characters of words beyond the small talk
+CHATTER_CHARS = 40  # characters of words from which a message is not out-of-scope chatter
 
 Ranking = Sequence[tuple[str, float]]
 
@@ -109,13 +114,15 @@ def letter_appeal(scores: dict[str, float]) -> str:
 
 
 def as_appeal(text: str, ranking: Ranking) -> list[tuple[str, float]] | None:
-    """The ranking re-read for a letter, a declared complaint or small talk that says more, highest
-    first; None when the message is none of them. A letter's or a declared complaint's appeal reading
-    takes the weight of every reading the message cannot have; small talk that says more loses its
-    small-talk readings and their weight (so the fallback decides on what is left)."""
+    """The ranking re-read for a letter, a declared complaint, or small talk or chatter that says more,
+    highest first; None when the message is none of them. A letter's or a declared complaint's appeal
+    reading takes the weight of every reading the message cannot have; small talk or chatter that says
+    more loses those readings and their weight (so the fallback decides on what is left)."""
     scores = dict(ranking)
     if ranking and ranking[0][0] in SMALL_TALK and not is_letter(text) and says_more_than_small_talk(text):
         return [(name, value) for name, value in ranking if name not in SMALL_TALK]
+    if ranking and ranking[0][0] == "out_of_scope" and CHATTER_CHARS <= letter_length(text) < LETTER_CHARS:
+        return [(name, value) for name, value in ranking if name != "out_of_scope"]
     if is_letter(text):
         appeal = letter_appeal(scores)
         kept = {name: value for name, value in ranking if letter_can_mean(name, text)}
