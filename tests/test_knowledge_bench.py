@@ -44,25 +44,22 @@ def test_the_judgement_table_holds_no_sentence() -> None:
     assert all(len(t.about) <= 10 for t in table)  # a few words of our own, never the message
 
 
-def test_a_judgement_that_disagrees_with_its_labels_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("row", "refusal"),
+    [
+        ("check,停车收费,parking_fee_rules,heating_fee,right", "row 2"),  # disagrees with its labels
+        (
+            "fresh9999,停车收费,parking_fee_rules,-,abstained",
+            "set 'fresh9999'",
+        ),  # a set the bench does not know
+    ],
+)
+def test_a_judgement_the_bench_cannot_count_is_refused(tmp_path: Path, row: str, refusal: str) -> None:
     table = tmp_path / "judgements.csv"
     table.write_text(
-        "file,row,view,set,about,acceptable,answered,judgement\n"
-        f"{DEV_FILE},2,full,check,停车收费,parking_fee_rules,heating_fee,right\n",
-        encoding="utf-8",
+        f"file,row,view,set,about,acceptable,answered,judgement\n{DEV_FILE},2,full,{row}\n", encoding="utf-8"
     )
-    with pytest.raises(ValueError, match="row 2"):
-        read_table(table)
-
-
-def test_a_row_of_a_set_the_bench_does_not_know_is_refused(tmp_path: Path) -> None:
-    table = tmp_path / "judgements.csv"
-    table.write_text(
-        "file,row,view,set,about,acceptable,answered,judgement\n"
-        f"{DEV_FILE},2,full,fresh9999,停车收费,parking_fee_rules,-,abstained\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(ValueError, match="set 'fresh9999'"):
+    with pytest.raises(ValueError, match=refusal):
         read_table(table)
 
 
