@@ -212,7 +212,8 @@ async def test_a_correction_after_a_submission_that_timed_out_but_was_saved_find
     assert "已经提交成功" in texts(dispatcher)[0] and "转人工" in texts(dispatcher)[0]
     assert number in texts(dispatcher)[1]
     slots = slot_events(events)
-    assert slots["filed_case_number"] == number and slots["submission_key"] is None  # the report is done: no 409 loop
+    # the report is done: no 409 loop
+    assert slots["filed_case_number"] == number and slots["submission_key"] is None
     assert list(backend.cases) == [number]
 
 
