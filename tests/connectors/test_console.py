@@ -250,9 +250,9 @@ def test_an_operator_who_disconnects_gives_the_conversation_back(stack: Stack) -
     )
 
 
-def console_page(stack: Stack, browser: Any, user: str) -> tuple[Any, list[str]]:
+def console_page(stack: Stack, browser: Any, user: str, **context: Any) -> tuple[Any, list[str]]:
     """A browser page logged in to the console as `user`, and the CSP violations it will report."""
-    page = browser.new_context(locale="zh-CN").new_page()
+    page = browser.new_context(locale="zh-CN", **context).new_page()
     violations = watch_csp(page)
     page.goto(f"{stack.url('gateway')}/console/login")
     page.fill("#username", user)

@@ -100,7 +100,7 @@ def test_common_replies_and_the_knowledge_base_fill_the_reply_box_in_chinese(
 
 def test_a_note_and_the_time_of_every_message(desk: Stack, module_rasa: FakeRasa, browser: Any) -> None:  # noqa: F811
     sender, cid = waiting_conversation(desk, module_rasa, "op4")
-    page, violations = console_page(desk, browser, "op2")
+    page, violations = console_page(desk, browser, "op2", timezone_id="America/New_York")
     page.click(f"#waiting li[data-id='{cid}']")
     page.wait_for_selector(".line.citizen:has-text('转人工')")
     page.fill("#note", "市民说是第三次反映，注意跟进")
@@ -110,12 +110,15 @@ def test_a_note_and_the_time_of_every_message(desk: Stack, module_rasa: FakeRasa
     times = page.eval_on_selector_all(".line time", "nodes => nodes.map(n => n.textContent)")
     assert len(times) == page.locator(".line").count() >= 3
     assert all(re.fullmatch(r"\d\d:\d\d", t) for t in times)  # all of today
-    earlier = page.evaluate(
+    earlier = page.evaluate(  # Beijing's time in a browser set to New York's
         "import('/console/static/common.js').then(m => ["
-        "m.clock('2026-03-04T05:06:00', new Date('2026-12-06T10:00')),"
-        " m.clock('2025-03-04T05:06:00', new Date('2026-12-06T10:00'))])"
+        "m.clock('2026-03-03T21:06:00Z', new Date('2026-12-06T02:00:00Z')),"
+        " m.clock('2025-03-03T21:06:00Z', new Date('2026-12-06T02:00:00Z')),"
+        " m.clock('2026-12-06T01:30:00Z', new Date('2026-12-06T02:00:00Z')),"
+        " m.clock('2026-12-05T15:59:00Z', new Date('2026-12-06T02:00:00Z')),"
+        " m.when('2026-12-05T16:01:00Z')])"
     )
-    assert earlier == ["3月4日 05:06", "2025年3月4日 05:06"]
+    assert earlier == ["3月4日 05:06", "2025年3月4日 05:06", "09:30", "12月5日 23:59", "2026/12/6 00:01:00"]
     assert all("第三次反映" not in m["text"] for m in history(desk, sender))
     assert violations == []
     page.context.close()

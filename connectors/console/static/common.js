@@ -64,18 +64,26 @@ export const failed = (error) => toast(error && error.message ? error.message : 
 window.addEventListener("unhandledrejection", (event) => { event.preventDefault(); failed(event.reason); });
 
 const pad = (n) => String(n).padStart(2, "0");
-export const when = (iso) => iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : "";
+// Times are Beijing's whatever this computer's time zone: the hotline, its time limits and its staff are there.
+const BEIJING = { timeZone: "Asia/Shanghai" };
+const beijingParts = new Intl.DateTimeFormat("en-CA", {
+  ...BEIJING, year: "numeric", month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+function inBeijing(t) {
+  const p = Object.fromEntries(beijingParts.formatToParts(t).map((part) => [part.type, part.value]));
+  return { year: Number(p.year), month: Number(p.month), day: Number(p.day), hm: `${p.hour}:${p.minute}` };
+}
+export const when = (iso) => iso ? new Date(iso).toLocaleString("zh-CN", { ...BEIJING, hour12: false }) : "";
 // A message's time: HH:MM today, with the date before it on other days (and the year in other years).
 export function clock(iso, now = new Date()) {
   if (!iso) return "";
-  const t = new Date(iso);
-  const hm = `${pad(t.getHours())}:${pad(t.getMinutes())}`;
-  if (t.toDateString() === now.toDateString()) return hm;
-  const day = `${t.getMonth() + 1}月${t.getDate()}日`;
-  return t.getFullYear() === now.getFullYear() ? `${day} ${hm}` : `${t.getFullYear()}年${day} ${hm}`;
+  const t = inBeijing(new Date(iso));
+  const today = inBeijing(now);
+  if (t.year === today.year && t.month === today.month && t.day === today.day) return t.hm;
+  const day = `${t.month}月${t.day}日`;
+  return t.year === today.year ? `${day} ${t.hm}` : `${t.year}年${day} ${t.hm}`;
 }
 // Today in Beijing as YYYY-MM-DD, whatever the time zone of this computer.
-export const beijingToday = () => new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(new Date());
+export const beijingToday = () => new Intl.DateTimeFormat("en-CA", BEIJING).format(new Date());
 export const minutes = (s) => s < 60 ? `${s}秒` : `${Math.floor(s / 60)}分${s % 60}秒`;
 // How long past a time limit: days and hours, hours and minutes, or minutes and seconds.
 export function lasting(s) {
