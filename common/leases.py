@@ -19,9 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Column, Engine, MetaData, String, Table, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from common.database import UTCDateTime, utcnow
+from common.database import UTCDateTime, insert_unless_present, utcnow
 
 TABLE = "job_leases"
 
@@ -97,9 +96,5 @@ class Leases:
         return {row["name"]: dict(row) for row in rows}
 
     def _ensure_row(self, name: str) -> None:
-        if self.engine.dialect.name == "postgresql":
-            missing: Any = postgresql.insert(self.table).values(name=name).on_conflict_do_nothing()
-        else:
-            missing = sqlite.insert(self.table).values(name=name).on_conflict_do_nothing()
         with self.engine.begin() as connection:
-            connection.execute(missing)
+            connection.execute(insert_unless_present(self.engine.dialect.name, self.table).values(name=name))

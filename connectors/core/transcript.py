@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common.database import insert_unless_present
 from connectors.core.events import Listeners, message_event
 from connectors.core.ids import derive_sender_id
 from connectors.core.messages import Inbound, Reply
@@ -55,16 +56,18 @@ class Transcript:
         self.outbox.transmitters[adapter.name] = adapter
 
     async def conversation_of(self, session: AsyncSession, channel: str, identity: str) -> Conversation:
-        """A channel identity's conversation, created in the caller's transaction when it is new."""
-        conversation = await session.scalar(
-            select(Conversation).where(Conversation.channel == channel, Conversation.identity == identity)
-        )
+        """A channel identity's conversation, created in the caller's transaction when it is new.
+
+        A citizen's first messages can race here (a notice stored beside a turn, two gateway
+        instances): the insert does nothing when another one made the row first, and both read it."""
+        mine = select(Conversation).where(Conversation.channel == channel, Conversation.identity == identity)
+        conversation = await session.scalar(mine)
         if conversation is None:
-            conversation = Conversation(
+            new = insert_unless_present(session.get_bind().dialect.name, Conversation).values(
                 channel=channel, identity=identity, sender_id=self.sender_id_for(channel, identity)
             )
-            session.add(conversation)
-            await session.flush()
+            await session.execute(new)
+            conversation = (await session.scalars(mine)).one()
         return conversation
 
     async def store_replies(
