@@ -254,6 +254,25 @@ def test_every_tab_by_keyboard_alone_and_on_a_phone(hotline: Stack, browser: Any
     page.context.close()
 
 
+def test_a_refreshed_list_keeps_the_keyboard_user_on_their_row(hotline: Stack, browser: Any) -> None:
+    """Each time its tab is shown the overdue list reloads; a keyboard user standing on a row when the new
+    rows arrive is still on that case, and Enter opens it (CI once lost the focus to the page here)."""
+    number = hotline.seeded["overdue"]  # type: ignore[attr-defined]
+    row = f"#overdue-rows tr[data-number='{number}']"
+    page, violations, dialogs = logged_in(hotline, browser, "boss", PASSWORD)
+    page.click("#nav a[data-tab=overdue]")
+    page.wait_for_selector(row)
+    page.focus(row)
+    page.evaluate("document.activeElement.dataset.before = 'yes'")  # the new rows will not carry it
+    page.evaluate("window.dispatchEvent(new HashChangeEvent('hashchange'))")  # the tab shown again
+    page.wait_for_selector(f"{row}:not([data-before])", state="attached")
+    assert page.evaluate("document.activeElement.dataset.number") == number
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#case-detail h2:has-text('{number}')")
+    assert violations == [] and dialogs == []
+    page.context.close()
+
+
 def test_the_dashboard_apis_and_files_keep_to_their_roles(hotline: Stack, browser: Any) -> None:
     operator, unit = console(hotline, "op1"), console(hotline, "heat")
     api = "/console/api/backend/api/v1/"

@@ -1,5 +1,5 @@
 // Cases: phone intake with live routing, search and detail with its moves, the review queue, supervision.
-import { $, backend, el, failed, lasting, opens, state, when } from "./common.js";
+import { $, backend, el, failed, lasting, opens, refill, state, when } from "./common.js";
 import { caseBody } from "./conversations.js";
 import { CHANNEL, MOVE, STATUS, URGENCY, label } from "./labels.js";
 
@@ -48,7 +48,7 @@ export async function searchCases() {
   if ($("search-status").value) params.set("status", $("search-status").value);
   if ($("search-overdue").checked) params.set("overdue", "true");
   const cases = await backend(`cases?${params}`);
-  $("case-rows").replaceChildren(...cases.map(caseRow));
+  refill($("case-rows"), cases.map(caseRow));
 }
 function caseRow(c) {
   return el("tr", { class: "clickable", "data-number": c.number, ...opens(() => openCase(c.number)) },
@@ -193,7 +193,7 @@ export async function loadAlerts() {
   const alerts = await backend("supervision/alerts");
   $("alert-count").textContent = alerts.length ? String(alerts.length) : "";
   $("alert-count").hidden = !alerts.length;
-  $("alert-rows").replaceChildren(...alerts.map((a) => el("tr", { class: "clickable", "data-number": a.number, ...opens(() => openCase(a.number)) },
+  refill($("alert-rows"), alerts.map((a) => el("tr", { class: "clickable", "data-number": a.number, ...opens(() => openCase(a.number)) },
     el("td", {}, el("span", { class: a.kind === "overdue" ? "tag red" : "tag" }, a.kind_label)), el("td", {}, a.number),
     el("td", {}, a.category_name || "未分类"), el("td", {}, a.place), el("td", {}, a.unit_name || "待派单"), el("td", {}, when(a.due_at)))));
   if (!alerts.length) $("alert-rows").append(el("tr", {}, el("td", { colspan: 6, class: "muted" }, "没有督办提醒")));
@@ -202,7 +202,7 @@ export async function loadAlerts() {
 export async function loadOverdue() {
   loadAlerts().catch(failed);
   const cases = await backend("supervision/overdue");
-  $("overdue-rows").replaceChildren(...cases.map((c) => el("tr", { class: "clickable", "data-number": c.number, ...opens(() => openCase(c.number)) },
+  refill($("overdue-rows"), cases.map((c) => el("tr", { class: "clickable", "data-number": c.number, ...opens(() => openCase(c.number)) },
     el("td", {}, c.number), el("td", {}, c.category_name || "未分类"), el("td", {}, c.lead_unit ? c.lead_unit.name : "待派单"),
     el("td", {}, when(c.due_at)), el("td", { class: "overdue" }, lasting(Math.floor((Date.now() - new Date(c.due_at)) / 1000))), el("td", {}, c.status_label))));
   if (!cases.length) $("overdue-rows").append(el("tr", {}, el("td", { colspan: 6, class: "muted" }, "没有超期工单")));

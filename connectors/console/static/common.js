@@ -22,6 +22,19 @@ export function opens(action) {
     onkeydown: (event) => { if (event.target === event.currentTarget && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); action(); } } };
 }
 
+// A list refreshed while a keyboard user stands on one of its items keeps their place: the same item (by
+// its data-number, data-id, data-key or data-cluster) takes the focus again in the new rows, so an Enter
+// pressed after a refresh still opens what the user was on.
+const KEYS = ["number", "id", "key", "cluster"];
+export function refill(box, items) {
+  const held = box.contains(document.activeElement) ? document.activeElement : null;
+  const key = held ? KEYS.find((k) => held.dataset[k] !== undefined) : undefined;
+  box.replaceChildren(...items);
+  if (!key) return;
+  const again = [...box.querySelectorAll("[tabindex]")].find((n) => n.dataset[key] === held.dataset[key]);
+  if (again) again.focus();
+}
+
 // The backend answers in English; the gateway's own refusals are Chinese and say more ("该会话已由…接管").
 const FAILED = {
   400: "请求有误，请检查后再试", 403: "您没有权限进行这个操作", 404: "没有找到，可能已被删除",

@@ -1,5 +1,5 @@
 // Conversations: the queue with unread counts, one transcript, takeover, notes, transfer, a case.
-import { $, api, clock, el, failed, minutes, opens, state, toast } from "./common.js";
+import { $, api, clock, el, failed, minutes, opens, refill, state, toast } from "./common.js";
 import { APPEAL, AUTHOR, CHANNEL, HANDLING, REASONS, SLOT, label } from "./labels.js";
 
 let current = null;   // the conversation on screen
@@ -21,14 +21,12 @@ const preview = (c) => el("div", { class: "muted" }, c.last_text);
 
 function fill(id, items, render) {
   const list = $(id);
-  const focused = list.contains(document.activeElement) ? document.activeElement.dataset.id : null;  // kept by the 5 s refresh
-  list.replaceChildren(...items.map((c) => el("li", {
+  refill(list, items.map((c) => el("li", {
     class: [c.too_long ? "late" : "", current && current.id === c.id ? "active" : ""].join(" "),
     "data-id": c.id, ...opens(() => openConversation(c.id).catch(failed)),
   }, c.unread ? el("span", { class: "unread", title: "未读消息" }, c.unread) : null,
-  el("span", { class: "time muted" }, clock(c.last_at)), render(c))));
+  el("span", { class: "time muted" }, clock(c.last_at)), render(c))));  // the 5 s refresh keeps the focus
   if (!items.length) list.append(el("li", { class: "muted" }, "暂无"));
-  if (focused) list.querySelector(`li[data-id="${focused}"]`)?.focus();
 }
 
 // While a conversation loads, its action buttons are off, so a quick click on "claim" never acts on the

@@ -1,7 +1,7 @@
 // 督办 beside the overdue list (cases.js): open cases due soon and overdue by unit, summonses (吹哨) nobody has
 // checked in to, 报到率 per department, and 主动治理: clusters of similar appeals, one marked as this month's topic.
 import { draw, RED } from "./charts.js";
-import { $, backend, beijingToday, el, failed, opens, toast, when } from "./common.js";
+import { $, backend, beijingToday, el, failed, opens, refill, toast, when } from "./common.js";
 import { openCase } from "./cases.js";
 import { STATUS, label } from "./labels.js";
 
@@ -29,7 +29,7 @@ async function loadDeadlines() {
 
 async function loadSummonses() {
   const summonses = await backend("supervision/summonses");
-  $("summons-rows").replaceChildren(...summonses.map((s) => el("tr", { class: "clickable", "data-number": s.number, ...opens(() => openCase(s.number)) },
+  refill($("summons-rows"), summonses.map((s) => el("tr", { class: "clickable", "data-number": s.number, ...opens(() => openCase(s.number)) },
     el("td", {}, s.number), el("td", {}, s.department_name), el("td", {}, s.unit_name), el("td", {}, s.place),
     el("td", { class: "text" }, s.reason), el("td", { class: s.overdue ? "overdue" : "" }, `${when(s.due_at)}${s.overdue ? " 超时未报到" : ""}`))));
   if (!summonses.length) $("summons-rows").append(el("tr", {}, el("td", { colspan: 6, class: "muted" }, "没有未报到的吹哨")));
@@ -84,7 +84,7 @@ async function markTopic(c, note, button) {
 async function loadTopics() {
   if (!$("topic-month").value) $("topic-month").value = beijingToday().slice(0, 7);
   const { topics } = await backend(`stats/topics?month=${$("topic-month").value}`);
-  $("topic-list").replaceChildren(...topics.map((t) => el("li", { "data-cluster": t.cluster.id, ...opens(() => openCase(t.cluster.cases[0].number)) },
+  refill($("topic-list"), topics.map((t) => el("li", { "data-cluster": t.cluster.id, ...opens(() => openCase(t.cluster.cases[0].number)) },
     el("strong", {}, `${t.cluster.district}${t.cluster.street} · ${t.cluster.category_name || "多类"} · ${t.cluster.size}件`),
     el("div", { class: "muted" }, `${t.note || "无说明"}（${t.marked_by}，${when(t.marked_at)}）`))));
   if (!topics.length) $("topic-list").append(el("li", { class: "muted" }, "本月还没有选题"));
