@@ -98,6 +98,38 @@ def test_common_replies_and_the_knowledge_base_fill_the_reply_box_in_chinese(
     page.context.close()
 
 
+# The page's fetch, made slow for one conversation's reload, as on a busy network.
+SLOW_RELOAD = """(cid) => { const real = window.fetch;
+  window.fetch = (url, options) =>
+    String(url).endsWith(`/conversations/${cid}`) && !(options && options.method)
+      ? new Promise((done) => setTimeout(done, 1500)).then(() => real(url, options))
+      : real(url, options); }"""
+
+
+def test_what_is_typed_while_a_reply_is_sent_stays_in_the_box(
+    desk: Stack,  # noqa: F811
+    module_rasa: FakeRasa,
+    browser: Any,
+) -> None:
+    """An operator who starts the next reply while the last one is still being sent keeps it: the box is
+    emptied of the sent text only (CI once lost a "/addr" typed in that moment)."""
+    sender, cid = waiting_conversation(desk, module_rasa, "op2", description="路灯不亮")
+    page, violations = console_page(desk, browser, "op1")
+    open_and_claim(page, cid)
+    page.evaluate(SLOW_RELOAD, cid)
+    page.fill("#say", "您好，我看一下")
+    page.press("#say", "Enter")
+    page.type("#say", "/addr")  # while the conversation reloads after the send
+    assert wait_until(lambda: history(desk, sender)[-1]["text"] == "您好，我看一下", 10)
+    page.wait_for_timeout(2500)  # the slow reload is over
+    assert page.input_value("#say") == "/addr"
+    page.wait_for_selector("#slash li[data-key=address]")
+    page.press("#say", "Enter")
+    assert page.input_value("#say") == ADDRESS
+    assert violations == []
+    page.context.close()
+
+
 def test_a_note_and_the_time_of_every_message(desk: Stack, module_rasa: FakeRasa, browser: Any) -> None:  # noqa: F811
     sender, cid = waiting_conversation(desk, module_rasa, "op4")
     page, violations = console_page(desk, browser, "op2", timezone_id="America/New_York")

@@ -83,17 +83,20 @@ async function act(path, body) {
 $("claim").addEventListener("click", () => act("claim"));
 $("handback").addEventListener("click", () => act("release", { close: false }));
 $("close").addEventListener("click", () => act("release", { close: true }));
-$("say-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const text = $("say").value.trim();
-  if (!text) return;
-  if (await act("messages", { text })) $("say").value = "";
-});
+// A box is emptied as its text is sent, so the next one can be typed at once, even while the send and
+// the reload after it are under way; if the send fails, the text comes back in front of anything new.
+async function sendFrom(box, path) {
+  const text = box.value.trim();
+  if (!text) return false;
+  box.value = "";
+  if (await act(path, { text })) return true;
+  box.value = box.value ? `${text} ${box.value}` : text;
+  return false;
+}
+$("say-form").addEventListener("submit", (event) => { event.preventDefault(); sendFrom($("say"), "messages"); });
 $("note-form").addEventListener("submit", async (event) => {
   event.preventDefault();
-  const text = $("note").value.trim();
-  if (!text) return;
-  if (await act("notes", { text })) { $("note").value = ""; toast("备注已添加，仅工作人员可见", "ok"); }
+  if (await sendFrom($("note"), "notes")) toast("备注已添加，仅工作人员可见", "ok");
 });
 
 // --- transfer: the holder (or an admin) gives the conversation to an operator with a console open ----
