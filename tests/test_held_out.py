@@ -104,6 +104,16 @@ def test_fresh_rounds_from_9_have_no_near_copy_in_the_training_data_or_themselve
     assert near_copies(fresh, fresh, same=True) == []
 
 
+def test_the_held_out_round_copies_no_earlier_round() -> None:
+    """Round 11 is the held-out set because rounds 8 and 9 guided training data: a near copy of one of
+    theirs would carry that guidance over."""
+    folder = ROOT / "bench/data/nlu_fresh"
+    held_out = [e for path in folder.glob("round11_*.yml") for e in nlu_examples_of(path)]
+    earlier = [e for path in folder.glob("round[89]_*.yml") for e in nlu_examples_of(path)]
+    assert len(held_out) >= 1400 and len(earlier) >= 12000
+    assert near_copies(held_out, earlier) == []
+
+
 def test_near_copies_are_found_by_shared_trigrams() -> None:
     training = ["建议在小区门口加个快递柜", "我的工单"]
     assert near_copies(["建议在小区门口加个快递柜吧"], training) != []

@@ -96,9 +96,10 @@ def labelled(data: TrainingData) -> list[Message]:
     return [m for m in data.training_examples if m.get("intent")]
 
 
-def examples_in(path: Path) -> list[Message]:
-    """The labelled examples of an NLU file, or of a folder's YAML files (a README beside them is no data)."""
-    files = sorted(path.glob("*.yml")) if path.is_dir() else [path]
+def examples_in(path: Path, pattern: str = "*.yml") -> list[Message]:
+    """The labelled examples of an NLU file, or of a folder's YAML files matching `pattern` (a README
+    beside them is no data)."""
+    files = sorted(path.glob(pattern)) if path.is_dir() else [path]
     return labelled(TrainingData().merge(*(load_data(str(f)) for f in files)))
 
 
@@ -149,12 +150,16 @@ def main() -> None:
     parser.add_argument("--model", help="parse the conversation tests' turns with this model instead")
     parser.add_argument("--stories", default="bot/tests")
     parser.add_argument("--examples", help="with --model: parse these labelled NLU files instead")
+    parser.add_argument("--pattern", default="*.yml", help="with a folder of --examples: these files of it")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
     if args.model:
-        held_out = examples_in(Path(args.examples)) if args.examples else test_turns(Path(args.stories))
+        if args.examples:
+            held_out = examples_in(Path(args.examples), args.pattern)
+        else:
+            held_out = test_turns(Path(args.stories))
         rows = asyncio.run(parsed(args.model, held_out))
     else:
         rows = run(args.config, args.nlu, args.domain, args.folds, args.seed)
