@@ -99,6 +99,29 @@ def test_cancel_in_the_middle_files_nothing(stack: Stack) -> None:
     assert mine.json() == []
 
 
+def test_a_cancel_that_names_the_place_cancels(stack: Stack) -> None:
+    """Found on the Telegram fake: a value in a cancel ("算了 … 朝阳区…") was taken as the form's answer,
+    the form went on and the cancel went unheard."""
+    sender = stack.new_web_sender()
+    assert "描述" in texts(stack.say(sender, "我想反映个情况"))
+    cancelled = stack.say(sender, "算了算了 朝阳区那个事我不报了")
+    assert "已取消" in texts(cancelled) and "描述" not in texts(cancelled)
+    mine = backend(
+        stack, "GET", "/api/v1/citizen/cases", params={"channel_identity": stack.sender_id("webchat", sender)}
+    )
+    assert mine.json() == []
+
+
+def test_a_yes_when_asked_for_the_case_number_ends_the_check(stack: Stack) -> None:
+    """Found in the web chat and on the Telegram fake: "行 知道了" was taken as a wrong case number and
+    the number was asked for again, and again."""
+    sender = stack.new_web_sender()
+    assert "工单号" in texts(stack.say(sender, "我之前报的那个事办得咋样了"))
+    ended = stack.say(sender, "行 知道了")
+    assert "随时找我" in texts(ended) and "工单号" not in texts(ended)
+    assert "北京" in texts(stack.say(sender, "居住证怎么办理"))  # a question after it is answered
+
+
 def test_checking_a_case_asks_strangers_for_the_last_four_digits(stack: Stack) -> None:
     owner = stack.new_web_sender()
     report(

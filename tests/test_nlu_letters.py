@@ -78,6 +78,14 @@ def test_out_of_scope_that_says_too_much_for_chatter_is_left_to_the_fallback() -
         assert as_appeal(chatter, ranked(("out_of_scope", 0.8), ("ask_question", 0.2))) is None, chatter
 
 
+def test_a_long_message_read_as_a_cancel_is_left_to_the_fallback() -> None:
+    said = "致各位领导 關於我們村東頭采砂場的問題 大車天天拉沙子 路都壓壞了 村民多次反映無人處理 望領導重視"
+    read = as_appeal(said, ranked(("cancel", 0.69), ("angry", 0.08), ("report_issue", 0.05)))
+    assert read == [("angry", 0.08), ("report_issue", 0.05)]
+    for never_mind in ("算了算了 不报了", "唉 不弄了 太麻烦了 我自己去找物业说吧 谢谢"):
+        assert as_appeal(never_mind, ranked(("cancel", 0.8), ("deny", 0.2))) is None, never_mind
+
+
 def test_short_messages_keep_their_reading() -> None:
     for said in ("还是没修好 都第三回了", "查一下我上周报的那个", "楼下着火了 快来人"):
         assert as_appeal(said, ranked(("still_unresolved", 0.6), ("report_issue", 0.4))) is None

@@ -14,9 +14,11 @@ A message read as small talk (a greeting, thanks, a goodbye, "are you a bot") th
 that ("领导您好，教育局网站一直打不开，请问…") is no small talk: without that reading the NLU is not sure what
 it is, and the assistant takes it in the citizen's own words (the fallback offers to file it).
 
-A message of 40 characters of words or more read as out of scope is no chatter: every out-of-scope
-example the model learned from is under 30, and a citizen who writes that much about something is
-describing an appeal in words the model has not seen. It loses that reading the same way.
+A message of 40 characters of words or more read as out of scope is no chatter, nor one read as a
+cancel a "never mind": every out-of-scope and cancel example the model learned from is under 30, and a
+citizen who writes that much is describing an appeal in words the model has not seen (a letter's first
+60 characters, in traditional characters, were read as a cancel, and in a report they were refused as
+the description again and again). It loses that reading the same way.
 
 A message that declares its type ("…想投诉一下", "特此举报", "投诉xx单位…") is a report whatever
 else it asks: the citizen said what they want.
@@ -61,7 +63,8 @@ SMALL_TALK_WORDS = re.compile(
     re.IGNORECASE,
 )
 SMALL_TALK_SAYS_MORE = 10  # characters of words beyond the small talk
-CHATTER_CHARS = 40  # characters of words from which a message is not out-of-scope chatter
+CHATTER_CHARS = 40  # characters of words from which a message is not chatter nor a "never mind"
+SHORT_ONLY = frozenset({"out_of_scope", "cancel"})  # readings of short messages only
 
 Ranking = Sequence[tuple[str, float]]
 
@@ -121,8 +124,8 @@ def as_appeal(text: str, ranking: Ranking) -> list[tuple[str, float]] | None:
     scores = dict(ranking)
     if ranking and ranking[0][0] in SMALL_TALK and not is_letter(text) and says_more_than_small_talk(text):
         return [(name, value) for name, value in ranking if name not in SMALL_TALK]
-    if ranking and ranking[0][0] == "out_of_scope" and CHATTER_CHARS <= letter_length(text) < LETTER_CHARS:
-        return [(name, value) for name, value in ranking if name != "out_of_scope"]
+    if ranking and ranking[0][0] in SHORT_ONLY and CHATTER_CHARS <= letter_length(text) < LETTER_CHARS:
+        return [(name, value) for name, value in ranking if name not in SHORT_ONLY]
     if is_letter(text):
         appeal = letter_appeal(scores)
         kept = {name: value for name, value in ranking if letter_can_mean(name, text)}
