@@ -117,6 +117,14 @@ def said_name(text: str) -> str | None:
     return name
 
 
+def only_a_place(text: str, place: str | None) -> bool:
+    """Whether an answer says nothing but a place ("海淀区清河街道" to "怎么称呼您"): no name in it."""
+    if not place or place not in text:
+        return False
+    rest = re.sub(r"^(在|是|就在|地点是?|地址是?)", "", text.replace(place, "", 1).strip())
+    return len(re.findall(r"[\u4e00-\u9fffA-Za-z]", rest)) <= 2
+
+
 def field_named(text: str) -> str | None:
     """The case field a correction names ("地址不对"), None when it names none."""
     for field, words in FIELD_WORDS.items():

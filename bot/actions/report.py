@@ -19,6 +19,7 @@ from bot.actions.appeal_words import (
     field_named,
     is_bare_intention,
     named_type,
+    only_a_place,
     said_name,
 )
 from bot.actions.backend_client import (
@@ -182,9 +183,15 @@ class ValidateCaseForm(FormValidationAction):
     async def validate_contact_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = str(entity(tracker, "person_name") or value or "").strip()
+        named = entity(tracker, "person_name")
+        text = str(named or value or "").strip()
         if refuses(text):
             return {"contact_name": NOT_GIVEN}
+        place = entity(tracker, "address")
+        if named is None and only_a_place(text, place):
+            # a place is no name: the address mapping took it, and the name is asked again
+            dispatcher.utter_message(response="utter_name_unclear")
+            return {"contact_name": None}
         phone = find_phone(text)
         if phone:  # "王女士 13912345678": the name said with the phone, as the question invites
             name = said_name(strip_phones(text))

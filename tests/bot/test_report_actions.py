@@ -150,6 +150,22 @@ async def test_names_and_refusals(backend: FakeBackend, domain: dict) -> None:
     assert slots["contact_phone"] == "13912345678" and slots["contact_name"] is None
 
 
+async def test_a_place_said_for_the_name_is_no_name(backend: FakeBackend, domain: dict) -> None:
+    """Found in the web chat: "海淀区清河街道" said to 怎么称呼您 became the contact's name."""
+    base = {"description": "孩子上小学要准备啥材料"}
+    place = [{"entity": "address", "value": "海淀区清河街道", "start": 0, "end": 7}]
+    said = {"contact_name": "海淀区清河街道", "address": "海淀区清河街道"}
+    text = "海淀区清河街道"
+    slots, dispatcher = await validate(domain, text=text, entities=place, slots=base, set_now=said)
+    assert slots["contact_name"] is None and slots["address"] == "海淀区清河街道"
+    assert texts(dispatcher) == ["没听清您的称呼，请再说一下，比如“王先生”或“李华”。"]
+    text = "孙立新 住海淀区清河街道"
+    both = [*place, {"entity": "person_name", "value": "孙立新", "start": 0, "end": 3}]
+    said = {"contact_name": "孙立新", "address": "海淀区清河街道"}
+    slots, _ = await validate(domain, text=text, entities=both, slots=base, set_now=said)
+    assert slots["contact_name"] == "孙立新"
+
+
 async def test_the_summary_reads_everything_back_with_the_phone_masked(domain: dict) -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionSummarizeCase().run(dispatcher, tracker(slots=FILLED), domain)
