@@ -67,6 +67,21 @@ def test_yes_after_no_exact_answer_files_the_question_as_a_consultation(stack: S
     assert done["description"] == NO_ANSWER and done["appeal_type"] == "consultation"
 
 
+def test_short_requests_to_file_after_an_answer_file_the_question(stack: Stack) -> None:
+    """Found on the Telegram fake: "登记一下吧" after an answer was read as a cancel, "帮我登记" as a new
+    report with no words of its own."""
+    for request in ("登记一下吧", "那帮我登记下", "麻烦报上去吧"):
+        sender = stack.new_web_sender()
+        question = "孩子上幼儿园需要办什么手续呀"
+        answered = stack.say(sender, question)
+        assert "登记咨询工单" in [b["title"] for b in buttons(answered)], texts(answered)
+        asked = stack.say(sender, request)
+        assert "称呼" in texts(asked), (request, texts(asked))
+        stack.say(sender, "姓邹 13700002222")
+        done = filed(stack, stack.say(sender, "", button="/affirm"))
+        assert done["description"] == question and done["appeal_type"] == "consultation"
+
+
 def test_a_long_letter_is_filed_whole_with_its_place(stack: Stack) -> None:
     sender = stack.new_web_sender()
     first = stack.say(sender, LETTER)

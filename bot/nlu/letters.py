@@ -22,6 +22,10 @@ the description again and again). It loses that reading the same way.
 
 A message that declares its type ("…想投诉一下", "特此举报", "投诉xx单位…") is a report whatever
 else it asks: the citizen said what they want.
+
+A short request to file ("登记吧", "帮我登记", "那就提交吧", "麻烦报上去") is a yes: it answers the
+offer to file (after a knowledge answer or an appeal taken in the citizen's words) and the summary.
+The model read "登记吧" as a cancel and "帮我登记" as a new report with no words of its own.
 """
 
 from __future__ import annotations
@@ -65,6 +69,12 @@ SMALL_TALK_WORDS = re.compile(
 SMALL_TALK_SAYS_MORE = 10  # characters of words beyond the small talk
 CHATTER_CHARS = 40  # characters of words from which a message is not chatter nor a "never mind"
 SHORT_ONLY = frozenset({"out_of_scope", "cancel"})  # readings of short messages only
+
+FILING_REQUEST = re.compile(
+    r"^(好的?|行|成|可以|嗯+|对|是|那|那就|就|要|需要)?[\s，,。]*(那就|就)?(麻烦|帮忙|请)?(你|您)?(帮我|给我|帮忙|帮)?"
+    r"(登记|提交|上报|报上去|报一下|报上|登上)(一下|下|上)?(成|个|为)?(工单|单子|投诉|咨询|求助|建议)?"
+    r"(吧|呗|啊|呀|了|哈)?[\s。.!！~～]*$"
+)
 
 Ranking = Sequence[tuple[str, float]]
 
@@ -122,6 +132,8 @@ def as_appeal(text: str, ranking: Ranking) -> list[tuple[str, float]] | None:
     reading takes the weight of every reading the message cannot have; small talk or chatter that says
     more loses those readings and their weight (so the fallback decides on what is left)."""
     scores = dict(ranking)
+    if ranking and FILING_REQUEST.match(text.strip()):
+        return [("affirm", sum(value for _, value in ranking))]
     if ranking and ranking[0][0] in SMALL_TALK and not is_letter(text) and says_more_than_small_talk(text):
         return [(name, value) for name, value in ranking if name not in SMALL_TALK]
     if ranking and ranking[0][0] in SHORT_ONLY and CHATTER_CHARS <= letter_length(text) < LETTER_CHARS:
