@@ -87,12 +87,17 @@ def test_a_long_message_read_as_a_cancel_is_left_to_the_fallback() -> None:
 
 
 def test_a_short_request_to_file_is_a_yes() -> None:
-    for said in ("登记吧", "帮我登记", "那就提交吧", "麻烦您帮我登记一下", "行，报上去吧", "帮我登记成工单"):
+    for said in ("登记吧", "帮我登记", "那就提交吧", "麻烦您帮我登记一下", "行，报上去吧", "登记一下哈"):
         assert as_appeal(said, ranked(("cancel", 0.5), ("report_issue", 0.25), ("affirm", 0.25))) == [
             ("affirm", 1.0)
         ], said
-    for said in ("不登记了", "先不提交", "居住登记怎么办", "我要提交一个投诉 楼下噪音", "提交了吗"):
+    for said in ("不登记了", "先不提交", "居住登记怎么办", "提交了吗", "登记成工单吧"):
         assert as_appeal(said, ranked(("cancel", 0.6), ("deny", 0.4))) is None, said
+    # one that names what to file starts a report (a declared complaint), not a yes
+    assert as_appeal("帮我登记个投诉", ranked(("cancel", 0.6), ("deny", 0.4))) == [
+        ("cancel", 0.6),
+        ("report_issue", 0.4),
+    ]
 
 
 def test_short_messages_keep_their_reading() -> None:

@@ -25,7 +25,8 @@ else it asks: the citizen said what they want.
 
 A short request to file ("登记吧", "帮我登记", "那就提交吧", "麻烦报上去") is a yes: it answers the
 offer to file (after a knowledge answer or an appeal taken in the citizen's words) and the summary.
-The model read "登记吧" as a cancel and "帮我登记" as a new report with no words of its own.
+The model read "登记吧" as a cancel and "那帮我登记下" as a goodbye. A request that names what to file
+("帮我登记个投诉") stays with the model: it starts a report, of the offered words when one is offered.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ SHORT_ONLY = frozenset({"out_of_scope", "cancel"})  # readings of short messages
 
 FILING_REQUEST = re.compile(
     r"^(好的?|行|成|可以|嗯+|对|是|那|那就|就|要|需要)?[\s，,。]*(那就|就)?(麻烦|帮忙|请)?(你|您)?(帮我|给我|帮忙|帮)?"
-    r"(登记|提交|上报|报上去|报一下|报上|登上)(一下|下|上)?(成|个|为)?(工单|单子|投诉|咨询|求助|建议)?"
+    r"(登记|提交|上报|报上去|报一下|报上|登上)(一下|下|上)?"
     r"(吧|呗|啊|呀|了|哈)?[\s。.!！~～]*$"
 )
 
