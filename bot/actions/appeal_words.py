@@ -65,6 +65,7 @@ NOISE = re.compile(
     re.IGNORECASE,
 )
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
+LETTERS = re.compile(r"[\u4e00-\u9fffA-Za-z]")  # characters of words, digits aside
 # "先不登 我再想想": a short answer that puts the offer off is no appeal to offer in turn
 PUTS_OFF = re.compile(r"不用|不要|不需要|不登|不报|先不|算了|再想想|再说|以后|回头")
 PUTS_OFF_CHARS = 12
@@ -112,7 +113,7 @@ def excerpt(text: str) -> str:
 def said_name(text: str) -> str | None:
     """The name in an answer to "怎么称呼您", None when it does not look like one."""
     name = re.sub(r"^(我|本人)?(叫|姓|是|名字是|就叫)", "", text.strip()).strip(" ，,。.")
-    if not 1 <= len(name) <= 12 or not re.search(r"[\u4e00-\u9fffA-Za-z]", name):
+    if not 1 <= len(name) <= 12 or not LETTERS.search(name):
         return None
     return name
 
@@ -122,7 +123,7 @@ def only_a_place(text: str, place: str | None) -> bool:
     if not place or place not in text:
         return False
     rest = re.sub(r"^(在|是|就在|地点是?|地址是?)", "", text.replace(place, "", 1).strip())
-    return len(re.findall(r"[\u4e00-\u9fffA-Za-z]", rest)) <= 2
+    return len(LETTERS.findall(rest)) <= 2
 
 
 def field_named(text: str) -> str | None:
